@@ -1,0 +1,356 @@
+//! The difference between two dependency graphs, keyed by unit names (never by graph
+//! indices). Every report format reads this one model.
+
+use crate::graph::{DepGraph, EdgeKey};
+use crate::tree::ImagePath;
+use crate::unit::deps::is_dependency_setting;
+use crate::unit::{DepKind, Layer, LoadState, Provenance, Setting, Unit};
+use serde::Serialize;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// An edge present on one side only; provenances point into that side's image.
+#[derive(Clone, Debug, Serialize)]
+pub struct EdgeChange {
+    pub from: String,
+    pub kind: DepKind,
+    pub to: String,
+    pub provenance: Vec<Provenance>,
+}
+
+/// An edge present on both sides whose provenance moved (other file, link or rule).
+#[derive(Clone, Debug, Serialize)]
+pub struct EdgeMove {
+    pub from: String,
+    pub kind: DepKind,
+    pub to: String,
+    pub old: Vec<Provenance>,
+    pub new: Vec<Provenance>,
+}
+
+/// One `[Install]` entry (one word of a `WantedBy=` and so on) present on one side only.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct InstallChange {
+    pub unit: String,
+    pub key: String,
+    pub value: String,
+    pub path: ImagePath,
+    pub line: u32,
+    pub layer: Layer,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FileChangeKind {
+    Added,
+    Removed,
+    Modified,
+}
+
+/// A unit file or drop-in that differs.
+#[derive(Clone, Debug, Serialize)]
+pub struct FileChange {
+    pub path: ImagePath,
+    pub change: FileChangeKind,
+    /// The file's layer on the side where it exists (new side for modified files).
+    pub layer: Layer,
+}
+
+/// A non-dependency setting whose values differ.
+#[derive(Clone, Debug, Serialize)]
+pub struct SettingChange {
+    pub section: String,
+    pub key: String,
+    pub removed: Vec<String>,
+    pub added: Vec<String>,
+}
+
+/// A unit present on both sides that changed.
+#[derive(Clone, Debug, Serialize)]
+pub struct UnitChange {
+    pub name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub state: Option<StateChange>,
+    pub files: Vec<FileChange>,
+    pub settings: Vec<SettingChange>,
+    pub aliases_added: Vec<String>,
+    pub aliases_removed: Vec<String>,
+}
+
+#[derive(Clone, Copy, Debug, Serialize)]
+pub struct StateChange {
+    pub old: LoadState,
+    pub new: LoadState,
+}
+
+/// Units present on one side only (with their state there).
+#[derive(Clone, Debug, Serialize)]
+pub struct UnitPresence {
+    pub name: String,
+    pub state: LoadState,
+    pub template: bool,
+}
+
+/// Everything that differs between two graphs.
+#[derive(Clone, Debug, Serialize)]
+pub struct GraphDiff {
+    pub old_root: String,
+    pub new_root: String,
+    pub units_added: Vec<UnitPresence>,
+    pub units_removed: Vec<UnitPresence>,
+    pub units_changed: Vec<UnitChange>,
+    pub edges_added: Vec<EdgeChange>,
+    pub edges_removed: Vec<EdgeChange>,
+    pub edges_moved: Vec<EdgeMove>,
+    pub install_added: Vec<InstallChange>,
+    pub install_removed: Vec<InstallChange>,
+}
+
+impl GraphDiff {
+    /// Whether anything about dependencies changed: edges, `[Install]`, units appearing or
+    /// disappearing, or load states (this decides the exit status).
+    pub fn has_dependency_changes(&self) -> bool {
+        !(self.edges_added.is_empty()
+            && self.edges_removed.is_empty()
+            && self.edges_moved.is_empty()
+            && self.install_added.is_empty()
+            && self.install_removed.is_empty()
+            && self.units_added.is_empty()
+            && self.units_removed.is_empty()
+            && self.units_changed.iter().all(|u| u.state.is_none()))
+    }
+
+    pub fn is_empty(&self) -> bool {
+        !self.has_dependency_changes() && self.units_changed.is_empty()
+    }
+}
+
+/// Where an edge comes from, ignoring line numbers (a line shifting inside the same file is
+/// not a move).
+fn location(p: &Provenance) -> (crate::unit::Origin, crate::unit::How, Option<&ImagePath>, Option<&str>) {
+    (p.origin, p.how, p.path.as_ref(), p.rule)
+}
+
+/// All units of a graph, templates included, by name.
+fn all_units(g: &DepGraph) -> BTreeMap<&str, (&Unit, bool)> {
+    let mut m: BTreeMap<&str, (&Unit, bool)> =
+        g.set.units.iter().map(|(k, u)| (k.as_str(), (u, false))).collect();
+    m.extend(g.set.templates.iter().map(|(k, u)| (k.as_str(), (u, true))));
+    m
+}
+
+fn files_of(u: &Unit) -> BTreeMap<&ImagePath, (Option<&[u8]>, Layer)> {
+    let mut m = BTreeMap::new();
+    for f in u.fragment.iter().chain(u.dropins.iter()) {
+        m.insert(&f.path, (f.content.as_deref(), f.layer));
+    }
+    m
+}
+
+fn settings_by_key(u: &Unit) -> BTreeMap<(&str, &str), Vec<&str>> {
+    let mut m: BTreeMap<(&str, &str), Vec<&str>> = BTreeMap::new();
+    for s in &u.settings {
+        if is_dependency_setting(&s.section, &s.key) {
+            continue;
+        }
+        m.entry((s.section.as_str(), s.key.as_str()))
+            .or_default()
+            .push(s.value.as_str());
+    }
+    m
+}
+
+/// Values of `a` not matched one-for-one in `b`, in order.
+fn multiset_minus<'a>(a: &[&'a str], b: &[&'a str]) -> Vec<String> {
+    let mut rest: Vec<&str> = b.to_vec();
+    let mut out = Vec::new();
+    for v in a {
+        if let Some(i) = rest.iter().position(|x| x == v) {
+            rest.remove(i);
+        } else {
+            out.push(v.to_string());
+        }
+    }
+    out
+}
+
+fn unit_change(name: &str, old: &Unit, new: &Unit) -> Option<UnitChange> {
+    let state = (old.state != new.state).then_some(StateChange {
+        old: old.state,
+        new: new.state,
+    });
+    let (of, nf) = (files_of(old), files_of(new));
+    let mut files = Vec::new();
+    for (path, (content, layer)) in &nf {
+        match of.get(path) {
+            None => files.push(FileChange {
+                path: (*path).clone(),
+                change: FileChangeKind::Added,
+                layer: *layer,
+            }),
+            Some((oc, _)) if oc != content => files.push(FileChange {
+                path: (*path).clone(),
+                change: FileChangeKind::Modified,
+                layer: *layer,
+            }),
+            Some(_) => {}
+        }
+    }
+    for (path, (_, layer)) in &of {
+        if !nf.contains_key(path) {
+            files.push(FileChange {
+                path: (*path).clone(),
+                change: FileChangeKind::Removed,
+                layer: *layer,
+            });
+        }
+    }
+    files.sort_by(|a, b| a.path.cmp(&b.path));
+    let (os, ns) = (settings_by_key(old), settings_by_key(new));
+    let keys: BTreeSet<&(&str, &str)> = os.keys().chain(ns.keys()).collect();
+    let mut settings = Vec::new();
+    for k in keys {
+        let (a, b) = (
+            os.get(k).cloned().unwrap_or_default(),
+            ns.get(k).cloned().unwrap_or_default(),
+        );
+        if a != b {
+            settings.push(SettingChange {
+                section: k.0.to_string(),
+                key: k.1.to_string(),
+                removed: multiset_minus(&a, &b),
+                added: multiset_minus(&b, &a),
+            });
+        }
+    }
+    let aliases_added: Vec<String> = new.aliases.difference(&old.aliases).cloned().collect();
+    let aliases_removed: Vec<String> = old.aliases.difference(&new.aliases).cloned().collect();
+    if state.is_none()
+        && files.is_empty()
+        && settings.is_empty()
+        && aliases_added.is_empty()
+        && aliases_removed.is_empty()
+    {
+        return None;
+    }
+    Some(UnitChange {
+        name: name.to_string(),
+        state,
+        files,
+        settings,
+        aliases_added,
+        aliases_removed,
+    })
+}
+
+fn install_entries(g: &DepGraph) -> BTreeMap<(String, String, String), InstallChange> {
+    let mut m = BTreeMap::new();
+    for (name, (u, _)) in all_units(g) {
+        for Setting {
+            key,
+            value,
+            path,
+            line,
+            layer,
+            ..
+        } in &u.install
+        {
+            for word in value.split_whitespace() {
+                m.entry((name.to_string(), key.clone(), word.to_string()))
+                    .or_insert_with(|| InstallChange {
+                        unit: name.to_string(),
+                        key: key.clone(),
+                        value: word.to_string(),
+                        path: path.clone(),
+                        line: *line,
+                        layer: *layer,
+                    });
+            }
+        }
+    }
+    m
+}
+
+fn edge_change(key: &EdgeKey, provs: &[Provenance]) -> EdgeChange {
+    EdgeChange {
+        from: key.0.clone(),
+        kind: key.1,
+        to: key.2.clone(),
+        provenance: provs.to_vec(),
+    }
+}
+
+/// Compare two graphs.
+pub fn diff(old: &DepGraph, new: &DepGraph) -> GraphDiff {
+    let (ou, nu) = (all_units(old), all_units(new));
+    let presence = |name: &str, (u, t): (&Unit, bool)| UnitPresence {
+        name: name.to_string(),
+        state: u.state,
+        template: t,
+    };
+    let units_added = nu
+        .iter()
+        .filter(|(k, _)| !ou.contains_key(*k))
+        .map(|(k, v)| presence(k, *v))
+        .collect();
+    let units_removed = ou
+        .iter()
+        .filter(|(k, _)| !nu.contains_key(*k))
+        .map(|(k, v)| presence(k, *v))
+        .collect();
+    let units_changed = nu
+        .iter()
+        .filter_map(|(k, (n, _))| ou.get(k).and_then(|(o, _)| unit_change(k, o, n)))
+        .collect();
+
+    let mut edges_added = Vec::new();
+    let mut edges_moved = Vec::new();
+    for (key, provs) in &new.edges {
+        match old.edges.get(key) {
+            None => edges_added.push(edge_change(key, provs)),
+            Some(oprovs) => {
+                let a: BTreeSet<_> = oprovs.iter().map(location).collect();
+                let b: BTreeSet<_> = provs.iter().map(location).collect();
+                if a != b {
+                    edges_moved.push(EdgeMove {
+                        from: key.0.clone(),
+                        kind: key.1,
+                        to: key.2.clone(),
+                        old: oprovs.clone(),
+                        new: provs.clone(),
+                    });
+                }
+            }
+        }
+    }
+    let edges_removed = old
+        .edges
+        .iter()
+        .filter(|(k, _)| !new.edges.contains_key(*k))
+        .map(|(k, p)| edge_change(k, p))
+        .collect();
+
+    let (oi, ni) = (install_entries(old), install_entries(new));
+    let install_added = ni
+        .iter()
+        .filter(|(k, _)| !oi.contains_key(*k))
+        .map(|(_, v)| v.clone())
+        .collect();
+    let install_removed = oi
+        .iter()
+        .filter(|(k, _)| !ni.contains_key(*k))
+        .map(|(_, v)| v.clone())
+        .collect();
+
+    GraphDiff {
+        old_root: old.root.clone(),
+        new_root: new.root.clone(),
+        units_added,
+        units_removed,
+        units_changed,
+        edges_added,
+        edges_removed,
+        edges_moved,
+        install_added,
+        install_removed,
+    }
+}

@@ -1,0 +1,340 @@
+//! JSON reports: `unitdiff.graph.v1` and `unitdiff.diff.v1`. The wire structs live here,
+//! apart from the core types, so the schema only changes on purpose (docs/json.md).
+
+use crate::diff::{FileChangeKind, GraphDiff, InstallChange};
+use crate::graph::{DepGraph, EdgeKey};
+use crate::unit::{Layer, LoadState, Origin, Provenance, Unit};
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+pub const GRAPH_SCHEMA: &str = "unitdiff.graph.v1";
+pub const DIFF_SCHEMA: &str = "unitdiff.diff.v1";
+
+#[derive(Serialize)]
+struct Source<'a> {
+    path: &'a str,
+    line: Option<u32>,
+}
+
+#[derive(Serialize)]
+struct Also<'a> {
+    origin: Origin,
+    how: &'static str,
+    source: Option<Source<'a>>,
+    layer: Option<Layer>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    rule: Option<&'static str>,
+}
+
+/// `E`: one edge with its (first) provenance; further provenances under `also`.
+#[derive(Serialize)]
+struct WireEdge<'a> {
+    from: &'a str,
+    kind: &'static str,
+    to: &'a str,
+    origin: Origin,
+    how: &'static str,
+    source: Option<Source<'a>>,
+    layer: Option<Layer>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    rule: Option<&'static str>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    also: Vec<Also<'a>>,
+}
+
+fn source(p: &Provenance) -> Option<Source<'_>> {
+    p.path.as_ref().map(|path| Source {
+        path: path.as_str(),
+        line: p.line,
+    })
+}
+
+fn also(p: &Provenance) -> Also<'_> {
+    Also {
+        origin: p.origin,
+        how: p.how.as_str(),
+        source: source(p),
+        layer: p.layer,
+        rule: p.rule,
+    }
+}
+
+fn wire_edge<'a>(from: &'a str, kind: crate::unit::DepKind, to: &'a str, provs: &'a [Provenance]) -> WireEdge<'a> {
+    let first = &provs[0];
+    WireEdge {
+        from,
+        kind: kind.as_str(),
+        to,
+        origin: first.origin,
+        how: first.how.as_str(),
+        source: source(first),
+        layer: first.layer,
+        rule: first.rule,
+        also: provs[1..].iter().map(also).collect(),
+    }
+}
+
+#[derive(Serialize)]
+struct WireUnit<'a> {
+    name: &'a str,
+    #[serde(rename = "type")]
+    unit_type: &'static str,
+    state: LoadState,
+    fragment: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    fragment_target: Option<&'a str>,
+    layer: Option<Layer>,
+    dropins: Vec<&'a str>,
+    aliases: Vec<&'a str>,
+    install: BTreeMap<&'a str, Vec<&'a str>>,
+}
+
+fn wire_unit(u: &Unit) -> WireUnit<'_> {
+    let mut install: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for s in &u.install {
+        install
+            .entry(s.key.as_str())
+            .or_default()
+            .extend(s.value.split_whitespace());
+    }
+    WireUnit {
+        name: &u.id,
+        unit_type: u.unit_type.as_str(),
+        state: u.state,
+        fragment: u.fragment.as_ref().map(|f| f.path.as_str()),
+        fragment_target: u
+            .fragment
+            .as_ref()
+            .and_then(|f| f.target.as_ref())
+            .map(|t| t.as_str()),
+        layer: u.fragment.as_ref().map(|f| f.layer),
+        dropins: u.dropins.iter().map(|d| d.path.as_str()).collect(),
+        aliases: u.aliases.iter().map(String::as_str).collect(),
+        install,
+    }
+}
+
+#[derive(Serialize)]
+struct WireSearchDir<'a> {
+    path: &'a str,
+    physical: &'a str,
+    layer: Layer,
+}
+
+#[derive(Serialize)]
+struct WireGraph<'a> {
+    schema: &'static str,
+    root: &'a str,
+    systemd: String,
+    search_path: Vec<WireSearchDir<'a>>,
+    units: Vec<WireUnit<'a>>,
+    templates: Vec<WireUnit<'a>>,
+    edges: Vec<WireEdge<'a>>,
+    warnings: Vec<String>,
+}
+
+fn edges_of<'a>(edges: impl Iterator<Item = (&'a EdgeKey, &'a Vec<Provenance>)>) -> Vec<WireEdge<'a>> {
+    edges.map(|(k, p)| wire_edge(&k.0, k.1, &k.2, p)).collect()
+}
+
+/// The `unitdiff.graph.v1` document for one image.
+pub fn graph(g: &DepGraph) -> serde_json::Value {
+    let doc = WireGraph {
+        schema: GRAPH_SCHEMA,
+        root: &g.root,
+        systemd: g.set.rules.to_string(),
+        search_path: g
+            .set
+            .search_dirs
+            .iter()
+            .map(|d| WireSearchDir {
+                path: d.declared.as_str(),
+                physical: d.physical.as_str(),
+                layer: d.layer,
+            })
+            .collect(),
+        units: g.set.units.values().map(wire_unit).collect(),
+        templates: g.set.templates.values().map(wire_unit).collect(),
+        edges: edges_of(g.edges.iter()),
+        warnings: g.set.warnings.iter().map(|w| w.to_string()).collect(),
+    };
+    serde_json::to_value(doc).expect("serialisable")
+}
+
+#[derive(Serialize)]
+struct Side<'a> {
+    root: &'a str,
+    systemd: String,
+}
+
+#[derive(Serialize)]
+struct WireInstall<'a> {
+    unit: &'a str,
+    key: &'a str,
+    value: &'a str,
+    source: Source<'a>,
+    layer: Layer,
+}
+
+fn wire_install(i: &InstallChange) -> WireInstall<'_> {
+    WireInstall {
+        unit: &i.unit,
+        key: &i.key,
+        value: &i.value,
+        source: Source {
+            path: i.path.as_str(),
+            line: Some(i.line),
+        },
+        layer: i.layer,
+    }
+}
+
+#[derive(Serialize)]
+struct WireFile<'a> {
+    path: &'a str,
+    change: FileChangeKind,
+    layer: Layer,
+}
+
+#[derive(Serialize)]
+struct WireSetting<'a> {
+    section: &'a str,
+    key: &'a str,
+    removed: &'a [String],
+    added: &'a [String],
+}
+
+#[derive(Serialize)]
+struct WireState {
+    old: LoadState,
+    new: LoadState,
+}
+
+#[derive(Serialize)]
+struct WireChanged<'a> {
+    name: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    state: Option<WireState>,
+    files: Vec<WireFile<'a>>,
+    settings: Vec<WireSetting<'a>>,
+    aliases_added: &'a [String],
+    aliases_removed: &'a [String],
+}
+
+#[derive(Serialize)]
+struct WireUnits<'a> {
+    added: Vec<&'a str>,
+    removed: Vec<&'a str>,
+    changed: Vec<WireChanged<'a>>,
+}
+
+#[derive(Serialize)]
+struct WireMove<'a> {
+    from: &'a str,
+    kind: &'static str,
+    to: &'a str,
+    old: Vec<Also<'a>>,
+    new: Vec<Also<'a>>,
+}
+
+#[derive(Serialize)]
+struct WireEdges<'a> {
+    added: Vec<WireEdge<'a>>,
+    removed: Vec<WireEdge<'a>>,
+    moved: Vec<WireMove<'a>>,
+}
+
+#[derive(Serialize)]
+struct WireInstallChanges<'a> {
+    added: Vec<WireInstall<'a>>,
+    removed: Vec<WireInstall<'a>>,
+}
+
+#[derive(Serialize)]
+struct WireDiff<'a> {
+    schema: &'static str,
+    old: Side<'a>,
+    new: Side<'a>,
+    units: WireUnits<'a>,
+    edges: WireEdges<'a>,
+    install: WireInstallChanges<'a>,
+}
+
+/// The `unitdiff.diff.v1` document.
+pub fn diff(d: &GraphDiff, old: &DepGraph, new: &DepGraph) -> serde_json::Value {
+    let doc = WireDiff {
+        schema: DIFF_SCHEMA,
+        old: Side {
+            root: &d.old_root,
+            systemd: old.set.rules.to_string(),
+        },
+        new: Side {
+            root: &d.new_root,
+            systemd: new.set.rules.to_string(),
+        },
+        units: WireUnits {
+            added: d.units_added.iter().map(|u| u.name.as_str()).collect(),
+            removed: d.units_removed.iter().map(|u| u.name.as_str()).collect(),
+            changed: d
+                .units_changed
+                .iter()
+                .map(|c| WireChanged {
+                    name: &c.name,
+                    state: c.state.map(|s| WireState {
+                        old: s.old,
+                        new: s.new,
+                    }),
+                    files: c
+                        .files
+                        .iter()
+                        .map(|f| WireFile {
+                            path: f.path.as_str(),
+                            change: f.change,
+                            layer: f.layer,
+                        })
+                        .collect(),
+                    settings: c
+                        .settings
+                        .iter()
+                        .map(|s| WireSetting {
+                            section: &s.section,
+                            key: &s.key,
+                            removed: &s.removed,
+                            added: &s.added,
+                        })
+                        .collect(),
+                    aliases_added: &c.aliases_added,
+                    aliases_removed: &c.aliases_removed,
+                })
+                .collect(),
+        },
+        edges: WireEdges {
+            added: d
+                .edges_added
+                .iter()
+                .map(|e| wire_edge(&e.from, e.kind, &e.to, &e.provenance))
+                .collect(),
+            removed: d
+                .edges_removed
+                .iter()
+                .map(|e| wire_edge(&e.from, e.kind, &e.to, &e.provenance))
+                .collect(),
+            moved: d
+                .edges_moved
+                .iter()
+                .map(|m| WireMove {
+                    from: &m.from,
+                    kind: m.kind.as_str(),
+                    to: &m.to,
+                    old: m.old.iter().map(also).collect(),
+                    new: m.new.iter().map(also).collect(),
+                })
+                .collect(),
+        },
+        install: WireInstallChanges {
+            added: d.install_added.iter().map(wire_install).collect(),
+            removed: d.install_removed.iter().map(wire_install).collect(),
+        },
+    };
+    serde_json::to_value(doc).expect("serialisable")
+}

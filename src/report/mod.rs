@@ -1,0 +1,19 @@
+//! Outputs. Every format reads the core's models ([`crate::graph::DepGraph`],
+//! [`crate::diff::GraphDiff`]) and writes to a `Write`; nothing here reads files.
+
+pub mod json;
+pub mod text;
+
+use crate::unit::Provenance;
+
+/// `path:line` or `path`, or `(rule NAME)` for edges no file wrote.
+pub fn source_label(p: &Provenance) -> String {
+    match (&p.path, p.line) {
+        (Some(path), Some(line)) => format!("{path}:{line}"),
+        (Some(path), None) => path.to_string(),
+        (None, _) => match p.rule {
+            Some(r) => format!("(rule {r})"),
+            None => "(unknown)".to_string(),
+        },
+    }
+}

@@ -1,0 +1,209 @@
+//! Human-readable reports: one image's graph, and the difference between two.
+
+use super::source_label;
+use crate::diff::{FileChangeKind, GraphDiff};
+use crate::graph::DepGraph;
+use crate::unit::{DepKind, Provenance};
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::io::{self, Write};
+
+fn layer_label(p: &Provenance) -> &'static str {
+    p.layer.map(|l| l.as_str()).unwrap_or(p.origin.as_str())
+}
+
+/// One edge line: `  + Requires  flanneld.service  /etc/…/40-flannel.conf:2  admin`.
+fn edge_line(
+    out: &mut String,
+    mark: char,
+    kind: DepKind,
+    to: &str,
+    p: &Provenance,
+    widths: (usize, usize),
+) {
+    let _ = writeln!(
+        out,
+        "  {mark} {:kw$}  {:tw$}  {}  {}",
+        kind.as_str(),
+        to,
+        source_label(p),
+        layer_label(p),
+        kw = widths.0,
+        tw = widths.1
+    );
+}
+
+/// Write the diff report.
+pub fn diff(d: &GraphDiff, w: &mut dyn Write) -> io::Result<()> {
+    let mut out = String::new();
+    if d.is_empty() {
+        let _ = writeln!(out, "No changes between {} and {}.", d.old_root, d.new_root);
+        return w.write_all(out.as_bytes());
+    }
+    let _ = writeln!(out, "--- {}\n+++ {}", d.old_root, d.new_root);
+
+    // Edge changes grouped by the unit they leave.
+    enum Line<'a> {
+        Added(&'a crate::diff::EdgeChange),
+        Removed(&'a crate::diff::EdgeChange),
+        Moved(&'a crate::diff::EdgeMove),
+    }
+    let mut by_unit: BTreeMap<&str, Vec<(DepKind, &str, u8, Line)>> = BTreeMap::new();
+    for e in &d.edges_removed {
+        by_unit.entry(&e.from).or_default().push((e.kind, &e.to, 0, Line::Removed(e)));
+    }
+    for e in &d.edges_added {
+        by_unit.entry(&e.from).or_default().push((e.kind, &e.to, 1, Line::Added(e)));
+    }
+    for m in &d.edges_moved {
+        by_unit.entry(&m.from).or_default().push((m.kind, &m.to, 2, Line::Moved(m)));
+    }
+    if !by_unit.is_empty() {
+        let _ = writeln!(out, "\nDependency changes:");
+    }
+    for (unit, mut lines) in by_unit {
+        lines.sort_by(|a, b| (a.0, a.1, a.2).cmp(&(b.0, b.1, b.2)));
+        let kw = lines.iter().map(|l| l.0.as_str().len()).max().unwrap_or(0);
+        let tw = lines.iter().map(|l| l.1.len()).max().unwrap_or(0);
+        let _ = writeln!(out, "{unit}");
+        for (kind, to, _, line) in lines {
+            match line {
+                Line::Added(e) => edge_line(&mut out, '+', kind, to, &e.provenance[0], (kw, tw)),
+                Line::Removed(e) => edge_line(&mut out, '-', kind, to, &e.provenance[0], (kw, tw)),
+                Line::Moved(m) => {
+                    edge_line(&mut out, '~', kind, to, &m.new[0], (kw, tw));
+                    let _ = writeln!(
+                        out,
+                        "      (was {}  {})",
+                        source_label(&m.old[0]),
+                        layer_label(&m.old[0])
+                    );
+                }
+            }
+        }
+    }
+
+    if !d.install_added.is_empty() || !d.install_removed.is_empty() {
+        let _ = writeln!(out, "\n[Install] changes (take effect when the unit is enabled):");
+        let mut by_unit: BTreeMap<&str, Vec<(char, &crate::diff::InstallChange)>> = BTreeMap::new();
+        for i in &d.install_removed {
+            by_unit.entry(&i.unit).or_default().push(('-', i));
+        }
+        for i in &d.install_added {
+            by_unit.entry(&i.unit).or_default().push(('+', i));
+        }
+        for (unit, items) in by_unit {
+            let _ = writeln!(out, "{unit}");
+            for (mark, i) in items {
+                let _ = writeln!(
+                    out,
+                    "  {mark} [Install] {}={}  {}:{}  {}",
+                    i.key, i.value, i.path, i.line, i.layer
+                );
+            }
+        }
+    }
+
+    if !d.units_added.is_empty() || !d.units_removed.is_empty() || !d.units_changed.is_empty() {
+        let _ = writeln!(out, "\nUnits:");
+        for u in &d.units_removed {
+            let t = if u.template { ", template" } else { "" };
+            let _ = writeln!(out, "  - {} ({}{t})", u.name, u.state.as_str());
+        }
+        for u in &d.units_added {
+            let t = if u.template { ", template" } else { "" };
+            let _ = writeln!(out, "  + {} ({}{t})", u.name, u.state.as_str());
+        }
+        for c in &d.units_changed {
+            let _ = writeln!(out, "  ~ {}", c.name);
+            if let Some(s) = c.state {
+                let _ = writeln!(out, "      state: {} -> {}", s.old.as_str(), s.new.as_str());
+            }
+            for f in &c.files {
+                let verb = match f.change {
+                    FileChangeKind::Added => "added",
+                    FileChangeKind::Removed => "removed",
+                    FileChangeKind::Modified => "modified",
+                };
+                let _ = writeln!(out, "      {verb} {} ({})", f.path, f.layer);
+            }
+            for a in &c.aliases_added {
+                let _ = writeln!(out, "      + alias {a}");
+            }
+            for a in &c.aliases_removed {
+                let _ = writeln!(out, "      - alias {a}");
+            }
+            for s in &c.settings {
+                for v in &s.removed {
+                    let _ = writeln!(out, "      - [{}] {}={}", s.section, s.key, v);
+                }
+                for v in &s.added {
+                    let _ = writeln!(out, "      + [{}] {}={}", s.section, s.key, v);
+                }
+            }
+        }
+    }
+    w.write_all(out.as_bytes())
+}
+
+/// Write one image's graph.
+pub fn graph(g: &DepGraph, w: &mut dyn Write) -> io::Result<()> {
+    let mut out = String::new();
+    let _ = writeln!(out, "root: {}  (systemd {} rules)", g.root, g.set.rules);
+    let _ = writeln!(out, "search path:");
+    for d in &g.set.search_dirs {
+        if d.declared == d.physical {
+            let _ = writeln!(out, "  {}  {}", d.declared, d.layer);
+        } else {
+            let _ = writeln!(out, "  {} -> {}  {}", d.declared, d.physical, d.layer);
+        }
+    }
+    for (name, u) in &g.set.units {
+        let _ = writeln!(out);
+        match &u.fragment {
+            Some(f) => {
+                let _ = writeln!(out, "{name}  {}  {} ({})", u.state.as_str(), f.path, f.layer);
+            }
+            None => {
+                let _ = writeln!(out, "{name}  {}", u.state.as_str());
+            }
+        }
+        for a in &u.aliases {
+            let _ = writeln!(out, "  alias    {a}");
+        }
+        for d in &u.dropins {
+            let mask = if d.masked { " masked" } else { "" };
+            let _ = writeln!(out, "  drop-in  {} ({}){mask}", d.path, d.layer);
+        }
+        let edges = g.edges_from(name);
+        let kw = edges.iter().map(|e| e.1.as_str().len()).max().unwrap_or(0);
+        let tw = edges.iter().map(|e| e.2.len()).max().unwrap_or(0);
+        for key in edges {
+            for p in &g.edges[key] {
+                let _ = writeln!(
+                    out,
+                    "  {:kw$}  {:tw$}  {}  {}",
+                    key.1.as_str(),
+                    key.2,
+                    source_label(p),
+                    layer_label(p)
+                );
+            }
+        }
+        for s in &u.install {
+            let _ = writeln!(
+                out,
+                "  [Install] {}={}  {}:{}  {}",
+                s.key, s.value, s.path, s.line, s.layer
+            );
+        }
+    }
+    if !g.set.templates.is_empty() {
+        let _ = writeln!(out, "\ntemplates:");
+        for (name, u) in &g.set.templates {
+            let path = u.fragment.as_ref().map(|f| f.path.to_string()).unwrap_or_default();
+            let _ = writeln!(out, "  {name}  {}  {path}", u.state.as_str());
+        }
+    }
+    w.write_all(out.as_bytes())
+}

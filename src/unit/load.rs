@@ -1,0 +1,1269 @@
+//! Load every system unit of an image the way systemd's manager would (semantics doc §1–§7).
+//!
+//! Steps: resolve the search path inside the image; scan it once into a name map (first
+//! entry per name wins; symlinks classified as alias, linked unit file or mask); for every
+//! unit name (all names in the map, then every name referenced by a dependency) pick the
+//! fragment, merge aliases, read drop-ins and `.wants/`/`.requires/`/`.upholds/`
+//! directories, and turn each dependency directive into an [`Edge`] carrying its
+//! [`Provenance`]. Templates are collected too (they are never loaded, only instantiated).
+
+use super::deps::{self, DepKind};
+use super::name::{NameKind, UnitName, UnitType};
+use super::paths::{self, Layer, SearchDir};
+use super::syntax::{self, Assignment};
+use super::version::Rules;
+use crate::tree::{self, ImagePath, MAX_FILE_SIZE, NodeKind, ResolveError, Tree};
+use serde::Serialize;
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+use std::sync::Arc;
+
+/// systemd's load state of a unit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum LoadState {
+    Loaded,
+    Masked,
+    NotFound,
+    BadSetting,
+    Error,
+}
+
+impl LoadState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LoadState::Loaded => "loaded",
+            LoadState::Masked => "masked",
+            LoadState::NotFound => "not-found",
+            LoadState::BadSetting => "bad-setting",
+            LoadState::Error => "error",
+        }
+    }
+}
+
+/// systemd's dependency origin mask (`UNIT_DEPENDENCY_*`), as the `--test` dump prints it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Origin {
+    /// Written in a unit file, drop-in or dependency-directory link.
+    File,
+    /// Added by systemd because of the unit's type or settings.
+    Implicit,
+    /// Added by `DefaultDependencies=yes`.
+    Default,
+    /// Slice membership set through a property.
+    SliceProperty,
+    /// From a path (`RequiresMountsFor=` and friends).
+    Path,
+    /// From a mount unit's file.
+    MountFile,
+}
+
+impl Origin {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Origin::File => "file",
+            Origin::Implicit => "implicit",
+            Origin::Default => "default",
+            Origin::SliceProperty => "slice-property",
+            Origin::Path => "path",
+            Origin::MountFile => "mount-file",
+        }
+    }
+}
+
+/// How an edge came to be.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum How {
+    /// A directive in the unit's fragment file.
+    Fragment,
+    /// A directive in a drop-in `.conf` file.
+    DropIn,
+    /// A symlink in a `.wants/` directory.
+    WantsDir,
+    /// A symlink in a `.requires/` directory.
+    RequiresDir,
+    /// A symlink in an `.upholds/` directory.
+    UpholdsDir,
+    /// A rule of systemd's (see `Provenance::rule`).
+    Rule,
+}
+
+impl How {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            How::Fragment => "fragment",
+            How::DropIn => "drop-in",
+            How::WantsDir => "wants-dir",
+            How::RequiresDir => "requires-dir",
+            How::UpholdsDir => "upholds-dir",
+            How::Rule => "rule",
+        }
+    }
+}
+
+/// Where an edge comes from.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct Provenance {
+    pub origin: Origin,
+    pub how: How,
+    /// The in-image file (or link) behind the edge, if any.
+    pub path: Option<ImagePath>,
+    /// The line of the directive, for files.
+    pub line: Option<u32>,
+    /// The layer of that file.
+    pub layer: Option<Layer>,
+    /// The systemd rule that made the edge, for edges no line wrote by itself.
+    pub rule: Option<&'static str>,
+}
+
+/// One dependency: `from` has a `kind` dependency on `to` (both canonical unit names).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct Edge {
+    pub from: String,
+    pub kind: DepKind,
+    pub to: String,
+    pub provenance: Provenance,
+}
+
+/// A unit file or drop-in as systemd sees it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct UnitFile {
+    /// The path systemd reports (for a linked unit file: the link).
+    pub path: ImagePath,
+    /// Where the content really is, when `path` is a symlink.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub target: Option<ImagePath>,
+    pub layer: Layer,
+    /// A mask (`/dev/null` link or empty file).
+    pub masked: bool,
+    #[serde(skip)]
+    pub content: Option<Arc<[u8]>>,
+}
+
+/// A setting (any `Key=value` that is not a plain dependency) with its source.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Setting {
+    pub section: String,
+    pub key: String,
+    pub value: String,
+    pub path: ImagePath,
+    pub line: u32,
+    pub layer: Layer,
+}
+
+/// A unit (or template) after loading.
+#[derive(Clone, Debug, Serialize)]
+pub struct Unit {
+    pub id: String,
+    pub unit_type: UnitType,
+    pub state: LoadState,
+    pub fragment: Option<UnitFile>,
+    pub dropins: Vec<UnitFile>,
+    pub aliases: BTreeSet<String>,
+    /// `[Install]` entries (WantedBy, RequiredBy, UpheldBy, Alias, Also, DefaultInstance).
+    pub install: Vec<Setting>,
+    /// Every other setting, in the order systemd applies them.
+    pub settings: Vec<Setting>,
+}
+
+/// A problem found while loading, tied to a path where possible.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct Warning {
+    pub path: Option<ImagePath>,
+    pub line: Option<u32>,
+    pub message: String,
+}
+
+impl std::fmt::Display for Warning {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match (&self.path, self.line) {
+            (Some(p), Some(l)) => write!(f, "{p}:{l}: {}", self.message),
+            (Some(p), None) => write!(f, "{p}: {}", self.message),
+            _ => f.write_str(&self.message),
+        }
+    }
+}
+
+/// Everything loaded from one image.
+#[derive(Clone, Debug, Serialize)]
+pub struct UnitSet {
+    pub rules: Rules,
+    pub search_dirs: Vec<SearchDir>,
+    /// Units by canonical name.
+    pub units: BTreeMap<String, Unit>,
+    /// Template units (`foo@.service`) by canonical name; never loaded by systemd itself.
+    pub templates: BTreeMap<String, Unit>,
+    /// Every known name (aliases included) → canonical name.
+    pub names: BTreeMap<String, String>,
+    /// Dependency edges, one per provenance, sorted.
+    pub edges: Vec<Edge>,
+    pub warnings: Vec<Warning>,
+}
+
+impl UnitSet {
+    /// The unit a name refers to, aliases followed.
+    pub fn unit(&self, name: &str) -> Option<&Unit> {
+        self.names.get(name).and_then(|id| self.units.get(id))
+    }
+}
+
+/// An entry of the name map.
+#[derive(Clone, Debug)]
+enum IdEntry {
+    /// A symlink into the search path: an alias of the target's *name*.
+    Alias(String),
+    /// A regular file, linked unit file or mask; `dir` indexes the search directory.
+    Path { path: ImagePath, dir: usize },
+}
+
+/// Result of reading a unit file or drop-in.
+enum FileRead {
+    Masked,
+    Content(Arc<[u8]>, Option<ImagePath>),
+    Failed(String),
+}
+
+const MAX_ALIAS_HOPS: usize = 8;
+
+/// Load every unit of the image behind `tree` with the given systemd rules.
+pub fn load(tree: &dyn Tree, rules: Rules) -> UnitSet {
+    let (dirs, dir_warnings) = paths::search_dirs(tree, &rules);
+    let mut l = Loader {
+        tree,
+        rules,
+        dirs,
+        listings: Vec::new(),
+        ids: HashMap::new(),
+        reverse: HashMap::new(),
+        dir_cache: HashMap::new(),
+        warnings: dir_warnings
+            .into_iter()
+            .map(|m| Warning {
+                path: None,
+                line: None,
+                message: m,
+            })
+            .collect(),
+        units: BTreeMap::new(),
+        templates: BTreeMap::new(),
+        names: BTreeMap::new(),
+        raw_edges: Vec::new(),
+        queue: VecDeque::new(),
+    };
+    l.scan();
+    l.run();
+    l.finish()
+}
+
+struct RawEdge {
+    from: String,
+    kind: DepKind,
+    to: String,
+    provenance: Provenance,
+}
+
+struct Loader<'t> {
+    tree: &'t dyn Tree,
+    rules: Rules,
+    dirs: Vec<SearchDir>,
+    /// Top-level entries of each search directory.
+    listings: Vec<BTreeMap<String, NodeKind>>,
+    ids: HashMap<String, IdEntry>,
+    /// Fragment path → every name that resolves to it.
+    reverse: HashMap<ImagePath, Vec<String>>,
+    /// Physical directory → its entries (`None`: unreadable).
+    dir_cache: HashMap<ImagePath, Option<Vec<(String, NodeKind)>>>,
+    warnings: Vec<Warning>,
+    units: BTreeMap<String, Unit>,
+    templates: BTreeMap<String, Unit>,
+    names: BTreeMap<String, String>,
+    raw_edges: Vec<RawEdge>,
+    queue: VecDeque<String>,
+}
+
+/// The context a file's directives are applied in.
+struct FileCtx<'a> {
+    path: &'a ImagePath,
+    layer: Layer,
+    how: How,
+}
+
+/// Per-unit state collected while applying files.
+#[derive(Default)]
+struct Applied {
+    slice: Option<(String, Provenance)>,
+    socket_service: Option<(String, Provenance)>,
+    trigger_set: bool,
+    listeners: Vec<String>,
+    accept: bool,
+    exec_start: usize,
+    exec_stop: usize,
+    service_type: Option<String>,
+    bus_name: bool,
+    success_action: bool,
+    remain_after_exit: bool,
+    timer_triggers: usize,
+    path_triggers: usize,
+}
+
+fn parse_bool(v: &str) -> Option<bool> {
+    match v {
+        "1" | "yes" | "y" | "true" | "t" | "on" => Some(true),
+        "0" | "no" | "n" | "false" | "f" | "off" => Some(false),
+        _ => None,
+    }
+}
+
+impl<'t> Loader<'t> {
+    fn warn(&mut self, path: Option<&ImagePath>, line: Option<u32>, message: impl Into<String>) {
+        self.warnings.push(Warning {
+            path: path.cloned(),
+            line,
+            message: message.into(),
+        });
+    }
+
+    /// Build the name map: first entry per valid unit name across the search path.
+    fn scan(&mut self) {
+        for i in 0..self.dirs.len() {
+            let dir = self.dirs[i].physical.clone();
+            let entries = match self.tree.read_dir(&dir) {
+                Ok(e) => e,
+                Err(e) => {
+                    self.warn(Some(&dir), None, format!("cannot list directory: {e}"));
+                    Vec::new()
+                }
+            };
+            self.listings.push(entries.iter().cloned().collect());
+            for (name, kind) in entries {
+                if name.starts_with('.') || self.ids.contains_key(&name) {
+                    continue;
+                }
+                if !matches!(kind, NodeKind::File { .. } | NodeKind::Symlink) {
+                    continue;
+                }
+                let Some(un) = UnitName::parse(&name) else {
+                    continue;
+                };
+                let path = dir.join(&name);
+                if kind == NodeKind::Symlink {
+                    match self.classify_symlink(&path, &un) {
+                        Ok(Some(entry)) => {
+                            self.ids.insert(name, entry.unwrap_or(IdEntry::Path { path, dir: i }));
+                        }
+                        Ok(None) => {}
+                        Err(msg) => self.warn(Some(&path), None, msg),
+                    }
+                } else {
+                    self.ids.insert(name, IdEntry::Path { path, dir: i });
+                }
+            }
+        }
+        let keys: Vec<String> = self.ids.keys().cloned().collect();
+        for key in keys {
+            if let Ok((frag, _)) = self.resolve_name(&key) {
+                self.reverse.entry(frag).or_default().push(key);
+            }
+        }
+        for v in self.reverse.values_mut() {
+            v.sort();
+        }
+    }
+
+    /// Classify a symlink in a search directory. `Ok(Some(Some(alias)))`: an alias;
+    /// `Ok(Some(None))`: a linked unit file or mask (the entry is the link itself);
+    /// `Ok(None)`: skipped as if absent (invalid or self alias).
+    #[allow(clippy::option_option)]
+    fn classify_symlink(
+        &self,
+        link: &ImagePath,
+        un: &UnitName,
+    ) -> Result<Option<Option<IdEntry>>, String> {
+        let raw = self
+            .tree
+            .read_link(link)
+            .map_err(|e| format!("cannot read symlink: {e}"))?;
+        if raw == "/dev/null" {
+            return Ok(Some(None));
+        }
+        let abs = if raw.starts_with('/') {
+            ImagePath::new(&raw)
+        } else {
+            ImagePath::new(&format!("{}/{}", link.parent().unwrap_or_else(ImagePath::root), raw))
+        };
+        let resolved = match tree::resolve(self.tree, &abs, false) {
+            Ok(p) => p,
+            Err(ResolveError::Missing(_)) | Err(ResolveError::NotADirectory(_)) => {
+                // A missing intermediate directory: systemd cannot resolve the link and
+                // ignores the entry.
+                return Ok(None);
+            }
+            Err(e) => return Err(format!("symlink to {raw}: {e}")),
+        };
+        let in_search_path = self
+            .dirs
+            .iter()
+            .any(|d| resolved.starts_with(&d.physical) && resolved != d.physical);
+        if !in_search_path {
+            return Ok(Some(None));
+        }
+        let dst = resolved.file_name().to_string();
+        if dst == un.name {
+            return Ok(None);
+        }
+        match validate_alias(un, &dst) {
+            Ok(()) => Ok(Some(Some(IdEntry::Alias(dst)))),
+            Err(why) => Err(format!("invalid alias symlink to {dst} ({why}), ignoring")),
+        }
+    }
+
+    /// Follow aliases by name; the fragment path and the final name.
+    fn resolve_name(&self, name: &str) -> Result<(ImagePath, String), bool> {
+        let mut cur = name.to_string();
+        for _ in 0..=MAX_ALIAS_HOPS {
+            match self.ids.get(&cur) {
+                None => return Err(false),
+                Some(IdEntry::Path { path, .. }) => return Ok((path.clone(), cur)),
+                Some(IdEntry::Alias(t)) => cur = t.clone(),
+            }
+        }
+        Err(true)
+    }
+
+    fn dir_of(&self, name: &str) -> Option<usize> {
+        match self.ids.get(name) {
+            Some(IdEntry::Path { dir, .. }) => Some(*dir),
+            _ => None,
+        }
+    }
+
+    /// Pick the fragment for `name`: its canonical id, fragment (path and search dir index)
+    /// and every name the unit answers to.
+    #[allow(clippy::type_complexity)]
+    fn find_fragment(
+        &mut self,
+        name: &str,
+    ) -> (String, Option<(ImagePath, usize)>, BTreeSet<String>) {
+        let un = UnitName::parse(name).expect("only valid names are loaded");
+        let instance = un.instance.filter(|i| !i.is_empty());
+        let mut names = BTreeSet::from([name.to_string()]);
+        let mut found = self.resolve_name(name);
+        if matches!(found, Err(false)) {
+            if let Some(t) = un.template().filter(|_| instance.is_some()) {
+                found = self.resolve_name(&t);
+            }
+        }
+        let (frag, final_name) = match found {
+            Ok(f) => f,
+            Err(looped) => {
+                if looped {
+                    self.warn(None, None, format!("{name}: too many levels of aliases"));
+                }
+                return (name.to_string(), None, names);
+            }
+        };
+        let id = match (UnitName::parse(&final_name), instance) {
+            (Some(f), Some(i)) if f.kind() == NameKind::Template => f.with_instance(i),
+            _ => final_name.clone(),
+        };
+        for alias in self.reverse.get(&frag).into_iter().flatten() {
+            let Some(a) = UnitName::parse(alias) else {
+                continue;
+            };
+            match (a.kind(), instance) {
+                (NameKind::Plain, None) => {
+                    names.insert(alias.clone());
+                }
+                (NameKind::Template, Some(i)) => {
+                    names.insert(a.with_instance(i));
+                }
+                (NameKind::Instance, Some(i)) if a.instance == Some(i) => {
+                    names.insert(alias.clone());
+                }
+                _ => {}
+            }
+        }
+        names.insert(id.clone());
+        let dir = self.dir_of(&final_name).unwrap_or(0);
+        (id, Some((frag, dir)), names)
+    }
+
+    /// Read a unit file or drop-in at `path` (which may be a symlink), never following it
+    /// out of the image and never opening anything but a regular file.
+    fn read_file(&self, path: &ImagePath) -> FileRead {
+        if let Ok(Some(NodeKind::Symlink)) = self.tree.lstat(path) {
+            match self.tree.read_link(path) {
+                Ok(t) if t == "/dev/null" => return FileRead::Masked,
+                Ok(_) => {}
+                Err(e) => return FileRead::Failed(format!("cannot read symlink: {e}")),
+            }
+        }
+        let (real, kind) = match tree::stat(self.tree, path) {
+            Ok(x) => x,
+            Err(e) => return FileRead::Failed(e.to_string()),
+        };
+        let target = (real != *path).then(|| real.clone());
+        match kind {
+            _ if real.as_str() == "/dev/null" => FileRead::Masked,
+            None => FileRead::Failed(format!("dangling symlink to {real}")),
+            Some(NodeKind::CharDevice) => FileRead::Masked,
+            Some(NodeKind::File { size: 0 }) => FileRead::Masked,
+            Some(NodeKind::File { size }) if size > MAX_FILE_SIZE => FileRead::Failed(format!(
+                "file too large ({size} bytes, limit {MAX_FILE_SIZE}), not read"
+            )),
+            Some(NodeKind::File { .. }) => match self.tree.read_file(&real, MAX_FILE_SIZE) {
+                Ok(b) if b.is_empty() => FileRead::Masked,
+                Ok(b) => FileRead::Content(b.into(), target),
+                Err(e) => FileRead::Failed(format!("cannot read: {e}")),
+            },
+            Some(NodeKind::Dir) => FileRead::Failed("is a directory".to_string()),
+            Some(NodeKind::Special) => {
+                FileRead::Failed("not a regular file (FIFO, socket or device), not opened".into())
+            }
+            Some(NodeKind::Symlink) => FileRead::Failed("unresolvable symlink".to_string()),
+        }
+    }
+
+    /// Entries of a physical directory, cached.
+    fn list_dir(&mut self, dir: &ImagePath) -> Option<Vec<(String, NodeKind)>> {
+        if let Some(c) = self.dir_cache.get(dir) {
+            return c.clone();
+        }
+        let r = match self.tree.read_dir(dir) {
+            Ok(e) => Some(e),
+            Err(e) => {
+                self.warn(Some(dir), None, format!("cannot list directory: {e}"));
+                None
+            }
+        };
+        self.dir_cache.insert(dir.clone(), r.clone());
+        r
+    }
+
+    /// If search directory `i` has a directory (or a symlink to one) named `name`, its
+    /// physical path.
+    fn subdir(&mut self, i: usize, name: &str) -> Option<ImagePath> {
+        let kind = *self.listings.get(i)?.get(name)?;
+        let path = self.dirs[i].physical.join(name);
+        match kind {
+            NodeKind::Dir => Some(path),
+            NodeKind::Symlink => match tree::stat(self.tree, &path) {
+                Ok((p, Some(NodeKind::Dir))) => Some(p),
+                Ok(_) => None,
+                Err(e) => {
+                    self.warn(Some(&path), None, e.to_string());
+                    None
+                }
+            },
+            _ => None,
+        }
+    }
+
+    /// `unit_file_find_dirs`: the unit's own directory, its template's, and its dash
+    /// prefixes', in search directory `i`.
+    fn find_dirs(&mut self, i: usize, name: &str, suffix: &str, out: &mut Vec<(ImagePath, usize)>) {
+        if let Some(p) = self.subdir(i, &format!("{name}{suffix}")) {
+            out.push((p, i));
+        }
+        let Some(un) = UnitName::parse(name) else {
+            return;
+        };
+        if un.kind() == NameKind::Instance {
+            if let Some(t) = un.template() {
+                self.find_dirs(i, &t, suffix, out);
+            }
+        }
+        if !self.rules.prefix_dropins() {
+            return;
+        }
+        let mut prefix = un.prefix.to_string();
+        let mut chopped = false;
+        loop {
+            let Some(dash) = prefix.rfind('-') else {
+                return;
+            };
+            if dash == 0 {
+                return;
+            }
+            if dash + 1 != prefix.len() || chopped {
+                prefix.truncate(dash + 1);
+                break;
+            }
+            prefix.truncate(dash);
+            chopped = true;
+        }
+        let built = match un.instance {
+            Some(inst) => format!("{prefix}@{inst}.{}", un.unit_type),
+            None => format!("{prefix}.{}", un.unit_type),
+        };
+        if UnitName::parse(&built).is_some() {
+            self.find_dirs(i, &built, suffix, out);
+        }
+    }
+
+    /// Every candidate directory for `id` with `suffix`, in systemd's precedence order.
+    fn candidate_dirs(
+        &mut self,
+        id: &str,
+        aliases: &BTreeSet<String>,
+        unit_type: UnitType,
+        suffix: &str,
+    ) -> Vec<(ImagePath, usize)> {
+        let mut out = Vec::new();
+        for i in 0..self.dirs.len() {
+            self.find_dirs(i, id, suffix, &mut out);
+        }
+        for alias in aliases.iter().filter(|a| a.as_str() != id) {
+            for i in 0..self.dirs.len() {
+                self.find_dirs(i, alias, suffix, &mut out);
+            }
+        }
+        if self.rules.type_dropins() {
+            for i in 0..self.dirs.len() {
+                if let Some(p) = self.subdir(i, &format!("{unit_type}{suffix}")) {
+                    out.push((p, i));
+                }
+            }
+        }
+        out
+    }
+
+    /// Drop-in files for a unit: winners by file name, sorted by file name; masks dropped.
+    fn dropins(
+        &mut self,
+        id: &str,
+        aliases: &BTreeSet<String>,
+        unit_type: UnitType,
+    ) -> Vec<UnitFile> {
+        let dirs = self.candidate_dirs(id, aliases, unit_type, ".d");
+        let mut winners: BTreeMap<String, UnitFile> = BTreeMap::new();
+        for (dir, i) in dirs {
+            for (name, _) in self.list_dir(&dir).unwrap_or_default() {
+                if name.starts_with('.') || !name.ends_with(".conf") || winners.contains_key(&name)
+                {
+                    continue;
+                }
+                let path = dir.join(&name);
+                let layer = self.dirs[i].layer;
+                let file = match self.read_file(&path) {
+                    FileRead::Masked => UnitFile {
+                        path,
+                        target: None,
+                        layer,
+                        masked: true,
+                        content: None,
+                    },
+                    FileRead::Content(c, target) => UnitFile {
+                        path,
+                        target,
+                        layer,
+                        masked: false,
+                        content: Some(c),
+                    },
+                    FileRead::Failed(msg) => {
+                        self.warn(Some(&path), None, format!("drop-in ignored: {msg}"));
+                        continue;
+                    }
+                };
+                winners.insert(name, file);
+            }
+        }
+        winners.into_values().collect()
+    }
+
+    fn add_edge(&mut self, from: &str, kind: DepKind, to: String, provenance: Provenance) {
+        self.queue.push_back(to.clone());
+        self.raw_edges.push(RawEdge {
+            from: from.to_string(),
+            kind,
+            to,
+            provenance,
+        });
+    }
+
+    /// `.wants/`, `.requires/`, `.upholds/` directories.
+    fn dependency_dirs(&mut self, id: &str, aliases: &BTreeSet<String>, unit_type: UnitType) {
+        let mut kinds = vec![(".wants", DepKind::Wants, How::WantsDir), (".requires", DepKind::Requires, How::RequiresDir)];
+        if self.rules.upholds_dirs() {
+            kinds.push((".upholds", DepKind::Upholds, How::UpholdsDir));
+        }
+        let strict = self.rules.strict_dependency_dirs();
+        for (suffix, kind, how) in kinds {
+            let dirs = self.candidate_dirs(id, aliases, unit_type, suffix);
+            let mut seen = BTreeSet::new();
+            let mut entries = Vec::new();
+            for (dir, i) in dirs {
+                for (name, nk) in self.list_dir(&dir).unwrap_or_default() {
+                    if name.starts_with('.') {
+                        continue;
+                    }
+                    if strict && !seen.insert(name.clone()) {
+                        continue;
+                    }
+                    entries.push((dir.join(&name), name, nk, self.dirs[i].layer));
+                }
+            }
+            if strict {
+                entries.sort_by(|a, b| a.1.cmp(&b.1));
+            }
+            for (path, name, nk, layer) in entries {
+                if strict {
+                    if matches!(self.read_file_kind(&path, nk), Some(true)) {
+                        continue; // masked
+                    }
+                    if nk != NodeKind::Symlink {
+                        self.warn(Some(&path), None, "not a symlink, ignoring");
+                        continue;
+                    }
+                }
+                let Some(un) = UnitName::parse(&name) else {
+                    self.warn(Some(&path), None, "not a valid unit name, ignoring");
+                    continue;
+                };
+                let target = if un.kind() == NameKind::Template {
+                    deps::resolve_template(&name, id)
+                } else {
+                    name.clone()
+                };
+                let provenance = Provenance {
+                    origin: Origin::File,
+                    how,
+                    path: Some(path),
+                    line: None,
+                    layer: Some(layer),
+                    rule: None,
+                };
+                self.add_edge(id, kind, target, provenance);
+            }
+        }
+    }
+
+    /// Whether a dependency-directory entry is a mask (`/dev/null` link or empty file).
+    fn read_file_kind(&self, path: &ImagePath, nk: NodeKind) -> Option<bool> {
+        match nk {
+            NodeKind::File { size } => Some(size == 0),
+            NodeKind::Symlink => {
+                let raw = self.tree.read_link(path).ok()?;
+                if raw == "/dev/null" {
+                    return Some(true);
+                }
+                match tree::stat(self.tree, path) {
+                    Ok((p, k)) => Some(
+                        p.as_str() == "/dev/null"
+                            || matches!(k, Some(NodeKind::CharDevice) | Some(NodeKind::File { size: 0 })),
+                    ),
+                    Err(_) => Some(false),
+                }
+            }
+            _ => Some(false),
+        }
+    }
+
+    fn sections(unit_type: UnitType) -> Vec<&'static str> {
+        let mut s = vec!["Unit", "Install"];
+        if let Some(t) = unit_type.section() {
+            s.push(t);
+        }
+        s
+    }
+
+    /// Parse a file and apply it to unit `id`. Returns false on a fatal parse error.
+    fn apply_file(
+        &mut self,
+        unit: &mut Unit,
+        ctx: FileCtx,
+        content: &[u8],
+        st: &mut Applied,
+        template: bool,
+    ) -> bool {
+        let parsed = syntax::parse(content, &Self::sections(unit.unit_type), &self.rules);
+        for w in &parsed.warnings {
+            self.warn(Some(ctx.path), Some(w.line), w.message.clone());
+        }
+        for a in &parsed.assignments {
+            self.apply_assignment(unit, &ctx, a, st, template);
+        }
+        if let Some(f) = &parsed.fatal {
+            self.warn(Some(ctx.path), Some(f.line), format!("fatal: {}", f.message));
+            return false;
+        }
+        true
+    }
+
+    fn setting(ctx: &FileCtx, a: &Assignment) -> Setting {
+        Setting {
+            section: a.section.clone(),
+            key: a.key.clone(),
+            value: a.value.clone(),
+            path: ctx.path.clone(),
+            line: a.line,
+            layer: ctx.layer,
+        }
+    }
+
+    fn apply_assignment(
+        &mut self,
+        unit: &mut Unit,
+        ctx: &FileCtx,
+        a: &Assignment,
+        st: &mut Applied,
+        template: bool,
+    ) {
+        let prov = |origin| Provenance {
+            origin,
+            how: ctx.how,
+            path: Some(ctx.path.clone()),
+            line: Some(a.line),
+            layer: Some(ctx.layer),
+            rule: None,
+        };
+        let id = unit.id.clone();
+        let utype = unit.unit_type;
+        if a.section == "Install" {
+            match a.key.as_str() {
+                "WantedBy" | "RequiredBy" | "UpheldBy" | "Alias" | "Also" | "DefaultInstance" => {
+                    unit.install.push(Self::setting(ctx, a))
+                }
+                k if k.starts_with("X-") => {}
+                k => self.warn(Some(ctx.path), Some(a.line), format!("unknown key '{k}' in [Install], ignoring")),
+            }
+            return;
+        }
+        unit.settings.push(Self::setting(ctx, a));
+        if template {
+            return;
+        }
+        if a.section == "Unit" {
+            let Some(kind) = deps::unit_directive(&a.key, &self.rules) else {
+                return;
+            };
+            if matches!(kind, DepKind::OnFailure)
+                && self.rules.drops_onfailure_on_slice_device()
+                && !deps::can_fail(utype)
+            {
+                self.warn(Some(ctx.path), Some(a.line), format!("{} units cannot fail, OnFailure= ignored", utype));
+                return;
+            }
+            for word in deps::split_words(&a.value) {
+                let Some(target) = self.dependency_target(&id, &word, ctx.path, a.line) else {
+                    continue;
+                };
+                if kind == DepKind::Before
+                    && self.rules.drops_before_device()
+                    && UnitName::parse(&target).is_some_and(|t| t.unit_type == UnitType::Device)
+                {
+                    continue;
+                }
+                self.add_edge(&id, kind, target, prov(Origin::File));
+            }
+            return;
+        }
+        match (utype, a.key.as_str()) {
+            (
+                UnitType::Service | UnitType::Socket | UnitType::Mount | UnitType::Swap | UnitType::Scope,
+                "Slice",
+            ) => {
+                if a.value.is_empty() {
+                    return;
+                }
+                let Some(target) = self.dependency_target(&id, &a.value, ctx.path, a.line) else {
+                    return;
+                };
+                if !target.ends_with(".slice") {
+                    self.warn(Some(ctx.path), Some(a.line), format!("Slice= must name a slice, ignoring {target}"));
+                    return;
+                }
+                if st.slice.is_none() || self.rules.slice_last_wins() {
+                    st.slice = Some((target, prov(Origin::File)));
+                }
+            }
+            (UnitType::Service, "Sockets") => {
+                for word in deps::split_words(&a.value) {
+                    let Some(target) = self.dependency_target(&id, &word, ctx.path, a.line) else {
+                        continue;
+                    };
+                    if !target.ends_with(".socket") {
+                        self.warn(Some(ctx.path), Some(a.line), format!("Sockets= must name sockets, ignoring {target}"));
+                        continue;
+                    }
+                    self.add_edge(&id, DepKind::After, target.clone(), prov(Origin::File));
+                    self.add_edge(&id, DepKind::Wants, target.clone(), prov(Origin::File));
+                    self.add_edge(&id, DepKind::TriggeredBy, target, prov(Origin::File));
+                }
+            }
+            (UnitType::Socket, "Service") => {
+                if a.value.is_empty() {
+                    return;
+                }
+                match self.dependency_target(&id, &a.value, ctx.path, a.line) {
+                    Some(t) if t.ends_with(".service") => {
+                        st.socket_service = Some((t, prov(Origin::Implicit)))
+                    }
+                    Some(t) => self.warn(Some(ctx.path), Some(a.line), format!("Service= must name a service, ignoring {t}")),
+                    None => {}
+                }
+            }
+            (UnitType::Timer | UnitType::Path, "Unit") => {
+                if a.value.is_empty() {
+                    return;
+                }
+                let Some(target) = self.dependency_target(&id, &a.value, ctx.path, a.line) else {
+                    return;
+                };
+                if UnitName::parse(&target).is_some_and(|t| t.unit_type == utype) {
+                    self.warn(Some(ctx.path), Some(a.line), format!("Unit= cannot be of type {utype}, ignoring"));
+                    return;
+                }
+                if st.trigger_set {
+                    self.warn(Some(ctx.path), Some(a.line), "multiple units to trigger specified, ignoring");
+                    return;
+                }
+                if target == id {
+                    return;
+                }
+                st.trigger_set = true;
+                self.add_edge(&id, DepKind::Before, target.clone(), prov(Origin::File));
+                self.add_edge(&id, DepKind::Triggers, target, prov(Origin::File));
+            }
+            (UnitType::Socket, k) if k.starts_with("Listen") => {
+                if a.value.is_empty() {
+                    st.listeners.clear();
+                } else {
+                    st.listeners.push(k.to_string());
+                }
+            }
+            (UnitType::Socket, "Accept") => st.accept = parse_bool(&a.value).unwrap_or(st.accept),
+            (UnitType::Service, "ExecStart") => {
+                st.exec_start = if a.value.is_empty() { 0 } else { st.exec_start + 1 }
+            }
+            (UnitType::Service, "ExecStop") => {
+                st.exec_stop = if a.value.is_empty() { 0 } else { st.exec_stop + 1 }
+            }
+            (UnitType::Service, "Type") => st.service_type = Some(a.value.clone()),
+            (UnitType::Service, "BusName") => st.bus_name = !a.value.is_empty(),
+            (UnitType::Service, "RemainAfterExit") => {
+                st.remain_after_exit = parse_bool(&a.value).unwrap_or(false)
+            }
+            (UnitType::Timer, k) if k.starts_with("On") => {
+                st.timer_triggers = if a.value.is_empty() { 0 } else { st.timer_triggers + 1 }
+            }
+            (UnitType::Path, "PathExists" | "PathExistsGlob" | "PathChanged" | "PathModified" | "DirectoryNotEmpty") => {
+                st.path_triggers = if a.value.is_empty() { 0 } else { st.path_triggers + 1 }
+            }
+            _ => {}
+        }
+        if a.key == "SuccessAction" && !a.value.is_empty() && a.value != "none" {
+            st.success_action = true;
+        }
+    }
+
+    /// One word of a dependency value → the unit name it refers to, or `None` (warned).
+    fn dependency_target(&mut self, id: &str, word: &str, path: &ImagePath, line: u32) -> Option<String> {
+        let expanded = match deps::expand_specifiers(word, id, &self.rules) {
+            Ok(e) => e,
+            Err(e) => {
+                self.warn(Some(path), Some(line), format!("failed to resolve '{word}': {e}, ignoring"));
+                return None;
+            }
+        };
+        if UnitName::parse(&expanded).is_none() {
+            self.warn(Some(path), Some(line), format!("'{expanded}' is not a valid unit name, ignoring"));
+            return None;
+        }
+        Some(deps::resolve_template(&expanded, id))
+    }
+
+    /// Load one unit (and queue what it references).
+    fn load_unit(&mut self, name: &str) {
+        if self.names.contains_key(name) {
+            return;
+        }
+        let Some(un) = UnitName::parse(name) else {
+            return;
+        };
+        if un.kind() == NameKind::Template {
+            return;
+        }
+        let (id, frag, names) = self.find_fragment(name);
+        if let Some(unit) = self.units.get_mut(&id) {
+            for n in &names {
+                self.names.insert(n.clone(), id.clone());
+                if *n != id {
+                    unit.aliases.insert(n.clone());
+                }
+            }
+            return;
+        }
+        for n in &names {
+            self.names.insert(n.clone(), id.clone());
+        }
+        let unit = self.build_unit(&id, frag, names, false);
+        self.units.insert(id, unit);
+    }
+
+    /// Read the fragment and drop-ins of a unit or template and apply them.
+    fn build_unit(
+        &mut self,
+        id: &str,
+        frag: Option<(ImagePath, usize)>,
+        names: BTreeSet<String>,
+        template: bool,
+    ) -> Unit {
+        let unit_type = UnitName::parse(id).map(|u| u.unit_type).unwrap_or(UnitType::Service);
+        let aliases: BTreeSet<String> = names.into_iter().filter(|n| n != id).collect();
+        let perpetual = matches!(id, "-.mount" | "init.scope" | "-.slice" | "system.slice");
+        let mut unit = Unit {
+            id: id.to_string(),
+            unit_type,
+            state: LoadState::NotFound,
+            fragment: None,
+            dropins: Vec::new(),
+            aliases,
+            install: Vec::new(),
+            settings: Vec::new(),
+        };
+        let mut st = Applied::default();
+        let mut fragment_ok = true;
+        match frag {
+            Some((path, dir)) if unit_type != UnitType::Scope || perpetual => {
+                let layer = self.dirs[dir].layer;
+                match self.read_file(&path) {
+                    FileRead::Masked => {
+                        unit.state = if perpetual { LoadState::Loaded } else { LoadState::Masked };
+                        unit.fragment = Some(UnitFile { path, target: None, layer, masked: true, content: None });
+                    }
+                    FileRead::Content(content, target) => {
+                        unit.state = LoadState::Loaded;
+                        let ctx = FileCtx { path: &path, layer, how: How::Fragment };
+                        fragment_ok = self.apply_file(&mut unit, ctx, &content, &mut st, template);
+                        if !fragment_ok {
+                            unit.state = LoadState::Error;
+                        }
+                        unit.fragment = Some(UnitFile { path, target, layer, masked: false, content: Some(content) });
+                    }
+                    FileRead::Failed(msg) => {
+                        self.warn(Some(&path), None, format!("unit file not loaded: {msg}"));
+                        unit.fragment = None;
+                    }
+                }
+            }
+            _ => {}
+        }
+        if unit.fragment.is_none() && (unit_type.fragment_optional() || perpetual) {
+            unit.state = LoadState::Loaded;
+        }
+        let reads_dropins = match unit.state {
+            LoadState::Loaded => true,
+            LoadState::Masked => {
+                self.rules.masked_units_load_dropins()
+                    || (self.rules.version < 244 && unit_type != UnitType::Service)
+            }
+            _ => false,
+        };
+        if !reads_dropins || !fragment_ok {
+            return unit;
+        }
+        let aliases = unit.aliases.clone();
+        let dropins = self.dropins(id, &aliases, unit_type);
+        for d in &dropins {
+            if let Some(content) = d.content.clone() {
+                let ctx = FileCtx { path: &d.path, layer: d.layer, how: How::DropIn };
+                self.apply_file(&mut unit, ctx, &content, &mut st, template);
+            }
+        }
+        unit.dropins = dropins;
+        if template {
+            return unit;
+        }
+        self.dependency_dirs(id, &aliases, unit_type);
+        if let Some((slice, prov)) = st.slice.take() {
+            self.add_edge(id, DepKind::InSlice, slice, prov);
+        }
+        if unit.state == LoadState::Loaded {
+            self.type_extras(&mut unit, &mut st);
+        }
+        unit
+    }
+
+    /// Type-specific edges systemd adds while loading (triggers), and the checks that turn
+    /// a unit into `bad-setting`.
+    fn type_extras(&mut self, unit: &mut Unit, st: &mut Applied) {
+        let id = unit.id.clone();
+        let stem = UnitName::parse(&id).map(|u| u.stem().to_string()).unwrap_or_default();
+        let rule = |r: &'static str| Provenance {
+            origin: Origin::Implicit,
+            how: How::Rule,
+            path: None,
+            line: None,
+            layer: None,
+            rule: Some(r),
+        };
+        match unit.unit_type {
+            UnitType::Socket => {
+                let non_accept = !st.accept
+                    || st
+                        .listeners
+                        .iter()
+                        .any(|l| l != "ListenStream" && l != "ListenSequentialPacket");
+                if non_accept {
+                    let (svc, prov) = match st.socket_service.take() {
+                        Some((s, mut p)) => {
+                            p.rule = Some("socket-triggers-service");
+                            (s, p)
+                        }
+                        None => (format!("{stem}.service"), rule("socket-triggers-same-name-service")),
+                    };
+                    self.add_edge(&id, DepKind::Before, svc.clone(), prov.clone());
+                    self.add_edge(&id, DepKind::Triggers, svc, prov);
+                }
+                if st.listeners.is_empty() {
+                    unit.state = LoadState::BadSetting;
+                    self.warn(None, None, format!("{id}: socket has no Listen setting, bad-setting"));
+                }
+            }
+            UnitType::Timer | UnitType::Path => {
+                if !st.trigger_set {
+                    let r = if unit.unit_type == UnitType::Timer {
+                        "timer-triggers-same-name-service"
+                    } else {
+                        "path-triggers-same-name-service"
+                    };
+                    let svc = format!("{stem}.service");
+                    self.add_edge(&id, DepKind::Before, svc.clone(), rule(r));
+                    self.add_edge(&id, DepKind::Triggers, svc, rule(r));
+                }
+                let n = if unit.unit_type == UnitType::Timer { st.timer_triggers } else { st.path_triggers };
+                if n == 0 {
+                    unit.state = LoadState::BadSetting;
+                    self.warn(None, None, format!("{id}: {} has no trigger setting, bad-setting", unit.unit_type));
+                }
+            }
+            UnitType::Service => {
+                let ty = st.service_type.clone().unwrap_or_else(|| {
+                    if st.bus_name {
+                        "dbus".into()
+                    } else if st.exec_start > 0 {
+                        "simple".into()
+                    } else {
+                        "oneshot".into()
+                    }
+                });
+                let why = if st.exec_start == 0 && st.exec_stop == 0 && !st.success_action {
+                    Some("service has no ExecStart=, ExecStop= or SuccessAction=")
+                } else if ty != "oneshot" && st.exec_start == 0 {
+                    Some("service has no ExecStart=, only allowed for Type=oneshot")
+                } else if ty != "oneshot" && st.exec_start > 1 {
+                    Some("service has more than one ExecStart=, only allowed for Type=oneshot")
+                } else if st.exec_start == 0 && !st.success_action && !st.remain_after_exit {
+                    Some("service has no ExecStart= and no SuccessAction= and not RemainAfterExit=yes")
+                } else if ty == "dbus" && !st.bus_name {
+                    Some("Type=dbus without BusName=")
+                } else {
+                    None
+                };
+                if let Some(why) = why {
+                    unit.state = LoadState::BadSetting;
+                    let path = unit.fragment.as_ref().map(|f| f.path.clone());
+                    self.warn(path.as_ref(), None, format!("{why}, bad-setting"));
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn run(&mut self) {
+        let mut keys: Vec<String> = self.ids.keys().cloned().collect();
+        keys.sort();
+        for k in &keys {
+            match UnitName::parse(k).map(|u| u.kind()) {
+                Some(NameKind::Template) => self.load_template(k),
+                Some(_) => self.queue.push_back(k.clone()),
+                None => {}
+            }
+        }
+        while let Some(name) = self.queue.pop_front() {
+            self.load_unit(&name);
+        }
+    }
+
+    fn load_template(&mut self, name: &str) {
+        let Ok((frag, final_name)) = self.resolve_name(name) else {
+            return;
+        };
+        if UnitName::parse(&final_name).map(|u| u.kind()) != Some(NameKind::Template) {
+            return;
+        }
+        if let Some(t) = self.templates.get_mut(&final_name) {
+            if name != final_name {
+                t.aliases.insert(name.to_string());
+            }
+            return;
+        }
+        let dir = self.dir_of(&final_name).unwrap_or(0);
+        let mut names = BTreeSet::from([final_name.clone()]);
+        if name != final_name {
+            names.insert(name.to_string());
+        }
+        let unit = self.build_unit(&final_name, Some((frag, dir)), names, true);
+        self.templates.insert(final_name, unit);
+    }
+
+    fn finish(mut self) -> UnitSet {
+        let mut edges = Vec::with_capacity(self.raw_edges.len());
+        for e in std::mem::take(&mut self.raw_edges) {
+            let Some(to) = self.names.get(&e.to).cloned() else {
+                continue;
+            };
+            if to == e.from {
+                continue;
+            }
+            edges.push(Edge {
+                from: e.from,
+                kind: e.kind,
+                to,
+                provenance: e.provenance,
+            });
+        }
+        edges.sort();
+        edges.dedup();
+        self.warnings.sort();
+        self.warnings.dedup();
+        UnitSet {
+            rules: self.rules,
+            search_dirs: self.dirs,
+            units: self.units,
+            templates: self.templates,
+            names: self.names,
+            edges,
+            warnings: self.warnings,
+        }
+    }
+}
+
+/// v243+ alias validation (`unit_validate_alias_symlink_or_warn`).
+fn validate_alias(src: &UnitName, dst: &str) -> Result<(), &'static str> {
+    let Some(dst) = UnitName::parse(dst) else {
+        return Err("target is not a valid unit name");
+    };
+    if src.unit_type != dst.unit_type {
+        return Err("alias and target types differ");
+    }
+    if !src.unit_type.can_alias() {
+        return Err("units of this type cannot be aliased");
+    }
+    match (src.kind(), dst.kind()) {
+        (NameKind::Plain, NameKind::Plain) => Ok(()),
+        (NameKind::Template, NameKind::Template) | (NameKind::Instance, NameKind::Template)
+            if src.unit_type.can_template() =>
+        {
+            Ok(())
+        }
+        (NameKind::Instance, NameKind::Instance)
+            if src.unit_type.can_template() && src.instance == dst.instance =>
+        {
+            Ok(())
+        }
+        _ => Err("alias and target name kinds differ"),
+    }
+}

@@ -1,0 +1,22 @@
+//! systemd's loading rules, as pure functions over a read-only [`crate::tree::Tree`].
+//!
+//! `name` (unit names), `syntax` (one file's assignments), `paths` (search path and layers),
+//! `deps` (directives → dependency kinds, specifiers), `version` (which systemd's rules),
+//! and `load`, which puts them together into a [`load::UnitSet`]: every unit with its
+//! fragment, drop-ins, aliases, load state, `[Install]` section and dependency edges, each
+//! edge with its provenance.
+
+pub mod deps;
+pub mod load;
+pub mod name;
+pub mod paths;
+pub mod syntax;
+pub mod version;
+
+pub use deps::DepKind;
+pub use load::{
+    Edge, How, LoadState, Origin, Provenance, Setting, Unit, UnitFile, UnitSet, Warning, load,
+};
+pub use name::{UnitName, UnitType};
+pub use paths::{Layer, SearchDir};
+pub use version::Rules;

@@ -1,0 +1,114 @@
+//! The system manager's unit search path inside an image, and the layer of each directory.
+
+use super::version::Rules;
+use crate::tree::{self, ImagePath, NodeKind, Tree};
+use serde::Serialize;
+use std::fmt;
+
+/// Who wrote a file, from the directory it sits in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Layer {
+    /// The OS vendor: `/usr/lib`, `/lib`.
+    Vendor,
+    /// Locally installed software: `/usr/local/lib`.
+    Local,
+    /// The administrator: `/etc`.
+    Admin,
+    /// Created at run time: `/run`.
+    Runtime,
+}
+
+impl Layer {
+    pub fn of(path: &ImagePath) -> Layer {
+        let p = path.as_str();
+        if p == "/etc" || p.starts_with("/etc/") {
+            Layer::Admin
+        } else if p == "/run" || p.starts_with("/run/") {
+            Layer::Runtime
+        } else if p.starts_with("/usr/local/") {
+            Layer::Local
+        } else {
+            Layer::Vendor
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Layer::Vendor => "vendor",
+            Layer::Local => "local",
+            Layer::Admin => "admin",
+            Layer::Runtime => "runtime",
+        }
+    }
+}
+
+impl fmt::Display for Layer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One directory of the search path, as it exists in the image.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct SearchDir {
+    /// The path systemd is configured with (`/usr/lib/systemd/system`).
+    pub declared: ImagePath,
+    /// Where it really is inside the image, symlinks resolved (`/usr/lib64/systemd/system`).
+    pub physical: ImagePath,
+    pub layer: Layer,
+}
+
+/// The search path systemd `rules` would use, highest priority first (semantics doc §1.1).
+/// Generator directories are left out: generators run at boot, not in an image.
+pub fn declared_search_path(rules: &Rules) -> Vec<&'static str> {
+    let mut dirs = Vec::new();
+    if rules.version >= 230 {
+        dirs.extend([
+            "/etc/systemd/system.control",
+            "/run/systemd/system.control",
+            "/run/systemd/transient",
+        ]);
+    }
+    dirs.push("/etc/systemd/system");
+    if rules.version >= 240 {
+        dirs.push("/etc/systemd/system.attached");
+    }
+    dirs.push("/run/systemd/system");
+    if rules.version >= 240 {
+        dirs.push("/run/systemd/system.attached");
+    }
+    dirs.push("/usr/local/lib/systemd/system");
+    // Debian 12 (rootprefix=/) lists /lib before /usr/lib; both usually resolve to one
+    // directory. From v255 there is no /lib entry at all.
+    if rules.version < 255 {
+        dirs.push("/lib/systemd/system");
+    }
+    dirs.push("/usr/lib/systemd/system");
+    dirs
+}
+
+/// Resolve the search path inside the image: directories that do not exist are dropped,
+/// and directories that resolve to the same physical directory are kept once (first wins).
+/// Also returns warnings for search directories that could not be resolved.
+pub fn search_dirs(tree: &dyn Tree, rules: &Rules) -> (Vec<SearchDir>, Vec<String>) {
+    let mut out: Vec<SearchDir> = Vec::new();
+    let mut warnings = Vec::new();
+    for declared in declared_search_path(rules) {
+        let declared = ImagePath::new(declared);
+        match tree::stat(tree, &declared) {
+            Ok((physical, Some(NodeKind::Dir))) => {
+                if out.iter().all(|d| d.physical != physical) {
+                    out.push(SearchDir {
+                        layer: Layer::of(&declared),
+                        declared,
+                        physical,
+                    });
+                }
+            }
+            Ok(_) | Err(tree::ResolveError::Missing(_)) => {}
+            Err(e) => warnings.push(format!("{declared}: {e}")),
+        }
+    }
+    (out, warnings)
+}

@@ -1,0 +1,116 @@
+//! Which systemd's rules to apply. Every version-dependent decision of the loader asks a
+//! [`Rules`] value, so the rules stay in one place (semantics doc, Appendix A).
+
+use serde::Serialize;
+use std::fmt;
+
+/// A systemd release: major version and Debian-style point release (`252.38` → 252, 38).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct Rules {
+    pub version: u32,
+    pub point: u32,
+}
+
+impl Default for Rules {
+    /// systemd 252, the reference version of our semantics doc and of the test oracle.
+    fn default() -> Self {
+        Rules {
+            version: 252,
+            point: 0,
+        }
+    }
+}
+
+impl fmt::Display for Rules {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.point > 0 {
+            write!(f, "{}.{}", self.version, self.point)
+        } else {
+            write!(f, "{}", self.version)
+        }
+    }
+}
+
+impl Rules {
+    pub fn new(version: u32, point: u32) -> Self {
+        Rules { version, point }
+    }
+
+    /// A UTF-8 byte-order mark at the start of a file is stripped (v230+).
+    pub fn strips_bom(&self) -> bool {
+        self.version >= 230
+    }
+    /// Comment lines inside a continuation are skipped (v241+).
+    pub fn skips_comments_in_continuation(&self) -> bool {
+        self.version >= 241
+    }
+    /// An empty line ends a continuation (v243+).
+    pub fn empty_line_ends_continuation(&self) -> bool {
+        self.version >= 243
+    }
+    /// A line without `=` is fatal for the file (before v243).
+    pub fn missing_equals_is_fatal(&self) -> bool {
+        self.version < 243
+    }
+    /// Each line must be valid UTF-8 (v239+).
+    pub fn checks_utf8(&self) -> bool {
+        self.version >= 239
+    }
+    /// Longest accepted line (v235+: 1 MiB, fatal beyond); older versions split lines.
+    pub fn line_limit(&self) -> Option<usize> {
+        (self.version >= 235).then_some(1024 * 1024)
+    }
+    /// Dash-prefix drop-in and dependency directories (v239+).
+    pub fn prefix_dropins(&self) -> bool {
+        self.version >= 239
+    }
+    /// Type-level `service.d/`, `target.wants/` directories (v244+).
+    pub fn type_dropins(&self) -> bool {
+        self.version >= 244
+    }
+    /// `.upholds/` directories and `Upholds=` (v254+ for directories).
+    pub fn upholds_dirs(&self) -> bool {
+        self.version >= 254
+    }
+    /// `Upholds=`, `OnSuccess=`, `PropagatesStopTo=`/`StopPropagatedFrom=` (v249+).
+    pub fn v249_directives(&self) -> bool {
+        self.version >= 249
+    }
+    /// `RequiresOverridable=`/`RequisiteOverridable=` are distinct types (before v228).
+    pub fn overridable_types(&self) -> bool {
+        self.version < 228
+    }
+    /// Masked units load drop-ins and dependency directories (v244 … v257.9).
+    pub fn masked_units_load_dropins(&self) -> bool {
+        self.version >= 244 && (self.version < 257 || (self.version == 257 && self.point < 10))
+    }
+    /// `.wants/` entries must be symlinks, may be masked, are de-duplicated by name (v233+).
+    pub fn strict_dependency_dirs(&self) -> bool {
+        self.version >= 233
+    }
+    /// `Before=` a device unit is dropped (v232+).
+    pub fn drops_before_device(&self) -> bool {
+        self.version >= 232
+    }
+    /// `OnFailure=` refused for units that cannot fail: slice, device (v245+).
+    pub fn drops_onfailure_on_slice_device(&self) -> bool {
+        self.version >= 245
+    }
+    /// `Slice=`: last assignment wins (v230+); the first one wins before.
+    pub fn slice_last_wins(&self) -> bool {
+        self.version >= 230
+    }
+    /// Unknown or disallowed specifiers drop the word (v237+); before, `%I` stays literal
+    /// (which makes the name invalid, so the word is dropped too).
+    pub fn specifier_allowed(&self, c: char) -> bool {
+        match c {
+            'n' | 'N' | 'p' | 'i' => true,
+            'u' | 'U' | 'm' | 'H' | 'b' => self.version >= 235,
+            'g' | 'G' => self.version >= 240,
+            'j' => self.version >= 241,
+            'v' | 'a' | 'o' | 'w' | 'B' | 'W' => self.version >= 246,
+            'A' | 'l' | 'q' | 'M' => self.version >= 247,
+            _ => false,
+        }
+    }
+}
