@@ -262,9 +262,9 @@ mod tests {
         assert!(is_valid("esc\\x2dname.service"));
         assert!(is_valid("-.slice"));
         assert!(is_valid("-.mount"));
-        let long = format!("{}.service", "a".repeat(248));
+        let long = format!("{}.service", "a".repeat(247));
         assert!(is_valid(&long));
-        let too_long = format!("{}.service", "a".repeat(247 + 2));
+        let too_long = format!("{}.service", "a".repeat(248));
         assert!(!is_valid(&too_long));
     }
 

@@ -302,7 +302,7 @@ mod tests {
             S,
             &v252(),
         );
-        assert_eq!(p.assignments[0].value, "a.service    b.service    c.service");
+        assert_eq!(p.assignments[0].value, "a.service    b.service   c.service");
         assert_eq!(p.assignments[0].line, 2);
         assert_eq!(p.assignments[1].key, "After");
         assert_eq!(p.assignments[1].line, 7);
