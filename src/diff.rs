@@ -126,14 +126,25 @@ impl GraphDiff {
 
 /// Where an edge comes from, ignoring line numbers (a line shifting inside the same file is
 /// not a move).
-fn location(p: &Provenance) -> (crate::unit::Origin, crate::unit::How, Option<&ImagePath>, Option<&str>) {
+fn location(
+    p: &Provenance,
+) -> (
+    crate::unit::Origin,
+    crate::unit::How,
+    Option<&ImagePath>,
+    Option<&str>,
+) {
     (p.origin, p.how, p.path.as_ref(), p.rule)
 }
 
 /// All units of a graph, templates included, by name.
 fn all_units(g: &DepGraph) -> BTreeMap<&str, (&Unit, bool)> {
-    let mut m: BTreeMap<&str, (&Unit, bool)> =
-        g.set.units.iter().map(|(k, u)| (k.as_str(), (u, false))).collect();
+    let mut m: BTreeMap<&str, (&Unit, bool)> = g
+        .set
+        .units
+        .iter()
+        .map(|(k, u)| (k.as_str(), (u, false)))
+        .collect();
     m.extend(g.set.templates.iter().map(|(k, u)| (k.as_str(), (u, true))));
     m
 }

@@ -86,8 +86,7 @@ fn theirs(run: &OracleRun) -> BTreeSet<Key> {
             if host_dependent(&d.target) {
                 continue;
             }
-            if d.origin.iter().any(|o| o == "file") && systemd_made(&d.kind, &d.target).is_none()
-            {
+            if d.origin.iter().any(|o| o == "file") && systemd_made(&d.kind, &d.target).is_none() {
                 out.insert((u.name.clone(), d.kind.clone(), d.target.clone()));
             }
         }
@@ -117,21 +116,32 @@ fn compare(fixture: &str) {
             continue;
         };
         if u.state.as_str() != o.load_state {
-            problems.push(format!("{name}: state {} vs systemd {}", u.state.as_str(), o.load_state));
+            problems.push(format!(
+                "{name}: state {} vs systemd {}",
+                u.state.as_str(),
+                o.load_state
+            ));
         }
         let frag = u.fragment.as_ref().map(|f| f.path.to_string());
         if frag != o.fragment {
-            problems.push(format!("{name}: fragment {frag:?} vs systemd {:?}", o.fragment));
+            problems.push(format!(
+                "{name}: fragment {frag:?} vs systemd {:?}",
+                o.fragment
+            ));
         }
         let dropins: BTreeSet<String> = u.dropins.iter().map(|d| d.path.to_string()).collect();
         let odropins: BTreeSet<String> = o.dropins.iter().cloned().collect();
         if dropins != odropins {
-            problems.push(format!("{name}: drop-ins {dropins:?} vs systemd {odropins:?}"));
+            problems.push(format!(
+                "{name}: drop-ins {dropins:?} vs systemd {odropins:?}"
+            ));
         }
         let aliases: Vec<&String> = u.aliases.iter().collect();
         let oaliases: Vec<&String> = o.aliases.iter().collect();
         if aliases != oaliases {
-            problems.push(format!("{name}: aliases {aliases:?} vs systemd {oaliases:?}"));
+            problems.push(format!(
+                "{name}: aliases {aliases:?} vs systemd {oaliases:?}"
+            ));
         }
     }
     assert!(
@@ -142,7 +152,10 @@ fn compare(fixture: &str) {
         run.units.len(),
         theirs.len()
     );
-    assert!(!theirs.is_empty(), "{fixture}: systemd showed no file edges at all");
+    assert!(
+        !theirs.is_empty(),
+        "{fixture}: systemd showed no file edges at all"
+    );
 }
 
 #[test]

@@ -7,7 +7,9 @@ use unitdiff::graph::DepGraph;
 use unitdiff::unit::{DepKind, How, Layer, LoadState, Rules};
 
 fn load(fixture: &str) -> DepGraph {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/rules").join(fixture);
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/rules")
+        .join(fixture);
     unitdiff::load_dir(&root, Rules::default()).unwrap()
 }
 
@@ -20,11 +22,20 @@ fn targets(g: &DepGraph, from: &str, kind: DepKind) -> Vec<String> {
 }
 
 fn state(g: &DepGraph, name: &str) -> LoadState {
-    g.set.units.get(name).unwrap_or_else(|| panic!("{name} not loaded")).state
+    g.set
+        .units
+        .get(name)
+        .unwrap_or_else(|| panic!("{name} not loaded"))
+        .state
 }
 
 fn fragment(g: &DepGraph, name: &str) -> String {
-    g.set.units[name].fragment.as_ref().unwrap().path.to_string()
+    g.set.units[name]
+        .fragment
+        .as_ref()
+        .unwrap()
+        .path
+        .to_string()
 }
 
 #[test]
@@ -32,10 +43,23 @@ fn precedence_whole_file_override() {
     let g = load("precedence");
     // /etc beats /usr/local beats /usr/lib; files are never merged.
     assert_eq!(fragment(&g, "a.service"), "/etc/systemd/system/a.service");
-    assert_eq!(targets(&g, "a.service", DepKind::Wants), ["from-etc.service"]);
-    assert_eq!(fragment(&g, "b.service"), "/usr/local/lib/systemd/system/b.service");
-    assert_eq!(targets(&g, "b.service", DepKind::Wants), ["from-local.service"]);
-    let p = &g.edges[&("a.service".into(), DepKind::Wants, "from-etc.service".into())][0];
+    assert_eq!(
+        targets(&g, "a.service", DepKind::Wants),
+        ["from-etc.service"]
+    );
+    assert_eq!(
+        fragment(&g, "b.service"),
+        "/usr/local/lib/systemd/system/b.service"
+    );
+    assert_eq!(
+        targets(&g, "b.service", DepKind::Wants),
+        ["from-local.service"]
+    );
+    let p = &g.edges[&(
+        "a.service".into(),
+        DepKind::Wants,
+        "from-etc.service".into(),
+    )][0];
     assert_eq!(p.layer, Some(Layer::Admin));
     assert_eq!(p.line, Some(2));
 }
@@ -51,7 +75,10 @@ fn masks_by_dev_null_and_empty_file() {
     assert_eq!(wants, ["from-dropin.service", "x.service"]);
     assert!(targets(&g, "empty.service", DepKind::Wants).is_empty());
     // Masked units are still dependency targets.
-    assert_eq!(targets(&g, "user.service", DepKind::Wants), ["empty.service", "m.service"]);
+    assert_eq!(
+        targets(&g, "user.service", DepKind::Wants),
+        ["empty.service", "m.service"]
+    );
     // 257.13 and later drop them.
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/rules/mask");
     let g257 = unitdiff::load_dir(&root, Rules::new(257, 13)).unwrap();
@@ -62,7 +89,10 @@ fn masks_by_dev_null_and_empty_file() {
 fn aliases_resolve_by_name() {
     let g = load("alias");
     // al.service -> real.service in /usr/lib, but /etc has real.service: by name, /etc wins.
-    assert_eq!(fragment(&g, "real.service"), "/etc/systemd/system/real.service");
+    assert_eq!(
+        fragment(&g, "real.service"),
+        "/etc/systemd/system/real.service"
+    );
     let real = &g.set.units["real.service"];
     assert_eq!(
         real.aliases.iter().map(String::as_str).collect::<Vec<_>>(),
@@ -75,13 +105,30 @@ fn aliases_resolve_by_name() {
     // A dangling alias in /etc hides the /usr/lib file.
     assert_eq!(state(&g, "dang.service"), LoadState::NotFound);
     // An alias to another type is rejected: the lower file is used instead.
-    assert_eq!(fragment(&g, "baz.service"), "/usr/lib/systemd/system/baz.service");
-    assert!(g.set.warnings.iter().any(|w| w.message.contains("invalid alias")));
+    assert_eq!(
+        fragment(&g, "baz.service"),
+        "/usr/lib/systemd/system/baz.service"
+    );
+    assert!(
+        g.set
+            .warnings
+            .iter()
+            .any(|w| w.message.contains("invalid alias"))
+    );
     // A linked unit file keeps the link's name and path.
-    assert_eq!(fragment(&g, "linked.service"), "/etc/systemd/system/linked.service");
+    assert_eq!(
+        fragment(&g, "linked.service"),
+        "/etc/systemd/system/linked.service"
+    );
     let f = g.set.units["linked.service"].fragment.as_ref().unwrap();
-    assert_eq!(f.target.as_ref().unwrap().as_str(), "/opt/app/other.service");
-    assert_eq!(targets(&g, "linked.service", DepKind::Wants), ["from-linked.service"]);
+    assert_eq!(
+        f.target.as_ref().unwrap().as_str(),
+        "/opt/app/other.service"
+    );
+    assert_eq!(
+        targets(&g, "linked.service", DepKind::Wants),
+        ["from-linked.service"]
+    );
     assert!(!g.set.units.contains_key("other.service"));
 }
 
@@ -94,15 +141,37 @@ fn wants_and_requires_directories() {
     // instantiated with the owning unit's prefix.
     assert_eq!(
         wants,
-        ["a.service", "dangling.service", "foo.service", "mismatch.service", "tpl@multi-user.service", "tpl@x.service"]
+        [
+            "a.service",
+            "dangling.service",
+            "foo.service",
+            "mismatch.service",
+            "tpl@multi-user.service",
+            "tpl@x.service"
+        ]
     );
-    assert_eq!(targets(&g, "multi-user.target", DepKind::Requires), ["foo.service"]);
+    assert_eq!(
+        targets(&g, "multi-user.target", DepKind::Requires),
+        ["foo.service"]
+    );
     assert_eq!(state(&g, "dangling.service"), LoadState::NotFound);
-    let p = &g.edges[&("multi-user.target".into(), DepKind::Wants, "foo.service".into())][0];
+    let p = &g.edges[&(
+        "multi-user.target".into(),
+        DepKind::Wants,
+        "foo.service".into(),
+    )][0];
     assert_eq!(p.how, How::WantsDir);
-    assert_eq!(p.path.as_ref().unwrap().as_str(), "/etc/systemd/system/multi-user.target.wants/foo.service");
+    assert_eq!(
+        p.path.as_ref().unwrap().as_str(),
+        "/etc/systemd/system/multi-user.target.wants/foo.service"
+    );
     assert_eq!(p.layer, Some(Layer::Admin));
-    assert!(g.set.warnings.iter().any(|w| w.message.contains("not a symlink")));
+    assert!(
+        g.set
+            .warnings
+            .iter()
+            .any(|w| w.message.contains("not a symlink"))
+    );
 }
 
 #[test]
@@ -153,31 +222,66 @@ fn dropin_directories_precedence_and_order() {
         assert!(!wants.contains(&w.to_string()), "{w} should not apply");
     }
     // Template and instance drop-in directories.
-    assert!(targets(&g, "tpl@one.service", DepKind::Wants).contains(&"from-instance-dropin.service".to_string()));
-    assert!(targets(&g, "tpl@two.service", DepKind::Wants).contains(&"from-template-dropin.service".to_string()));
-    assert!(!targets(&g, "tpl@one.service", DepKind::Wants).contains(&"from-template-dropin.service".to_string()));
+    assert!(
+        targets(&g, "tpl@one.service", DepKind::Wants)
+            .contains(&"from-instance-dropin.service".to_string())
+    );
+    assert!(
+        targets(&g, "tpl@two.service", DepKind::Wants)
+            .contains(&"from-template-dropin.service".to_string())
+    );
+    assert!(
+        !targets(&g, "tpl@one.service", DepKind::Wants)
+            .contains(&"from-template-dropin.service".to_string())
+    );
     // Drop-in edges carry the drop-in path and line.
-    let p = &g.edges[&("foo-bar-baz.service".into(), DepKind::Wants, "from-etc-prefix-20-y.service".into())][0];
+    let p = &g.edges[&(
+        "foo-bar-baz.service".into(),
+        DepKind::Wants,
+        "from-etc-prefix-20-y.service".into(),
+    )][0];
     assert_eq!(p.how, How::DropIn);
-    assert_eq!(p.path.as_ref().unwrap().as_str(), "/etc/systemd/system/foo-.service.d/20-y.conf");
+    assert_eq!(
+        p.path.as_ref().unwrap().as_str(),
+        "/etc/systemd/system/foo-.service.d/20-y.conf"
+    );
     assert_eq!(p.line, Some(2));
 }
 
 #[test]
 fn templates_instances_and_specifiers() {
     let g = load("templates");
-    assert_eq!(fragment(&g, "getty@tty1.service"), "/usr/lib/systemd/system/getty@.service");
+    assert_eq!(
+        fragment(&g, "getty@tty1.service"),
+        "/usr/lib/systemd/system/getty@.service"
+    );
     let after = targets(&g, "getty@tty1.service", DepKind::After);
     assert_eq!(after, ["x-tty1.service"]);
     let wants = targets(&g, "getty@tty1.service", DepKind::Wants);
-    assert_eq!(wants, ["getty-helper.service", "getty@tty1-stem.target", "getty@tty1.service-self.target"]);
+    assert_eq!(
+        wants,
+        [
+            "getty-helper.service",
+            "getty@tty1-stem.target",
+            "getty@tty1.service-self.target"
+        ]
+    );
     // %I %P %J %f are refused in dependencies by systemd 252; %j (last dash component of
     // the prefix) is allowed.
-    assert_eq!(targets(&g, "getty@tty1.service", DepKind::Requires), ["getty-last.service"]);
-    assert_eq!(targets(&g, "a-b-c@d.service", DepKind::Wants), ["last-c.service"]);
+    assert_eq!(
+        targets(&g, "getty@tty1.service", DepKind::Requires),
+        ["getty-last.service"]
+    );
+    assert_eq!(
+        targets(&g, "a-b-c@d.service", DepKind::Wants),
+        ["last-c.service"]
+    );
     // Template references from a plain unit take its prefix; %i is empty there.
     let plain = targets(&g, "plain.service", DepKind::Wants);
-    assert!(plain.contains(&"tmpl@plain.service".to_string()), "{plain:?}");
+    assert!(
+        plain.contains(&"tmpl@plain.service".to_string()),
+        "{plain:?}"
+    );
     assert!(plain.contains(&"s-i-.service".to_string()), "{plain:?}");
     // An instance file beats a masked template in a higher directory.
     assert_eq!(state(&g, "tm@x.service"), LoadState::Loaded);
@@ -191,20 +295,41 @@ fn templates_instances_and_specifiers() {
 fn symlinked_search_directories_are_deduplicated() {
     let g = load("symlinked");
     // usr/lib -> lib64 and lib -> usr/lib: one physical directory, every unit once.
-    let dirs: Vec<&str> = g.set.search_dirs.iter().map(|d| d.physical.as_str()).collect();
+    let dirs: Vec<&str> = g
+        .set
+        .search_dirs
+        .iter()
+        .map(|d| d.physical.as_str())
+        .collect();
     assert_eq!(dirs, ["/etc/systemd/system", "/usr/lib64/systemd/system"]);
-    assert_eq!(fragment(&g, "a.service"), "/usr/lib64/systemd/system/a.service");
+    assert_eq!(
+        fragment(&g, "a.service"),
+        "/usr/lib64/systemd/system/a.service"
+    );
     // Links through the symlinked directories are aliases.
     let a = &g.set.units["a.service"];
-    assert_eq!(a.aliases.iter().map(String::as_str).collect::<Vec<_>>(), ["alias-abs.service"]);
-    assert_eq!(g.set.units["b.service"].aliases.iter().map(String::as_str).collect::<Vec<_>>(), ["alias-rel.service"]);
+    assert_eq!(
+        a.aliases.iter().map(String::as_str).collect::<Vec<_>>(),
+        ["alias-abs.service"]
+    );
+    assert_eq!(
+        g.set.units["b.service"]
+            .aliases
+            .iter()
+            .map(String::as_str)
+            .collect::<Vec<_>>(),
+        ["alias-rel.service"]
+    );
 }
 
 #[test]
 fn triggers_and_slices() {
     let g = load("triggers");
     assert_eq!(targets(&g, "s.socket", DepKind::Triggers), ["s.service"]);
-    assert_eq!(targets(&g, "other.socket", DepKind::Triggers), ["custom.service"]);
+    assert_eq!(
+        targets(&g, "other.socket", DepKind::Triggers),
+        ["custom.service"]
+    );
     // Accept=yes sockets trigger nothing.
     assert!(targets(&g, "acc.socket", DepKind::Triggers).is_empty());
     assert_eq!(targets(&g, "t.timer", DepKind::Triggers), ["t.service"]);
@@ -212,7 +337,13 @@ fn triggers_and_slices() {
     assert_eq!(targets(&g, "u.timer", DepKind::Triggers), ["first.service"]);
     assert_eq!(targets(&g, "p.path", DepKind::Triggers), ["pathed.service"]);
     // Slice=: the last one wins (v230+).
-    assert_eq!(targets(&g, "start.service", DepKind::InSlice), ["custom.slice"]);
+    assert_eq!(
+        targets(&g, "start.service", DepKind::InSlice),
+        ["custom.slice"]
+    );
     // Sockets= in a service.
-    assert_eq!(targets(&g, "sk.service", DepKind::TriggeredBy), ["other.socket", "s.socket"]);
+    assert_eq!(
+        targets(&g, "sk.service", DepKind::TriggeredBy),
+        ["other.socket", "s.socket"]
+    );
 }

@@ -59,7 +59,12 @@ fn also(p: &Provenance) -> Also<'_> {
     }
 }
 
-fn wire_edge<'a>(from: &'a str, kind: crate::unit::DepKind, to: &'a str, provs: &'a [Provenance]) -> WireEdge<'a> {
+fn wire_edge<'a>(
+    from: &'a str,
+    kind: crate::unit::DepKind,
+    to: &'a str,
+    provs: &'a [Provenance],
+) -> WireEdge<'a> {
     let first = &provs[0];
     WireEdge {
         from,
@@ -133,7 +138,9 @@ struct WireGraph<'a> {
     warnings: Vec<String>,
 }
 
-fn edges_of<'a>(edges: impl Iterator<Item = (&'a EdgeKey, &'a Vec<Provenance>)>) -> Vec<WireEdge<'a>> {
+fn edges_of<'a>(
+    edges: impl Iterator<Item = (&'a EdgeKey, &'a Vec<Provenance>)>,
+) -> Vec<WireEdge<'a>> {
     edges.map(|(k, p)| wire_edge(&k.0, k.1, &k.2, p)).collect()
 }
 

@@ -50,13 +50,22 @@ pub fn diff(d: &GraphDiff, w: &mut dyn Write) -> io::Result<()> {
     }
     let mut by_unit: BTreeMap<&str, Vec<(DepKind, &str, u8, Line)>> = BTreeMap::new();
     for e in &d.edges_removed {
-        by_unit.entry(&e.from).or_default().push((e.kind, &e.to, 0, Line::Removed(e)));
+        by_unit
+            .entry(&e.from)
+            .or_default()
+            .push((e.kind, &e.to, 0, Line::Removed(e)));
     }
     for e in &d.edges_added {
-        by_unit.entry(&e.from).or_default().push((e.kind, &e.to, 1, Line::Added(e)));
+        by_unit
+            .entry(&e.from)
+            .or_default()
+            .push((e.kind, &e.to, 1, Line::Added(e)));
     }
     for m in &d.edges_moved {
-        by_unit.entry(&m.from).or_default().push((m.kind, &m.to, 2, Line::Moved(m)));
+        by_unit
+            .entry(&m.from)
+            .or_default()
+            .push((m.kind, &m.to, 2, Line::Moved(m)));
     }
     if !by_unit.is_empty() {
         let _ = writeln!(out, "\nDependency changes:");
@@ -84,7 +93,10 @@ pub fn diff(d: &GraphDiff, w: &mut dyn Write) -> io::Result<()> {
     }
 
     if !d.install_added.is_empty() || !d.install_removed.is_empty() {
-        let _ = writeln!(out, "\n[Install] changes (take effect when the unit is enabled):");
+        let _ = writeln!(
+            out,
+            "\n[Install] changes (take effect when the unit is enabled):"
+        );
         let mut by_unit: BTreeMap<&str, Vec<(char, &crate::diff::InstallChange)>> = BTreeMap::new();
         for i in &d.install_removed {
             by_unit.entry(&i.unit).or_default().push(('-', i));
@@ -162,7 +174,13 @@ pub fn graph(g: &DepGraph, w: &mut dyn Write) -> io::Result<()> {
         let _ = writeln!(out);
         match &u.fragment {
             Some(f) => {
-                let _ = writeln!(out, "{name}  {}  {} ({})", u.state.as_str(), f.path, f.layer);
+                let _ = writeln!(
+                    out,
+                    "{name}  {}  {} ({})",
+                    u.state.as_str(),
+                    f.path,
+                    f.layer
+                );
             }
             None => {
                 let _ = writeln!(out, "{name}  {}", u.state.as_str());
@@ -201,7 +219,11 @@ pub fn graph(g: &DepGraph, w: &mut dyn Write) -> io::Result<()> {
     if !g.set.templates.is_empty() {
         let _ = writeln!(out, "\ntemplates:");
         for (name, u) in &g.set.templates {
-            let path = u.fragment.as_ref().map(|f| f.path.to_string()).unwrap_or_default();
+            let path = u
+                .fragment
+                .as_ref()
+                .map(|f| f.path.to_string())
+                .unwrap_or_default();
             let _ = writeln!(out, "  {name}  {}  {path}", u.state.as_str());
         }
     }

@@ -72,7 +72,11 @@ impl ImagePath {
             return None;
         }
         let i = self.0.rfind('/').unwrap_or(0);
-        Some(if i == 0 { Self::root() } else { ImagePath(self.0[..i].to_string()) })
+        Some(if i == 0 {
+            Self::root()
+        } else {
+            ImagePath(self.0[..i].to_string())
+        })
     }
 
     pub fn file_name(&self) -> &str {
@@ -106,7 +110,9 @@ impl fmt::Debug for ImagePath {
 /// What a directory entry is, without following it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum NodeKind {
-    File { size: u64 },
+    File {
+        size: u64,
+    },
     Dir,
     Symlink,
     /// A character device (systemd treats one as a mask, like `/dev/null`).
@@ -224,6 +230,9 @@ mod tests {
         assert_eq!(ImagePath::new("/a").parent().unwrap().as_str(), "/");
         assert!(ImagePath::new("/usr/lib/x").starts_with(&ImagePath::new("/usr/lib")));
         assert!(!ImagePath::new("/usr/lib64/x").starts_with(&ImagePath::new("/usr/lib")));
-        assert_eq!(ImagePath::new("/usr/lib/x.service").file_name(), "x.service");
+        assert_eq!(
+            ImagePath::new("/usr/lib/x.service").file_name(),
+            "x.service"
+        );
     }
 }

@@ -242,58 +242,6 @@ pub fn can_fail(t: UnitType) -> bool {
     !matches!(t, UnitType::Slice | UnitType::Device)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn r() -> Rules {
-        Rules::new(252, 0)
-    }
-
-    #[test]
-    fn words() {
-        assert_eq!(split_words(" a.service  b.service\tc "), ["a.service", "b.service", "c"]);
-        assert_eq!(split_words("\"q.service\""), ["\"q.service\""]);
-        assert_eq!(split_words("c1.service,c2.service"), ["c1.service,c2.service"]);
-        assert_eq!(split_words("esc\\x2dname.service"), ["esc\\x2dname.service"]);
-        assert!(split_words("").is_empty());
-    }
-
-    #[test]
-    fn specifiers() {
-        let id = "getty@tty1.service";
-        assert_eq!(expand_specifiers("x-%i.service", id, &r()).unwrap(), "x-tty1.service");
-        assert_eq!(expand_specifiers("%n", id, &r()).unwrap(), id);
-        assert_eq!(expand_specifiers("%N.socket", id, &r()).unwrap(), "getty@tty1.socket");
-        assert_eq!(expand_specifiers("%p.target", id, &r()).unwrap(), "getty.target");
-        assert_eq!(
-            expand_specifiers("%j.target", "a-b-c@x.service", &r()).unwrap(),
-            "c.target"
-        );
-        assert_eq!(expand_specifiers("100%%", id, &r()).unwrap(), "100%");
-        for s in ["%I", "%P", "%J", "%f"] {
-            assert_eq!(
-                expand_specifiers(s, id, &r()),
-                Err(SpecifierError::NotAllowed(s.chars().nth(1).unwrap()))
-            );
-        }
-        assert_eq!(expand_specifiers("s-i-%i.service", "plain.service", &r()).unwrap(), "s-i-.service");
-        assert_eq!(
-            expand_specifiers("%H.service", id, &r()),
-            Err(SpecifierError::HostDependent('H'))
-        );
-        // %j arrived in v241.
-        assert!(expand_specifiers("%j", id, &Rules::new(225, 0)).is_err());
-    }
-
-    #[test]
-    fn templates() {
-        assert_eq!(resolve_template("tmpl@.service", "plain.service"), "tmpl@plain.service");
-        assert_eq!(resolve_template("bar@.service", "tgt@x.target"), "bar@x.service");
-        assert_eq!(resolve_template("a.service", "b.service"), "a.service");
-    }
-}
-
 /// Whether a setting is a dependency directive (its effect is reported as edges, so a
 /// property diff leaves it out).
 pub fn is_dependency_setting(section: &str, key: &str) -> bool {
@@ -307,5 +255,84 @@ pub fn is_dependency_setting(section: &str, key: &str) -> bool {
         "Mount" | "Swap" | "Scope" => key == "Slice",
         "Timer" | "Path" => key == "Unit",
         _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn r() -> Rules {
+        Rules::new(252, 0)
+    }
+
+    #[test]
+    fn words() {
+        assert_eq!(
+            split_words(" a.service  b.service\tc "),
+            ["a.service", "b.service", "c"]
+        );
+        assert_eq!(split_words("\"q.service\""), ["\"q.service\""]);
+        assert_eq!(
+            split_words("c1.service,c2.service"),
+            ["c1.service,c2.service"]
+        );
+        assert_eq!(
+            split_words("esc\\x2dname.service"),
+            ["esc\\x2dname.service"]
+        );
+        assert!(split_words("").is_empty());
+    }
+
+    #[test]
+    fn specifiers() {
+        let id = "getty@tty1.service";
+        assert_eq!(
+            expand_specifiers("x-%i.service", id, &r()).unwrap(),
+            "x-tty1.service"
+        );
+        assert_eq!(expand_specifiers("%n", id, &r()).unwrap(), id);
+        assert_eq!(
+            expand_specifiers("%N.socket", id, &r()).unwrap(),
+            "getty@tty1.socket"
+        );
+        assert_eq!(
+            expand_specifiers("%p.target", id, &r()).unwrap(),
+            "getty.target"
+        );
+        assert_eq!(
+            expand_specifiers("%j.target", "a-b-c@x.service", &r()).unwrap(),
+            "c.target"
+        );
+        assert_eq!(expand_specifiers("100%%", id, &r()).unwrap(), "100%");
+        for s in ["%I", "%P", "%J", "%f"] {
+            assert_eq!(
+                expand_specifiers(s, id, &r()),
+                Err(SpecifierError::NotAllowed(s.chars().nth(1).unwrap()))
+            );
+        }
+        assert_eq!(
+            expand_specifiers("s-i-%i.service", "plain.service", &r()).unwrap(),
+            "s-i-.service"
+        );
+        assert_eq!(
+            expand_specifiers("%H.service", id, &r()),
+            Err(SpecifierError::HostDependent('H'))
+        );
+        // %j arrived in v241.
+        assert!(expand_specifiers("%j", id, &Rules::new(225, 0)).is_err());
+    }
+
+    #[test]
+    fn templates() {
+        assert_eq!(
+            resolve_template("tmpl@.service", "plain.service"),
+            "tmpl@plain.service"
+        );
+        assert_eq!(
+            resolve_template("bar@.service", "tgt@x.target"),
+            "bar@x.service"
+        );
+        assert_eq!(resolve_template("a.service", "b.service"), "a.service");
     }
 }

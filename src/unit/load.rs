@@ -350,7 +350,8 @@ impl<'t> Loader<'t> {
                 if kind == NodeKind::Symlink {
                     match self.classify_symlink(&path, &un) {
                         Ok(Some(entry)) => {
-                            self.ids.insert(name, entry.unwrap_or(IdEntry::Path { path, dir: i }));
+                            self.ids
+                                .insert(name, entry.unwrap_or(IdEntry::Path { path, dir: i }));
                         }
                         Ok(None) => {}
                         Err(msg) => self.warn(Some(&path), None, msg),
@@ -390,7 +391,11 @@ impl<'t> Loader<'t> {
         let abs = if raw.starts_with('/') {
             ImagePath::new(&raw)
         } else {
-            ImagePath::new(&format!("{}/{}", link.parent().unwrap_or_else(ImagePath::root), raw))
+            ImagePath::new(&format!(
+                "{}/{}",
+                link.parent().unwrap_or_else(ImagePath::root),
+                raw
+            ))
         };
         let resolved = match tree::resolve(self.tree, &abs, false) {
             Ok(p) => p,
@@ -449,10 +454,10 @@ impl<'t> Loader<'t> {
         let instance = un.instance.filter(|i| !i.is_empty());
         let mut names = BTreeSet::from([name.to_string()]);
         let mut found = self.resolve_name(name);
-        if matches!(found, Err(false)) {
-            if let Some(t) = un.template().filter(|_| instance.is_some()) {
-                found = self.resolve_name(&t);
-            }
+        if matches!(found, Err(false))
+            && let Some(t) = un.template().filter(|_| instance.is_some())
+        {
+            found = self.resolve_name(&t);
         }
         let (frag, final_name) = match found {
             Ok(f) => f,
@@ -569,10 +574,10 @@ impl<'t> Loader<'t> {
         let Some(un) = UnitName::parse(name) else {
             return;
         };
-        if un.kind() == NameKind::Instance {
-            if let Some(t) = un.template() {
-                self.find_dirs(i, &t, suffix, out);
-            }
+        if un.kind() == NameKind::Instance
+            && let Some(t) = un.template()
+        {
+            self.find_dirs(i, &t, suffix, out);
         }
         if !self.rules.prefix_dropins() {
             return;
@@ -684,7 +689,10 @@ impl<'t> Loader<'t> {
 
     /// `.wants/`, `.requires/`, `.upholds/` directories.
     fn dependency_dirs(&mut self, id: &str, aliases: &BTreeSet<String>, unit_type: UnitType) {
-        let mut kinds = vec![(".wants", DepKind::Wants, How::WantsDir), (".requires", DepKind::Requires, How::RequiresDir)];
+        let mut kinds = vec![
+            (".wants", DepKind::Wants, How::WantsDir),
+            (".requires", DepKind::Requires, How::RequiresDir),
+        ];
         if self.rules.upholds_dirs() {
             kinds.push((".upholds", DepKind::Upholds, How::UpholdsDir));
         }
@@ -751,7 +759,10 @@ impl<'t> Loader<'t> {
                 match tree::stat(self.tree, path) {
                     Ok((p, k)) => Some(
                         p.as_str() == "/dev/null"
-                            || matches!(k, Some(NodeKind::CharDevice) | Some(NodeKind::File { size: 0 })),
+                            || matches!(
+                                k,
+                                Some(NodeKind::CharDevice) | Some(NodeKind::File { size: 0 })
+                            ),
                     ),
                     Err(_) => Some(false),
                 }
@@ -785,7 +796,11 @@ impl<'t> Loader<'t> {
             self.apply_assignment(unit, &ctx, a, st, template);
         }
         if let Some(f) = &parsed.fatal {
-            self.warn(Some(ctx.path), Some(f.line), format!("fatal: {}", f.message));
+            self.warn(
+                Some(ctx.path),
+                Some(f.line),
+                format!("fatal: {}", f.message),
+            );
             return false;
         }
         true
@@ -826,7 +841,11 @@ impl<'t> Loader<'t> {
                     unit.install.push(Self::setting(ctx, a))
                 }
                 k if k.starts_with("X-") => {}
-                k => self.warn(Some(ctx.path), Some(a.line), format!("unknown key '{k}' in [Install], ignoring")),
+                k => self.warn(
+                    Some(ctx.path),
+                    Some(a.line),
+                    format!("unknown key '{k}' in [Install], ignoring"),
+                ),
             }
             return;
         }
@@ -842,7 +861,11 @@ impl<'t> Loader<'t> {
                 && self.rules.drops_onfailure_on_slice_device()
                 && !deps::can_fail(utype)
             {
-                self.warn(Some(ctx.path), Some(a.line), format!("{} units cannot fail, OnFailure= ignored", utype));
+                self.warn(
+                    Some(ctx.path),
+                    Some(a.line),
+                    format!("{} units cannot fail, OnFailure= ignored", utype),
+                );
                 return;
             }
             for word in deps::split_words(&a.value) {
@@ -861,7 +884,11 @@ impl<'t> Loader<'t> {
         }
         match (utype, a.key.as_str()) {
             (
-                UnitType::Service | UnitType::Socket | UnitType::Mount | UnitType::Swap | UnitType::Scope,
+                UnitType::Service
+                | UnitType::Socket
+                | UnitType::Mount
+                | UnitType::Swap
+                | UnitType::Scope,
                 "Slice",
             ) => {
                 if a.value.is_empty() {
@@ -871,7 +898,11 @@ impl<'t> Loader<'t> {
                     return;
                 };
                 if !target.ends_with(".slice") {
-                    self.warn(Some(ctx.path), Some(a.line), format!("Slice= must name a slice, ignoring {target}"));
+                    self.warn(
+                        Some(ctx.path),
+                        Some(a.line),
+                        format!("Slice= must name a slice, ignoring {target}"),
+                    );
                     return;
                 }
                 if st.slice.is_none() || self.rules.slice_last_wins() {
@@ -884,7 +915,11 @@ impl<'t> Loader<'t> {
                         continue;
                     };
                     if !target.ends_with(".socket") {
-                        self.warn(Some(ctx.path), Some(a.line), format!("Sockets= must name sockets, ignoring {target}"));
+                        self.warn(
+                            Some(ctx.path),
+                            Some(a.line),
+                            format!("Sockets= must name sockets, ignoring {target}"),
+                        );
                         continue;
                     }
                     self.add_edge(&id, DepKind::After, target.clone(), prov(Origin::File));
@@ -900,7 +935,11 @@ impl<'t> Loader<'t> {
                     Some(t) if t.ends_with(".service") => {
                         st.socket_service = Some((t, prov(Origin::Implicit)))
                     }
-                    Some(t) => self.warn(Some(ctx.path), Some(a.line), format!("Service= must name a service, ignoring {t}")),
+                    Some(t) => self.warn(
+                        Some(ctx.path),
+                        Some(a.line),
+                        format!("Service= must name a service, ignoring {t}"),
+                    ),
                     None => {}
                 }
             }
@@ -912,11 +951,19 @@ impl<'t> Loader<'t> {
                     return;
                 };
                 if UnitName::parse(&target).is_some_and(|t| t.unit_type == utype) {
-                    self.warn(Some(ctx.path), Some(a.line), format!("Unit= cannot be of type {utype}, ignoring"));
+                    self.warn(
+                        Some(ctx.path),
+                        Some(a.line),
+                        format!("Unit= cannot be of type {utype}, ignoring"),
+                    );
                     return;
                 }
                 if st.trigger_set {
-                    self.warn(Some(ctx.path), Some(a.line), "multiple units to trigger specified, ignoring");
+                    self.warn(
+                        Some(ctx.path),
+                        Some(a.line),
+                        "multiple units to trigger specified, ignoring",
+                    );
                     return;
                 }
                 if target == id {
@@ -935,10 +982,18 @@ impl<'t> Loader<'t> {
             }
             (UnitType::Socket, "Accept") => st.accept = parse_bool(&a.value).unwrap_or(st.accept),
             (UnitType::Service, "ExecStart") => {
-                st.exec_start = if a.value.is_empty() { 0 } else { st.exec_start + 1 }
+                st.exec_start = if a.value.is_empty() {
+                    0
+                } else {
+                    st.exec_start + 1
+                }
             }
             (UnitType::Service, "ExecStop") => {
-                st.exec_stop = if a.value.is_empty() { 0 } else { st.exec_stop + 1 }
+                st.exec_stop = if a.value.is_empty() {
+                    0
+                } else {
+                    st.exec_stop + 1
+                }
             }
             (UnitType::Service, "Type") => st.service_type = Some(a.value.clone()),
             (UnitType::Service, "BusName") => st.bus_name = !a.value.is_empty(),
@@ -946,10 +1001,22 @@ impl<'t> Loader<'t> {
                 st.remain_after_exit = parse_bool(&a.value).unwrap_or(false)
             }
             (UnitType::Timer, k) if k.starts_with("On") => {
-                st.timer_triggers = if a.value.is_empty() { 0 } else { st.timer_triggers + 1 }
+                st.timer_triggers = if a.value.is_empty() {
+                    0
+                } else {
+                    st.timer_triggers + 1
+                }
             }
-            (UnitType::Path, "PathExists" | "PathExistsGlob" | "PathChanged" | "PathModified" | "DirectoryNotEmpty") => {
-                st.path_triggers = if a.value.is_empty() { 0 } else { st.path_triggers + 1 }
+            (
+                UnitType::Path,
+                "PathExists" | "PathExistsGlob" | "PathChanged" | "PathModified"
+                | "DirectoryNotEmpty",
+            ) => {
+                st.path_triggers = if a.value.is_empty() {
+                    0
+                } else {
+                    st.path_triggers + 1
+                }
             }
             _ => {}
         }
@@ -959,16 +1026,30 @@ impl<'t> Loader<'t> {
     }
 
     /// One word of a dependency value → the unit name it refers to, or `None` (warned).
-    fn dependency_target(&mut self, id: &str, word: &str, path: &ImagePath, line: u32) -> Option<String> {
+    fn dependency_target(
+        &mut self,
+        id: &str,
+        word: &str,
+        path: &ImagePath,
+        line: u32,
+    ) -> Option<String> {
         let expanded = match deps::expand_specifiers(word, id, &self.rules) {
             Ok(e) => e,
             Err(e) => {
-                self.warn(Some(path), Some(line), format!("failed to resolve '{word}': {e}, ignoring"));
+                self.warn(
+                    Some(path),
+                    Some(line),
+                    format!("failed to resolve '{word}': {e}, ignoring"),
+                );
                 return None;
             }
         };
         if UnitName::parse(&expanded).is_none() {
-            self.warn(Some(path), Some(line), format!("'{expanded}' is not a valid unit name, ignoring"));
+            self.warn(
+                Some(path),
+                Some(line),
+                format!("'{expanded}' is not a valid unit name, ignoring"),
+            );
             return None;
         }
         Some(deps::resolve_template(&expanded, id))
@@ -1010,7 +1091,9 @@ impl<'t> Loader<'t> {
         names: BTreeSet<String>,
         template: bool,
     ) -> Unit {
-        let unit_type = UnitName::parse(id).map(|u| u.unit_type).unwrap_or(UnitType::Service);
+        let unit_type = UnitName::parse(id)
+            .map(|u| u.unit_type)
+            .unwrap_or(UnitType::Service);
         let aliases: BTreeSet<String> = names.into_iter().filter(|n| n != id).collect();
         let perpetual = matches!(id, "-.mount" | "init.scope" | "-.slice" | "system.slice");
         let mut unit = Unit {
@@ -1030,17 +1113,37 @@ impl<'t> Loader<'t> {
                 let layer = self.dirs[dir].layer;
                 match self.read_file(&path) {
                     FileRead::Masked => {
-                        unit.state = if perpetual { LoadState::Loaded } else { LoadState::Masked };
-                        unit.fragment = Some(UnitFile { path, target: None, layer, masked: true, content: None });
+                        unit.state = if perpetual {
+                            LoadState::Loaded
+                        } else {
+                            LoadState::Masked
+                        };
+                        unit.fragment = Some(UnitFile {
+                            path,
+                            target: None,
+                            layer,
+                            masked: true,
+                            content: None,
+                        });
                     }
                     FileRead::Content(content, target) => {
                         unit.state = LoadState::Loaded;
-                        let ctx = FileCtx { path: &path, layer, how: How::Fragment };
+                        let ctx = FileCtx {
+                            path: &path,
+                            layer,
+                            how: How::Fragment,
+                        };
                         fragment_ok = self.apply_file(&mut unit, ctx, &content, &mut st, template);
                         if !fragment_ok {
                             unit.state = LoadState::Error;
                         }
-                        unit.fragment = Some(UnitFile { path, target, layer, masked: false, content: Some(content) });
+                        unit.fragment = Some(UnitFile {
+                            path,
+                            target,
+                            layer,
+                            masked: false,
+                            content: Some(content),
+                        });
                     }
                     FileRead::Failed(msg) => {
                         self.warn(Some(&path), None, format!("unit file not loaded: {msg}"));
@@ -1068,7 +1171,11 @@ impl<'t> Loader<'t> {
         let dropins = self.dropins(id, &aliases, unit_type);
         for d in &dropins {
             if let Some(content) = d.content.clone() {
-                let ctx = FileCtx { path: &d.path, layer: d.layer, how: How::DropIn };
+                let ctx = FileCtx {
+                    path: &d.path,
+                    layer: d.layer,
+                    how: How::DropIn,
+                };
                 self.apply_file(&mut unit, ctx, &content, &mut st, template);
             }
         }
@@ -1090,7 +1197,9 @@ impl<'t> Loader<'t> {
     /// a unit into `bad-setting`.
     fn type_extras(&mut self, unit: &mut Unit, st: &mut Applied) {
         let id = unit.id.clone();
-        let stem = UnitName::parse(&id).map(|u| u.stem().to_string()).unwrap_or_default();
+        let stem = UnitName::parse(&id)
+            .map(|u| u.stem().to_string())
+            .unwrap_or_default();
         let rule = |r: &'static str| Provenance {
             origin: Origin::Implicit,
             how: How::Rule,
@@ -1112,14 +1221,21 @@ impl<'t> Loader<'t> {
                             p.rule = Some("socket-triggers-service");
                             (s, p)
                         }
-                        None => (format!("{stem}.service"), rule("socket-triggers-same-name-service")),
+                        None => (
+                            format!("{stem}.service"),
+                            rule("socket-triggers-same-name-service"),
+                        ),
                     };
                     self.add_edge(&id, DepKind::Before, svc.clone(), prov.clone());
                     self.add_edge(&id, DepKind::Triggers, svc, prov);
                 }
                 if st.listeners.is_empty() {
                     unit.state = LoadState::BadSetting;
-                    self.warn(None, None, format!("{id}: socket has no Listen setting, bad-setting"));
+                    self.warn(
+                        None,
+                        None,
+                        format!("{id}: socket has no Listen setting, bad-setting"),
+                    );
                 }
             }
             UnitType::Timer | UnitType::Path => {
@@ -1133,10 +1249,21 @@ impl<'t> Loader<'t> {
                     self.add_edge(&id, DepKind::Before, svc.clone(), rule(r));
                     self.add_edge(&id, DepKind::Triggers, svc, rule(r));
                 }
-                let n = if unit.unit_type == UnitType::Timer { st.timer_triggers } else { st.path_triggers };
+                let n = if unit.unit_type == UnitType::Timer {
+                    st.timer_triggers
+                } else {
+                    st.path_triggers
+                };
                 if n == 0 {
                     unit.state = LoadState::BadSetting;
-                    self.warn(None, None, format!("{id}: {} has no trigger setting, bad-setting", unit.unit_type));
+                    self.warn(
+                        None,
+                        None,
+                        format!(
+                            "{id}: {} has no trigger setting, bad-setting",
+                            unit.unit_type
+                        ),
+                    );
                 }
             }
             UnitType::Service => {
@@ -1156,7 +1283,9 @@ impl<'t> Loader<'t> {
                 } else if ty != "oneshot" && st.exec_start > 1 {
                     Some("service has more than one ExecStart=, only allowed for Type=oneshot")
                 } else if st.exec_start == 0 && !st.success_action && !st.remain_after_exit {
-                    Some("service has no ExecStart= and no SuccessAction= and not RemainAfterExit=yes")
+                    Some(
+                        "service has no ExecStart= and no SuccessAction= and not RemainAfterExit=yes",
+                    )
                 } else if ty == "dbus" && !st.bus_name {
                     Some("Type=dbus without BusName=")
                 } else {

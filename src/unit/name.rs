@@ -96,7 +96,11 @@ impl UnitType {
     pub fn can_template(self) -> bool {
         matches!(
             self,
-            UnitType::Service | UnitType::Socket | UnitType::Target | UnitType::Timer | UnitType::Path
+            UnitType::Service
+                | UnitType::Socket
+                | UnitType::Target
+                | UnitType::Timer
+                | UnitType::Path
         )
     }
 }
@@ -147,10 +151,10 @@ impl<'a> UnitName<'a> {
         if prefix.is_empty() || !prefix.bytes().all(valid_char) {
             return None;
         }
-        if let Some(i) = instance {
-            if !i.bytes().all(|c| valid_char(c) || c == b'@') {
-                return None;
-            }
+        if let Some(i) = instance
+            && !i.bytes().all(|c| valid_char(c) || c == b'@')
+        {
+            return None;
         }
         Some(UnitName {
             name,
@@ -196,16 +200,16 @@ pub fn unescape(s: &str) -> String {
     let mut out = Vec::with_capacity(b.len());
     let mut i = 0;
     while i < b.len() {
-        if b[i] == b'\\' && b.get(i + 1) == Some(&b'x') {
-            if let Some(v) = b
+        if b[i] == b'\\'
+            && b.get(i + 1) == Some(&b'x')
+            && let Some(v) = b
                 .get(i + 2..i + 4)
                 .and_then(|h| std::str::from_utf8(h).ok())
                 .and_then(|h| u8::from_str_radix(h, 16).ok())
-            {
-                out.push(v);
-                i += 4;
-                continue;
-            }
+        {
+            out.push(v);
+            i += 4;
+            continue;
         }
         if b[i] == b'-' {
             out.push(b'/');

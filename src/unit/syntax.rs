@@ -76,7 +76,11 @@ fn physical_lines(bytes: &[u8]) -> Vec<&[u8]> {
             }
             b'\r' => {
                 lines.push(&bytes[start..i]);
-                i += if bytes.get(i + 1) == Some(&b'\n') { 2 } else { 1 };
+                i += if bytes.get(i + 1) == Some(&b'\n') {
+                    2
+                } else {
+                    1
+                };
                 start = i;
             }
             _ => i += 1,
@@ -106,10 +110,10 @@ fn continues(line: &[u8]) -> bool {
 pub fn parse(bytes: &[u8], sections: &[&str], rules: &Rules) -> ParsedFile {
     let mut out = ParsedFile::default();
     let mut bytes = bytes;
-    if rules.strips_bom() {
-        if let Some(rest) = bytes.strip_prefix(BOM) {
-            bytes = rest;
-        }
+    if rules.strips_bom()
+        && let Some(rest) = bytes.strip_prefix(BOM)
+    {
+        bytes = rest;
     }
     let mut section: Option<String> = None;
     let mut section_ignored = false;
@@ -162,8 +166,8 @@ pub fn parse(bytes: &[u8], sections: &[&str], rules: &Rules) -> ParsedFile {
             return out;
         }
     }
-    if let Some((logical, start)) = continuation {
-        if let Err(d) = parse_line(
+    if let Some((logical, start)) = continuation
+        && let Err(d) = parse_line(
             &logical,
             start,
             sections,
@@ -171,9 +175,9 @@ pub fn parse(bytes: &[u8], sections: &[&str], rules: &Rules) -> ParsedFile {
             &mut section,
             &mut section_ignored,
             &mut out,
-        ) {
-            out.fatal = Some(d);
-        }
+        )
+    {
+        out.fatal = Some(d);
     }
     out
 }
@@ -241,7 +245,10 @@ fn parse_line(
     };
     let key = text[..eq].trim_matches(|c| matches!(c, ' ' | '\t' | '\n' | '\r'));
     if key.is_empty() {
-        warn(out, "missing key name before '=', ignoring line".to_string());
+        warn(
+            out,
+            "missing key name before '=', ignoring line".to_string(),
+        );
         return Ok(());
     }
     let value = text[eq + 1..].trim_matches(|c| matches!(c, ' ' | '\t' | '\n' | '\r'));
@@ -281,7 +288,12 @@ mod tests {
         assert_eq!(
             kv(&p),
             vec![
-                ("Unit".into(), "Wants".into(), "a.service b.service".into(), 4),
+                (
+                    "Unit".into(),
+                    "Wants".into(),
+                    "a.service b.service".into(),
+                    4
+                ),
                 ("Service".into(), "ExecStart".into(), "/bin/true".into(), 7)
             ]
         );
@@ -290,7 +302,11 @@ mod tests {
 
     #[test]
     fn no_inline_comments_and_no_unquoting() {
-        let p = parse(b"[Unit]\nWants=a.service # x\nAfter=\"q.service\"\n", S, &v252());
+        let p = parse(
+            b"[Unit]\nWants=a.service # x\nAfter=\"q.service\"\n",
+            S,
+            &v252(),
+        );
         assert_eq!(p.assignments[0].value, "a.service # x");
         assert_eq!(p.assignments[1].value, "\"q.service\"");
     }
@@ -310,7 +326,11 @@ mod tests {
 
     #[test]
     fn continuation_ends_at_empty_line_and_at_eof() {
-        let p = parse(b"[Unit]\nWants=a.service \\\n\nAfter=b.service \\", S, &v252());
+        let p = parse(
+            b"[Unit]\nWants=a.service \\\n\nAfter=b.service \\",
+            S,
+            &v252(),
+        );
         assert_eq!(kv(&p)[0].2, "a.service");
         assert_eq!(kv(&p)[1].2, "b.service");
     }
@@ -325,7 +345,11 @@ mod tests {
     #[test]
     fn old_versions_end_continuation_at_comment() {
         // v225: the comment is appended to the value and ends the continuation.
-        let p = parse(b"[Unit]\nWants=a \\\n# c\nb.service\n", S, &Rules::new(225, 0));
+        let p = parse(
+            b"[Unit]\nWants=a \\\n# c\nb.service\n",
+            S,
+            &Rules::new(225, 0),
+        );
         assert_eq!(p.assignments[0].value, "a  # c");
         assert!(p.fatal.is_some(), "a line without '=' is fatal before v243");
     }
@@ -343,13 +367,21 @@ mod tests {
         );
         assert_eq!(p.assignments[2].line, 4);
         // Before v230 the BOM spoils the first header: everything lands outside a section.
-        let old = parse(b"\xef\xbb\xbf[Unit]\nWants=a.service\n", S, &Rules::new(225, 0));
+        let old = parse(
+            b"\xef\xbb\xbf[Unit]\nWants=a.service\n",
+            S,
+            &Rules::new(225, 0),
+        );
         assert!(old.assignments.is_empty());
     }
 
     #[test]
     fn invalid_section_header_is_fatal_but_keeps_earlier_lines() {
-        let p = parse(b"[Unit]\nWants=a.service\n[Unit] # x\nWants=b.service\n", S, &v252());
+        let p = parse(
+            b"[Unit]\nWants=a.service\n[Unit] # x\nWants=b.service\n",
+            S,
+            &v252(),
+        );
         assert_eq!(p.assignments.len(), 1);
         assert_eq!(p.fatal.as_ref().unwrap().line, 3);
     }
@@ -362,13 +394,20 @@ mod tests {
             &v252(),
         );
         // Section names are case-sensitive; keys are passed on (the loader ignores `wants`).
-        assert_eq!(kv(&p), vec![("Unit".into(), "wants".into(), "c.service".into(), 6)]);
+        assert_eq!(
+            kv(&p),
+            vec![("Unit".into(), "wants".into(), "c.service".into(), 6)]
+        );
         assert_eq!(p.warnings.len(), 1, "{:?}", p.warnings);
     }
 
     #[test]
     fn missing_equals_and_outside_section() {
-        let p = parse(b"Wants=x.service\n[Unit]\nfoo\n=bar\nWants=a.service\n", S, &v252());
+        let p = parse(
+            b"Wants=x.service\n[Unit]\nfoo\n=bar\nWants=a.service\n",
+            S,
+            &v252(),
+        );
         assert_eq!(p.assignments.len(), 1);
         assert_eq!(p.warnings.len(), 3);
         assert!(p.fatal.is_none());
@@ -376,7 +415,11 @@ mod tests {
 
     #[test]
     fn invalid_utf8_is_fatal_from_239() {
-        let p = parse(b"[Unit]\nWants=a.service\nAfter=\xff.service\nWants=b.service\n", S, &v252());
+        let p = parse(
+            b"[Unit]\nWants=a.service\nAfter=\xff.service\nWants=b.service\n",
+            S,
+            &v252(),
+        );
         assert_eq!(p.assignments.len(), 1);
         assert_eq!(p.fatal.as_ref().unwrap().line, 3);
         // A comment line may hold anything.
@@ -396,7 +439,11 @@ mod tests {
 
     #[test]
     fn repeated_sections_continue() {
-        let p = parse(b"[Unit]\nWants=a.service\n[Service]\n[Unit]\nWants=b.service\n", S, &v252());
+        let p = parse(
+            b"[Unit]\nWants=a.service\n[Service]\n[Unit]\nWants=b.service\n",
+            S,
+            &v252(),
+        );
         assert_eq!(p.assignments.len(), 2);
         assert!(p.assignments.iter().all(|a| a.section == "Unit"));
     }
