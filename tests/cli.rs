@@ -11,7 +11,9 @@ const DROPIN: &str = "/etc/systemd/system/docker.service.d/40-flannel.conf";
 const FLANNELD: &str = "/usr/lib64/systemd/system/flanneld.service";
 
 fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures")
+        .join(name)
 }
 
 /// Run unitdiff with `args` from the crate root (so fixture paths are the relative ones a
@@ -41,9 +43,10 @@ fn json(o: &Output) -> Value {
 
 /// The 1-based line of `flanneld.service` (1010) that holds `WantedBy=multi-user.target`.
 fn flanneld_wantedby_line() -> u64 {
-    let text =
-        std::fs::read_to_string(fixture("coreos-1010/usr/lib64/systemd/system/flanneld.service"))
-            .unwrap();
+    let text = std::fs::read_to_string(fixture(
+        "coreos-1010/usr/lib64/systemd/system/flanneld.service",
+    ))
+    .unwrap();
     let i = text
         .lines()
         .position(|l| l.trim() == "WantedBy=multi-user.target")
@@ -101,8 +104,20 @@ fn diff_text_attributes_docker_flanneld_to_admin_dropin() {
     let text = stdout(&o);
 
     let docker = block(&text, "Dependency changes:", "docker.service");
-    let requires = vec!["+", "Requires", "flanneld.service", &format!("{DROPIN}:2"), "admin"];
-    let after = vec!["+", "After", "flanneld.service", &format!("{DROPIN}:3"), "admin"];
+    let requires = vec![
+        "+",
+        "Requires",
+        "flanneld.service",
+        &format!("{DROPIN}:2"),
+        "admin",
+    ];
+    let after = vec![
+        "+",
+        "After",
+        "flanneld.service",
+        &format!("{DROPIN}:3"),
+        "admin",
+    ];
     assert!(
         docker.iter().any(|f| *f == requires),
         "no Requires line under docker.service: {docker:?}\n{text}"
@@ -135,7 +150,13 @@ fn diff_text_attributes_docker_flanneld_to_admin_dropin() {
 /// The same facts in `unitdiff.diff.v1`, with full provenance on each edge.
 #[test]
 fn diff_json_attributes_docker_flanneld_to_admin_dropin() {
-    let o = unitdiff(&["diff", "fixtures/coreos-899", "fixtures/coreos-1010", "--format", "json"]);
+    let o = unitdiff(&[
+        "diff",
+        "fixtures/coreos-899",
+        "fixtures/coreos-1010",
+        "--format",
+        "json",
+    ]);
     assert_eq!(o.status.code(), Some(1), "stderr: {}", stderr(&o));
     let d = json(&o);
     assert_eq!(d["schema"], "unitdiff.diff.v1");
@@ -154,7 +175,9 @@ fn diff_json_attributes_docker_flanneld_to_admin_dropin() {
     assert_eq!(d["edges"]["removed"], serde_json::json!([]));
 
     let i = find(&d["install"]["added"], |i| {
-        i["unit"] == "flanneld.service" && i["key"] == "WantedBy" && i["value"] == "multi-user.target"
+        i["unit"] == "flanneld.service"
+            && i["key"] == "WantedBy"
+            && i["value"] == "multi-user.target"
     })
     .unwrap_or_else(|| panic!("no install change: {:#}", d["install"]));
     assert_eq!(i["layer"], "vendor");
@@ -181,8 +204,18 @@ fn diff_vendor_only_reports_install_change_and_no_edges() {
     ]);
     assert_eq!(o.status.code(), Some(1), "stderr: {}", stderr(&o));
     let d = json(&o);
-    assert_eq!(d["edges"]["added"], serde_json::json!([]), "{:#}", d["edges"]);
-    assert_eq!(d["edges"]["removed"], serde_json::json!([]), "{:#}", d["edges"]);
+    assert_eq!(
+        d["edges"]["added"],
+        serde_json::json!([]),
+        "{:#}",
+        d["edges"]
+    );
+    assert_eq!(
+        d["edges"]["removed"],
+        serde_json::json!([]),
+        "{:#}",
+        d["edges"]
+    );
     assert_eq!(d["install"]["removed"], serde_json::json!([]));
     let added = d["install"]["added"].as_array().unwrap();
     assert_eq!(added.len(), 1, "{:#}", d["install"]);
@@ -199,14 +232,25 @@ fn diff_against_itself_is_empty() {
     let mut trees = vec!["fixtures/coreos-1010".to_string()];
     let mut rules: Vec<String> = std::fs::read_dir(fixture("rules"))
         .unwrap()
-        .map(|e| format!("fixtures/rules/{}", e.unwrap().file_name().to_str().unwrap()))
+        .map(|e| {
+            format!(
+                "fixtures/rules/{}",
+                e.unwrap().file_name().to_str().unwrap()
+            )
+        })
         .collect();
     rules.sort();
     assert!(!rules.is_empty());
     trees.extend(rules);
     for t in &trees {
         let o = unitdiff(&["diff", t, t]);
-        assert_eq!(o.status.code(), Some(0), "{t}: {}{}", stdout(&o), stderr(&o));
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "{t}: {}{}",
+            stdout(&o),
+            stderr(&o)
+        );
         assert!(stdout(&o).starts_with("No changes"), "{t}: {}", stdout(&o));
 
         let o = unitdiff(&["diff", t, t, "--format", "json"]);
@@ -225,13 +269,22 @@ fn diff_against_itself_is_empty() {
 /// Two runs of the same diff print the same bytes.
 #[test]
 fn output_is_deterministic() {
-    let args = ["diff", "fixtures/coreos-899", "fixtures/coreos-1010", "--format", "json"];
+    let args = [
+        "diff",
+        "fixtures/coreos-899",
+        "fixtures/coreos-1010",
+        "--format",
+        "json",
+    ];
     let a = unitdiff(&args);
     let b = unitdiff(&args);
     assert_eq!(a.status.code(), Some(1));
     assert!(a.stdout == b.stdout, "two runs differ");
     let args = ["graph", "fixtures/coreos-1010", "--format", "json"];
-    assert!(unitdiff(&args).stdout == unitdiff(&args).stdout, "two graph runs differ");
+    assert!(
+        unitdiff(&args).stdout == unitdiff(&args).stdout,
+        "two graph runs differ"
+    );
 }
 
 // ---------------------------------------------------------------------------------------
@@ -240,14 +293,23 @@ fn output_is_deterministic() {
 /// Asserts a fatal error: exit 2, empty stdout, and stderr one `unitdiff: error:` line
 /// that names `path`.
 fn assert_fatal(o: &Output, path: &str) {
-    assert_eq!(o.status.code(), Some(2), "stdout: {}\nstderr: {}", stdout(o), stderr(o));
+    assert_eq!(
+        o.status.code(),
+        Some(2),
+        "stdout: {}\nstderr: {}",
+        stdout(o),
+        stderr(o)
+    );
     assert!(o.stdout.is_empty(), "stdout: {}", stdout(o));
     let err = stderr(o);
     let lines: Vec<&str> = err.lines().collect();
     assert_eq!(lines.len(), 1, "stderr is not one line: {err:?}");
     assert!(err.ends_with('\n'), "{err:?}");
     assert!(lines[0].starts_with("unitdiff: error: "), "{err:?}");
-    assert!(lines[0].contains(path), "error does not name {path}: {err:?}");
+    assert!(
+        lines[0].contains(path),
+        "error does not name {path}: {err:?}"
+    );
 }
 
 /// A root that does not exist is a fatal error naming it, in either position and command.
@@ -278,7 +340,12 @@ fn file_root_is_fatal() {
 fn bad_arguments_exit_2() {
     for args in [
         &["frobnicate"][..],
-        &["diff", "--no-such-flag", "fixtures/coreos-899", "fixtures/coreos-1010"],
+        &[
+            "diff",
+            "--no-such-flag",
+            "fixtures/coreos-899",
+            "fixtures/coreos-1010",
+        ],
         &["diff", "fixtures/coreos-899"],
         &["graph", "fixtures/coreos-1010", "--format", "yaml"],
         &[],
@@ -304,12 +371,24 @@ fn graph_json_for_coreos_1010() {
     assert_eq!(g["schema"], "unitdiff.graph.v1");
 
     let docker = unit(&g, "docker.service");
-    assert_eq!(docker.len(), 1, "docker.service listed {} times", docker.len());
+    assert_eq!(
+        docker.len(),
+        1,
+        "docker.service listed {} times",
+        docker.len()
+    );
     let docker = docker[0];
     assert_eq!(docker["state"], "loaded");
-    assert_eq!(docker["fragment"], "/usr/lib64/systemd/system/docker.service");
+    assert_eq!(
+        docker["fragment"],
+        "/usr/lib64/systemd/system/docker.service"
+    );
     assert!(
-        docker["dropins"].as_array().unwrap().iter().any(|d| d == DROPIN),
+        docker["dropins"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|d| d == DROPIN),
         "{docker:#}"
     );
     // No unit or drop-in is reported twice through /usr/lib.
@@ -336,11 +415,18 @@ fn graph_json_for_coreos_1010() {
         assert_eq!(u[0]["fragment"], Value::Null, "{name}");
     }
 
-    assert!(unit(&g, "default.target").is_empty(), "default.target is not its own unit");
+    assert!(
+        unit(&g, "default.target").is_empty(),
+        "default.target is not its own unit"
+    );
     let mu = unit(&g, "multi-user.target");
     assert_eq!(mu.len(), 1);
     assert!(
-        mu[0]["aliases"].as_array().unwrap().iter().any(|a| a == "default.target"),
+        mu[0]["aliases"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a == "default.target"),
         "{:#}",
         mu[0]
     );
@@ -388,7 +474,12 @@ fn graph_json_for_coreos_1010() {
         .collect();
     assert!(!keys.is_empty());
     for w in keys.windows(2) {
-        assert!(w[0] < w[1], "edges not sorted (or duplicated): {:?} then {:?}", w[0], w[1]);
+        assert!(
+            w[0] < w[1],
+            "edges not sorted (or duplicated): {:?} then {:?}",
+            w[0],
+            w[1]
+        );
     }
     // The incident edge is there, from the drop-in.
     let e = find(&g["edges"], |e| {
@@ -405,7 +496,8 @@ fn graph_text_runs() {
     assert_eq!(o.status.code(), Some(0), "stderr: {}", stderr(&o));
     let text = stdout(&o);
     assert!(
-        text.lines().any(|l| l.starts_with("docker.service  loaded")),
+        text.lines()
+            .any(|l| l.starts_with("docker.service  loaded")),
         "{text}"
     );
 }
@@ -429,7 +521,12 @@ fn closed_stdout_is_not_an_error() {
         out.read_exact(&mut buf).unwrap();
         drop(out);
         let mut err = String::new();
-        child.stderr.take().unwrap().read_to_string(&mut err).unwrap();
+        child
+            .stderr
+            .take()
+            .unwrap()
+            .read_to_string(&mut err)
+            .unwrap();
         let status = child.wait().unwrap();
         assert!(!err.contains("unitdiff: error"), "{format}: {err}");
         assert!(!err.contains("panicked"), "{format}: {err}");

@@ -218,6 +218,9 @@ fn dropin_directories_precedence_and_order() {
         "from-not-conf.service",
         "from-hidden.service",
         "outside-section.service",
+        "from-lowercase-key.service",         // keys are case-sensitive
+        "from-unit-section-wantedby.service", // no reverse keys in [Unit]
+        "from-x-key.service",
     ] {
         assert!(!wants.contains(&w.to_string()), "{w} should not apply");
     }
