@@ -23,6 +23,12 @@ fn systemd_made(kind: &str, target: &str) -> Option<&'static str> {
         ("After", "systemd-journald.socket") => Some("exec context: journal logging"),
         ("InSlice", _) => Some("slice membership is compared with the implicit edges"),
         ("After" | "Requires", "dbus.socket") => Some("bus name of a Type=dbus service"),
+        ("Wants", "tmp.mount") | ("After", "systemd-tmpfiles-setup.service") => {
+            Some("exec context: PrivateTmp=")
+        }
+        ("After", "systemd-remount-fs.service") => {
+            Some("exec context: StateDirectory=/CacheDirectory=/LogsDirectory=")
+        }
         ("After" | "Requires", t) if t.ends_with(".mount") => {
             Some("mount dependencies from paths (RequiresMountsFor=, socket and path units)")
         }
@@ -95,7 +101,7 @@ fn theirs(run: &OracleRun) -> BTreeSet<Key> {
 }
 
 fn compare(fixture: &str) {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join(fixture);
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join(fixture); // absolute paths stay as they are
     let (g, ours) = ours(&root);
     let run = oracle(&root, &g);
     let slices = slice_edges(&run);
@@ -206,4 +212,47 @@ fn rule_symlinked_search_dirs() {
 #[test]
 fn rule_triggers() {
     compare("fixtures/rules/triggers");
+}
+
+/// Copy this machine's own unit directories into a root laid out like the host's (`/lib`
+/// stays a symlink if it is one), so a real distribution tree is compared too.
+fn copy_host_tree(dst: &Path) {
+    use std::os::unix::fs::symlink;
+    for top in ["lib", "usr/lib"] {
+        let src = Path::new("/").join(top);
+        if let Ok(t) = std::fs::read_link(&src) {
+            std::fs::create_dir_all(dst.join(top).parent().unwrap()).unwrap();
+            symlink(t, dst.join(top)).unwrap();
+        }
+    }
+    for dir in ["usr/lib/systemd/system", "etc/systemd/system"] {
+        let src = Path::new("/").join(dir);
+        for entry in walkdir::WalkDir::new(&src).follow_links(false) {
+            let Ok(entry) = entry else { continue };
+            let rel = entry.path().strip_prefix("/").unwrap();
+            let to = dst.join(rel);
+            let ft = entry.file_type();
+            if ft.is_dir() {
+                std::fs::create_dir_all(&to).unwrap();
+            } else if ft.is_symlink() {
+                let t = std::fs::read_link(entry.path()).unwrap();
+                symlink(t, &to).unwrap();
+            } else if ft.is_file() {
+                std::fs::copy(entry.path(), &to).unwrap();
+            }
+        }
+    }
+}
+
+#[test]
+fn this_machines_own_tree() {
+    let tmp = tempfile::tempdir().unwrap();
+    copy_host_tree(tmp.path());
+    let (g, _) = ours(tmp.path());
+    assert!(
+        g.set.units.len() > 100,
+        "expected a real distribution tree, got {} units",
+        g.set.units.len()
+    );
+    compare(tmp.path().to_str().unwrap());
 }

@@ -854,6 +854,9 @@ impl<'t> Loader<'t> {
             return;
         }
         if a.section == "Unit" {
+            if a.key == "SuccessAction" {
+                st.success_action = !a.value.is_empty() && a.value != "none";
+            }
             let Some(kind) = deps::unit_directive(&a.key, &self.rules) else {
                 return;
             };
@@ -1019,9 +1022,6 @@ impl<'t> Loader<'t> {
                 }
             }
             _ => {}
-        }
-        if a.key == "SuccessAction" && !a.value.is_empty() && a.value != "none" {
-            st.success_action = true;
         }
     }
 
