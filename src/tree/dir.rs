@@ -49,7 +49,7 @@ fn kind_of(meta: &fs::Metadata) -> NodeKind {
     } else if ft.is_dir() {
         NodeKind::Dir
     } else if ft.is_file() {
-        NodeKind::File { size: meta.len() }
+        NodeKind::File
     } else if ft.is_char_device() {
         NodeKind::CharDevice
     } else {
@@ -84,10 +84,15 @@ impl Tree for DirTree {
                 // Not UTF-8: cannot be a valid unit or drop-in name.
                 continue;
             };
-            let kind = if entry.file_type().is_file() {
-                NodeKind::File {
-                    size: entry.metadata().map_err(io::Error::other)?.len(),
-                }
+            // The directory entry's type is enough (no stat per entry) except to tell a
+            // character device from other special files.
+            let ft = entry.file_type();
+            let kind = if ft.is_file() {
+                NodeKind::File
+            } else if ft.is_dir() {
+                NodeKind::Dir
+            } else if ft.is_symlink() {
+                NodeKind::Symlink
             } else {
                 kind_of(&entry.metadata().map_err(io::Error::other)?)
             };

@@ -110,9 +110,8 @@ impl fmt::Debug for ImagePath {
 /// What a directory entry is, without following it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum NodeKind {
-    File {
-        size: u64,
-    },
+    /// A regular file (its size is checked when it is read).
+    File,
     Dir,
     Symlink,
     /// A character device (systemd treats one as a mask, like `/dev/null`).

@@ -340,7 +340,7 @@ impl<'t> Loader<'t> {
                 if name.starts_with('.') || self.ids.contains_key(&name) {
                     continue;
                 }
-                if !matches!(kind, NodeKind::File { .. } | NodeKind::Symlink) {
+                if !matches!(kind, NodeKind::File | NodeKind::Symlink) {
                     continue;
                 }
                 let Some(un) = UnitName::parse(&name) else {
@@ -495,8 +495,12 @@ impl<'t> Loader<'t> {
     }
 
     /// Read a unit file or drop-in at `path` (which may be a symlink), never following it
-    /// out of the image and never opening anything but a regular file.
-    fn read_file(&self, path: &ImagePath) -> FileRead {
+    /// out of the image and never opening anything but a regular file. `known` is the
+    /// entry's kind from a listing of its (physical) directory, which saves the lookups.
+    fn read_file(&self, path: &ImagePath, known: Option<NodeKind>) -> FileRead {
+        if known == Some(NodeKind::File) {
+            return self.read_regular(path, None);
+        }
         if let Ok(Some(NodeKind::Symlink)) = self.tree.lstat(path) {
             match self.tree.read_link(path) {
                 Ok(t) if t == "/dev/null" => return FileRead::Masked,
@@ -513,20 +517,21 @@ impl<'t> Loader<'t> {
             _ if real.as_str() == "/dev/null" => FileRead::Masked,
             None => FileRead::Failed(format!("dangling symlink to {real}")),
             Some(NodeKind::CharDevice) => FileRead::Masked,
-            Some(NodeKind::File { size: 0 }) => FileRead::Masked,
-            Some(NodeKind::File { size }) if size > MAX_FILE_SIZE => FileRead::Failed(format!(
-                "file too large ({size} bytes, limit {MAX_FILE_SIZE}), not read"
-            )),
-            Some(NodeKind::File { .. }) => match self.tree.read_file(&real, MAX_FILE_SIZE) {
-                Ok(b) if b.is_empty() => FileRead::Masked,
-                Ok(b) => FileRead::Content(b.into(), target),
-                Err(e) => FileRead::Failed(format!("cannot read: {e}")),
-            },
+            Some(NodeKind::File) => self.read_regular(&real, target),
             Some(NodeKind::Dir) => FileRead::Failed("is a directory".to_string()),
             Some(NodeKind::Special) => {
                 FileRead::Failed("not a regular file (FIFO, socket or device), not opened".into())
             }
             Some(NodeKind::Symlink) => FileRead::Failed("unresolvable symlink".to_string()),
+        }
+    }
+
+    /// Read a physical regular file; an empty one is a mask.
+    fn read_regular(&self, real: &ImagePath, target: Option<ImagePath>) -> FileRead {
+        match self.tree.read_file(real, MAX_FILE_SIZE) {
+            Ok(b) if b.is_empty() => FileRead::Masked,
+            Ok(b) => FileRead::Content(b.into(), target),
+            Err(e) => FileRead::Failed(format!("cannot read: {e}")),
         }
     }
 
@@ -644,14 +649,14 @@ impl<'t> Loader<'t> {
         let dirs = self.candidate_dirs(id, aliases, unit_type, ".d");
         let mut winners: BTreeMap<String, UnitFile> = BTreeMap::new();
         for (dir, i) in dirs {
-            for (name, _) in self.list_dir(&dir).unwrap_or_default() {
+            for (name, kind) in self.list_dir(&dir).unwrap_or_default() {
                 if name.starts_with('.') || !name.ends_with(".conf") || winners.contains_key(&name)
                 {
                     continue;
                 }
                 let path = dir.join(&name);
                 let layer = self.dirs[i].layer;
-                let file = match self.read_file(&path) {
+                let file = match self.read_file(&path, Some(kind)) {
                     FileRead::Masked => UnitFile {
                         path,
                         target: None,
@@ -750,7 +755,7 @@ impl<'t> Loader<'t> {
     /// Whether a dependency-directory entry is a mask (`/dev/null` link or empty file).
     fn read_file_kind(&self, path: &ImagePath, nk: NodeKind) -> Option<bool> {
         match nk {
-            NodeKind::File { size } => Some(size == 0),
+            NodeKind::File => Some(self.tree.read_file(path, 0).is_ok()),
             NodeKind::Symlink => {
                 let raw = self.tree.read_link(path).ok()?;
                 if raw == "/dev/null" {
@@ -759,10 +764,8 @@ impl<'t> Loader<'t> {
                 match tree::stat(self.tree, path) {
                     Ok((p, k)) => Some(
                         p.as_str() == "/dev/null"
-                            || matches!(
-                                k,
-                                Some(NodeKind::CharDevice) | Some(NodeKind::File { size: 0 })
-                            ),
+                            || k == Some(NodeKind::CharDevice)
+                            || (k == Some(NodeKind::File) && self.tree.read_file(&p, 0).is_ok()),
                     ),
                     Err(_) => Some(false),
                 }
@@ -1111,7 +1114,8 @@ impl<'t> Loader<'t> {
         match frag {
             Some((path, dir)) if unit_type != UnitType::Scope || perpetual => {
                 let layer = self.dirs[dir].layer;
-                match self.read_file(&path) {
+                let known = self.listings[dir].get(path.file_name()).copied();
+                match self.read_file(&path, known) {
                     FileRead::Masked => {
                         unit.state = if perpetual {
                             LoadState::Loaded
