@@ -71,12 +71,18 @@ fn run(cli: Cli) -> Result<u8, anyhow::Error> {
                 warn_all(&ng);
             }
             let d = diff::diff(&og, &ng);
-            match format {
-                Format::Text => report::text::diff(&d, &mut out)?,
-                Format::Json => write_json(&report::json::diff(&d, &og, &ng), &mut out)?,
+            let code = u8::from(d.has_dependency_changes());
+            let written = match format {
+                Format::Text => report::text::diff(&d, &mut out),
+                Format::Json => write_json(&report::json::diff(&d, &og, &ng), &mut out),
             }
-            out.flush()?;
-            Ok(u8::from(d.has_dependency_changes()))
+            .and_then(|()| out.flush());
+            match written {
+                // A reader that stops early (`| head`) still gets the diff's exit status.
+                Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(code),
+                Err(e) => Err(e.into()),
+                Ok(()) => Ok(code),
+            }
         }
         Command::Graph { root, format } => {
             let g = unitdiff::load_dir(&root, rules)?;

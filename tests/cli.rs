@@ -84,7 +84,7 @@ fn fields(line: &str) -> Vec<String> {
     line.split_whitespace().map(str::to_string).collect()
 }
 
-fn find<'a>(arr: &'a Value, pred: impl Fn(&Value) -> bool) -> Option<&'a Value> {
+fn find(arr: &Value, pred: impl Fn(&Value) -> bool) -> Option<&Value> {
     arr.as_array().expect("array").iter().find(|v| pred(v))
 }
 
@@ -112,11 +112,11 @@ fn diff_text_attributes_docker_flanneld_to_admin_dropin() {
     let requires = fields(&format!("+ Requires flanneld.service {DROPIN}:2 admin"));
     let after = fields(&format!("+ After flanneld.service {DROPIN}:3 admin"));
     assert!(
-        docker.iter().any(|f| *f == requires),
+        docker.contains(&requires),
         "no Requires line under docker.service: {docker:?}\n{text}"
     );
     assert!(
-        docker.iter().any(|f| *f == after),
+        docker.contains(&after),
         "no After line under docker.service: {docker:?}\n{text}"
     );
     // Nothing else changed in docker.service's dependencies.
@@ -347,6 +347,21 @@ fn bad_arguments_exit_2() {
     }
 }
 
+/// Asking for help or the version is not an error: exit 0, text on stdout.
+#[test]
+fn help_and_version_exit_0() {
+    for args in [
+        &["--help"][..],
+        &["--version"],
+        &["diff", "--help"],
+        &["graph", "--help"],
+    ] {
+        let o = unitdiff(args);
+        assert_eq!(o.status.code(), Some(0), "{args:?}: {}", stderr(&o));
+        assert!(!o.stdout.is_empty(), "{args:?}");
+    }
+}
+
 // ---------------------------------------------------------------------------------------
 // graph
 
@@ -509,7 +524,12 @@ fn reader_closing_early_is_not_an_error() {
         out.read_exact(&mut buf).unwrap();
         drop(out);
         let mut err = String::new();
-        child.stderr.take().unwrap().read_to_string(&mut err).unwrap();
+        child
+            .stderr
+            .take()
+            .unwrap()
+            .read_to_string(&mut err)
+            .unwrap();
         let status = child.wait().unwrap();
         assert!(!err.contains("unitdiff: error"), "{format}: {err}");
         assert!(!err.contains("panicked"), "{format}: {err}");
@@ -519,7 +539,7 @@ fn reader_closing_early_is_not_an_error() {
 
 /// The same without a race: the reader of stdout is gone before unitdiff writes anything
 /// (the fixtures' reports fit in a pipe buffer, so the test above may never see EPIPE).
-/// Every write fails with EPIPE; unitdiff must stay quiet and not report an error.
+/// Every write fails with EPIPE; unitdiff must stay quiet and keep its exit status.
 #[test]
 fn stdout_without_reader_is_not_an_error() {
     use std::os::fd::{FromRawFd, OwnedFd};
@@ -527,7 +547,13 @@ fn stdout_without_reader_is_not_an_error() {
         &["graph", "fixtures/coreos-1010"][..],
         &["graph", "fixtures/coreos-1010", "--format", "json"],
         &["diff", "fixtures/coreos-899", "fixtures/coreos-1010"],
-        &["diff", "fixtures/coreos-899", "fixtures/coreos-1010", "--format", "json"],
+        &[
+            "diff",
+            "fixtures/coreos-899",
+            "fixtures/coreos-1010",
+            "--format",
+            "json",
+        ],
     ] {
         let mut fds = [0; 2];
         assert_eq!(unsafe { libc::pipe(fds.as_mut_ptr()) }, 0);
@@ -543,7 +569,14 @@ fn stdout_without_reader_is_not_an_error() {
         let err = stderr(&o);
         assert!(!err.contains("unitdiff: error"), "{args:?}: {err}");
         assert!(!err.contains("panicked"), "{args:?}: {err}");
-        // 0, or 1 for a diff that found changes; never 2 (error) or a signal.
-        assert!(matches!(o.status.code(), Some(0 | 1)), "{args:?}: {:?} {err}", o.status);
+        // The status the command would have had: 0 for graph, 1 for a diff that found
+        // changes (so `set -o pipefail` scripts still see the changes); never 2 or a signal.
+        let expected = if args[0] == "diff" { 1 } else { 0 };
+        assert_eq!(
+            o.status.code(),
+            Some(expected),
+            "{args:?}: {:?} {err}",
+            o.status
+        );
     }
 }

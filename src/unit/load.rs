@@ -399,11 +399,10 @@ impl<'t> Loader<'t> {
         };
         let resolved = match tree::resolve(self.tree, &abs, false) {
             Ok(p) => p,
-            Err(ResolveError::Missing(_)) | Err(ResolveError::NotADirectory(_)) => {
-                // A missing intermediate directory: systemd cannot resolve the link and
-                // ignores the entry.
-                return Ok(None);
-            }
+            // A target whose directories do not exist in the image (typically a host path):
+            // systemd keeps the link as a linked unit file and fails to open it later, so the
+            // unit is not-found and lower files stay hidden. Classify it by its lexical path.
+            Err(ResolveError::Missing(_)) | Err(ResolveError::NotADirectory(_)) => abs,
             Err(e) => return Err(format!("symlink to {raw}: {e}")),
         };
         let in_search_path = self
