@@ -172,6 +172,20 @@ fn wants_and_requires_directories() {
             .iter()
             .any(|w| w.message.contains("not a symlink"))
     );
+    // `.upholds/` directories exist from systemd 254: ignored by 252, used by 257.
+    assert!(targets(&g, "multi-user.target", DepKind::Upholds).is_empty());
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/rules/wants");
+    let g257 = unitdiff::load_dir(&root, Rules::new(257, 13)).unwrap();
+    assert_eq!(
+        targets(&g257, "multi-user.target", DepKind::Upholds),
+        ["a.service"]
+    );
+    let p = &g257.edges[&(
+        "multi-user.target".into(),
+        DepKind::Upholds,
+        "a.service".into(),
+    )][0];
+    assert_eq!(p.how, How::UpholdsDir);
 }
 
 #[test]
