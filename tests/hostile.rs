@@ -819,6 +819,23 @@ fn search_dirs_out_of_root() {
             Box::new(|img: &Image| img.symlink("usr/lib/systemd", "/usr/lib/systemd")),
         ),
     ];
+    // What the image alone gives (good.service, what it references, and the units systemd
+    // adds by itself): an escaping search directory must not add anything to it.
+    let names_of = |r: &Run| -> Vec<String> {
+        r.json()["units"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|u| u["name"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let baseline = {
+        let img = Image::new();
+        img.write("usr/local/lib/systemd/system/good.service", GOOD);
+        names_of(&graph(img.root()))
+    };
+    assert!(baseline.contains(&"good.service".to_string()));
+    assert!(baseline.contains(&"other.target".to_string()));
     for (what, build) in cases {
         let dir = tempfile::tempdir().unwrap();
         let img = Image { dir };
@@ -828,17 +845,8 @@ fn search_dirs_out_of_root() {
         let r = graph(img.root());
         r.assert_ok();
         r.assert_no_leak();
-        let names: Vec<String> = r.json()["units"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|u| u["name"].as_str().unwrap().to_string())
-            .collect();
-        assert_eq!(
-            names,
-            ["good.service", "other.target"],
-            "{what}: units from outside the image"
-        );
+        let names = names_of(&r);
+        assert_eq!(names, baseline, "{what}: units from outside the image");
         assert_eq!(r.json()["templates"], serde_json::json!([]), "{what}");
         r.assert_state("good.service", "loaded");
         assert_eq!(

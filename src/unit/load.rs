@@ -7,6 +7,9 @@
 //! directories, and turn each dependency directive into an [`Edge`] carrying its
 //! [`Provenance`]. Templates are collected too (they are never loaded, only instantiated).
 
+mod implicit;
+pub use implicit::describe_rule;
+
 use super::deps::{self, DepKind};
 use super::name::{NameKind, UnitName, UnitType};
 use super::paths::{self, Layer, SearchDir};
@@ -250,6 +253,7 @@ pub fn load(tree: &dyn Tree, rules: Rules) -> UnitSet {
         names: BTreeMap::new(),
         raw_edges: Vec::new(),
         queue: VecDeque::new(),
+        post: HashMap::new(),
     };
     l.scan();
     l.run();
@@ -280,6 +284,8 @@ struct Loader<'t> {
     names: BTreeMap<String, String>,
     raw_edges: Vec<RawEdge>,
     queue: VecDeque<String>,
+    /// What the post-load phase needs, per loaded unit.
+    post: HashMap<String, implicit::PostInfo>,
 }
 
 /// The context a file's directives are applied in.
@@ -910,8 +916,10 @@ impl<'t> Loader<'t> {
                     );
                     return;
                 }
+                // Every Slice= value is loaded; only one becomes the unit's slice.
+                self.queue.push_back(target.clone());
                 if st.slice.is_none() || self.rules.slice_last_wins() {
-                    st.slice = Some((target, prov(Origin::File)));
+                    st.slice = Some((target, prov(Origin::SliceProperty)));
                 }
             }
             (UnitType::Service, "Sockets") => {
@@ -1187,10 +1195,12 @@ impl<'t> Loader<'t> {
             return unit;
         }
         self.dependency_dirs(id, &aliases, unit_type);
+        let explicit_slice = st.slice.is_some();
         if let Some((slice, prov)) = st.slice.take() {
             self.add_edge(id, DepKind::InSlice, slice, prov);
         }
         if unit.state == LoadState::Loaded {
+            self.implicit_at_load(&unit, explicit_slice);
             self.type_extras(&mut unit, &mut st);
         }
         unit
@@ -1314,6 +1324,10 @@ impl<'t> Loader<'t> {
                 None => {}
             }
         }
+        // Perpetual units exist in every manager, referenced or not.
+        for p in ["-.slice", "system.slice", "-.mount", "init.scope"] {
+            self.queue.push_back(p.to_string());
+        }
         while let Some(name) = self.queue.pop_front() {
             self.load_unit(&name);
         }
@@ -1357,6 +1371,7 @@ impl<'t> Loader<'t> {
                 provenance: e.provenance,
             });
         }
+        self.implicit_post_load(&mut edges);
         edges.sort();
         edges.dedup();
         self.warnings.sort();

@@ -277,3 +277,65 @@ mod tests {
         assert_eq!(unescape("dev-disk-by\\x2duuid"), "dev/disk/by-uuid");
     }
 }
+
+/// Escape a string the way `unit_name_escape` does: `/` becomes `-`, `-`, `\` and anything
+/// outside `[A-Za-z0-9:_.]` (and a leading `.`) become `\xNN`.
+pub fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for (i, b) in s.bytes().enumerate() {
+        match b {
+            b'/' => out.push('-'),
+            b'.' if i == 0 => out.push_str("\\x2e"),
+            b if b.is_ascii_alphanumeric() || matches!(b, b':' | b'_' | b'.') => {
+                out.push(b as char)
+            }
+            b => out.push_str(&format!("\\x{b:02x}")),
+        }
+    }
+    out
+}
+
+/// The unit name for a path (`unit_name_from_path`): `/var/lib` → `var-lib.mount`, `/` →
+/// `-.mount`. `None` for relative or non-normalised paths.
+pub fn from_path(path: &str, suffix: &str) -> Option<String> {
+    if !path.starts_with('/') {
+        return None;
+    }
+    let trimmed = path.trim_matches('/');
+    if trimmed
+        .split('/')
+        .any(|c| c.is_empty() || c == "." || c == "..")
+        && !trimmed.is_empty()
+    {
+        return None;
+    }
+    let name = if trimmed.is_empty() {
+        format!("-{suffix}")
+    } else {
+        format!("{}{suffix}", escape(trimmed))
+    };
+    is_valid(&name).then_some(name)
+}
+
+#[cfg(test)]
+mod path_tests {
+    use super::*;
+
+    #[test]
+    fn paths_to_names() {
+        assert_eq!(from_path("/", ".mount").unwrap(), "-.mount");
+        assert_eq!(
+            from_path("/var/lib/foo", ".mount").unwrap(),
+            "var-lib-foo.mount"
+        );
+        assert_eq!(from_path("/var/lib/", ".mount").unwrap(), "var-lib.mount");
+        assert_eq!(
+            from_path("/dev/disk/by-uuid/ab", ".device").unwrap(),
+            "dev-disk-by\\x2duuid-ab.device"
+        );
+        assert_eq!(from_path("/.dot", ".mount").unwrap(), "\\x2edot.mount");
+        assert!(from_path("relative", ".mount").is_none());
+        assert!(from_path("/a/../b", ".mount").is_none());
+        assert_eq!(escape("foo-bar"), "foo\\x2dbar");
+    }
+}

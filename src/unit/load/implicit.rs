@@ -1,0 +1,845 @@
+//! Implicit and default dependencies (semantics doc §8): the edges systemd adds by itself,
+//! each with systemd's origin mask and the name of the rule that made it.
+//!
+//! Two phases, as in systemd: while a unit loads (its type's `add_extras`: default
+//! dependencies, exec-context edges, slice membership, path lists), and after every unit is
+//! loaded (`unit_load`'s post-load step for units in state `loaded`: slice ordering, mount
+//! dependencies of paths, target auto-ordering).
+
+use super::{Edge, How, LoadState, Loader, Origin, Provenance, Setting, Unit};
+use crate::unit::deps::DepKind;
+use crate::unit::name::{self, UnitName, UnitType};
+use std::collections::{HashMap, HashSet};
+
+/// What the post-load phase needs to know of a unit.
+#[derive(Default, Clone)]
+pub(super) struct PostInfo {
+    pub default_dependencies: bool,
+    /// `RequiresMountsFor=`-style paths, with the provenance of the setting behind each.
+    pub mounts_for: Vec<(String, Provenance)>,
+    /// `WantsMountsFor=` (v256+) paths.
+    pub wants_mounts_for: Vec<(String, Provenance)>,
+}
+
+/// A one-line explanation of each rule name used in provenances.
+pub fn describe_rule(rule: &str) -> &'static str {
+    match rule {
+        "service-default" => "default dependencies of a service (DefaultDependencies=yes)",
+        "socket-default" => "default dependencies of a socket (DefaultDependencies=yes)",
+        "target-default" => "default dependencies of a target (DefaultDependencies=yes)",
+        "timer-default" => "default dependencies of a timer (DefaultDependencies=yes)",
+        "timer-calendar" => "a calendar timer is ordered after the clock is set",
+        "path-default" => "default dependencies of a path unit (DefaultDependencies=yes)",
+        "slice-default" => "default dependencies of a slice (DefaultDependencies=yes)",
+        "scope-default" => "default dependencies of a scope (DefaultDependencies=yes)",
+        "mount-default" => "default dependencies of a mount (DefaultDependencies=yes)",
+        "automount-default" => "default dependencies of an automount (DefaultDependencies=yes)",
+        "swap-default" => "default dependencies of a swap unit (DefaultDependencies=yes)",
+        "target-auto-order" => "a target is ordered after the units it pulls in",
+        "default-slice" => {
+            "units with processes are placed in system.slice (instances in system-PREFIX.slice)"
+        }
+        "slice-parent" => "a slice is part of its parent slice (a-b.slice in a.slice)",
+        "slice-membership" => "a unit is ordered after and requires its slice",
+        "mounts-for" => "a unit is ordered after (and requires) the mount units of its paths",
+        "exec-journal" => "output to the journal orders the unit after systemd-journald.socket",
+        "exec-private-tmp" => "PrivateTmp= needs /tmp and /var/tmp and tmpfiles set-up",
+        "exec-directories" => "State/Cache/LogsDirectory= need a writable /var",
+        "exec-paths" => "WorkingDirectory=/RootDirectory=/RootImage=/…Directory= need their mounts",
+        "exec-root-image" => "RootImage= waits for udev",
+        "exec-log-namespace" => "LogNamespace= uses that namespace's journald sockets",
+        "service-dbus" => "a Type=dbus service needs the D-Bus socket",
+        "service-oomd" => "ManagedOOM…=kill needs systemd-oomd",
+        "socket-paths" => "a socket needs the mounts of its file-system paths",
+        "socket-bind-device" => "BindToDevice= binds the socket to the network device",
+        "socket-triggers-service" => "a socket triggers its Service=",
+        "socket-triggers-same-name-service" => "a socket triggers the service of the same name",
+        "timer-triggers-same-name-service" => "a timer triggers the service of the same name",
+        "path-triggers-same-name-service" => "a path unit triggers the service of the same name",
+        "timer-persistent" => "Persistent= stores its stamp in /var/lib/systemd/timers",
+        "path-paths" => "a path unit needs the mounts of the paths it watches",
+        "automount-triggers-mount" => "an automount triggers the mount of the same name",
+        "mount-parent" => "a mount needs the mount of its parent directory and of What=",
+        "mount-device" => "a mount of a device needs that device",
+        _ => "systemd rule",
+    }
+}
+
+fn rule(origin: Origin, r: &'static str) -> Provenance {
+    Provenance {
+        origin,
+        how: How::Rule,
+        path: None,
+        line: None,
+        layer: None,
+        rule: Some(r),
+    }
+}
+
+/// Provenance of an implicit edge that a setting caused: the setting's file and line.
+fn from_setting(origin: Origin, r: &'static str, s: &Setting) -> Provenance {
+    Provenance {
+        origin,
+        how: How::Rule,
+        path: Some(s.path.clone()),
+        line: Some(s.line),
+        layer: Some(s.layer),
+        rule: Some(r),
+    }
+}
+
+/// The last assignment of a key (an empty assignment resets it: `None`).
+fn last<'a>(u: &'a Unit, section: &str, key: &str) -> Option<&'a Setting> {
+    u.settings
+        .iter()
+        .rev()
+        .find(|s| s.section == section && s.key == key)
+        .filter(|s| !s.value.is_empty())
+}
+
+/// Every word of a list setting, honouring resets by empty assignments.
+fn list<'a>(u: &'a Unit, section: &str, key: &str) -> Vec<(&'a Setting, String)> {
+    let mut out = Vec::new();
+    for s in u
+        .settings
+        .iter()
+        .filter(|s| s.section == section && s.key == key)
+    {
+        if s.value.is_empty() {
+            out.clear();
+            continue;
+        }
+        for w in s.value.split_whitespace() {
+            out.push((s, w.to_string()));
+        }
+    }
+    out
+}
+
+fn boolean<'a>(u: &'a Unit, section: &str, key: &str) -> Option<(bool, &'a Setting)> {
+    let s = last(u, section, key)?;
+    super::parse_bool(&s.value).map(|b| (b, s))
+}
+
+fn is_journal(v: &str, version: u32) -> bool {
+    matches!(v, "journal" | "journal+console" | "kmsg" | "kmsg+console")
+        || (version < 230 && matches!(v, "syslog" | "syslog+console"))
+}
+
+/// The parent slice of a slice (`a-b.slice` → `a.slice` → `-.slice`).
+fn parent_slice(id: &str) -> Option<String> {
+    if id == "-.slice" {
+        return None;
+    }
+    let stem = id.strip_suffix(".slice")?;
+    Some(match stem.rfind('-') {
+        Some(i) if i > 0 => format!("{}.slice", &stem[..i]),
+        _ => "-.slice".to_string(),
+    })
+}
+
+const NETWORK_FS: &[&str] = &[
+    "afs",
+    "ceph",
+    "cifs",
+    "smb3",
+    "smbfs",
+    "sshfs",
+    "ncpfs",
+    "ncp",
+    "nfs",
+    "nfs4",
+    "gfs",
+    "gfs2",
+    "glusterfs",
+    "davfs",
+    "fuse.sshfs",
+    "fuse.glusterfs",
+    "9p",
+    "virtiofs",
+];
+
+impl Loader<'_> {
+    fn add(&mut self, from: &str, kind: DepKind, to: &str, p: Provenance) {
+        self.add_edge(from, kind, to.to_string(), p);
+    }
+
+    fn add2(&mut self, from: &str, a: DepKind, b: DepKind, to: &str, p: Provenance) {
+        self.add(from, a, to, p.clone());
+        self.add(from, b, to, p);
+    }
+
+    /// Load-time implicit edges of a unit whose fragment parsed (state `loaded` before the
+    /// type's checks, so `bad-setting` units get them too).
+    pub(super) fn implicit_at_load(&mut self, u: &Unit, explicit_slice: bool) {
+        let id = u.id.clone();
+        let v = self.rules.version;
+        let t = u.unit_type;
+        let perpetual = matches!(
+            id.as_str(),
+            "-.slice" | "system.slice" | "-.mount" | "init.scope"
+        );
+        let dd = !perpetual && boolean(u, "Unit", "DefaultDependencies").is_none_or(|(b, _)| b);
+        let mut info = PostInfo {
+            default_dependencies: dd,
+            ..PostInfo::default()
+        };
+        for (s, path) in list(u, "Unit", "RequiresMountsFor") {
+            info.mounts_for
+                .push((path, from_setting(Origin::File, "mounts-for", s)));
+        }
+        if v >= 256 {
+            for (s, path) in list(u, "Unit", "WantsMountsFor") {
+                info.wants_mounts_for
+                    .push((path, from_setting(Origin::File, "mounts-for", s)));
+            }
+        }
+        let uname = UnitName::parse(&id);
+        let stem = uname.map(|n| n.stem().to_string()).unwrap_or_default();
+
+        // Exec context: service, socket with Exec*=, mount, swap.
+        let exec_section = match t {
+            UnitType::Service => Some("Service"),
+            UnitType::Socket
+                if u.settings.iter().any(|s| {
+                    s.section == "Socket" && s.key.starts_with("Exec") && !s.value.is_empty()
+                }) =>
+            {
+                Some("Socket")
+            }
+            UnitType::Mount => Some("Mount"),
+            UnitType::Swap => Some("Swap"),
+            _ => None,
+        };
+        if let Some(sec) = exec_section.filter(|_| !perpetual) {
+            self.exec_dependencies(u, sec, &mut info);
+        }
+
+        // Slice membership.
+        let has_cgroup = match t {
+            UnitType::Service | UnitType::Mount | UnitType::Swap | UnitType::Scope => true,
+            UnitType::Socket => v >= 230,
+            _ => false,
+        };
+        if t == UnitType::Slice {
+            if let Some(parent) = parent_slice(&id) {
+                self.add(
+                    &id,
+                    DepKind::InSlice,
+                    &parent,
+                    rule(Origin::Implicit, "slice-parent"),
+                );
+            }
+        } else if has_cgroup && !explicit_slice {
+            let slice = if perpetual || matches!(t, UnitType::Mount | UnitType::Swap) {
+                // Perpetual units, mounts and swaps live in the root slice.
+                "-.slice".to_string()
+            } else {
+                match uname.and_then(|n| n.instance.filter(|i| !i.is_empty()).map(|_| n.prefix)) {
+                    Some(prefix) => format!("system-{}.slice", name::escape(prefix)),
+                    None => "system.slice".to_string(),
+                }
+            };
+            self.add(
+                &id,
+                DepKind::InSlice,
+                &slice,
+                rule(Origin::SliceProperty, "default-slice"),
+            );
+        }
+
+        // Type-specific edges.
+        match t {
+            UnitType::Service => {
+                if dd {
+                    let r = rule(Origin::Default, "service-default");
+                    if v >= 228 {
+                        self.add2(
+                            &id,
+                            DepKind::After,
+                            DepKind::Requires,
+                            "sysinit.target",
+                            r.clone(),
+                        );
+                        self.add(&id, DepKind::After, "basic.target", r.clone());
+                    } else {
+                        self.add2(
+                            &id,
+                            DepKind::After,
+                            DepKind::Requires,
+                            "basic.target",
+                            r.clone(),
+                        );
+                    }
+                    self.add2(
+                        &id,
+                        DepKind::Before,
+                        DepKind::Conflicts,
+                        "shutdown.target",
+                        r,
+                    );
+                }
+                // Without Type=, a service with BusName= is Type=dbus.
+                let dbus = match last(u, "Service", "Type") {
+                    Some(t) => t.value == "dbus",
+                    None => last(u, "Service", "BusName").is_some(),
+                };
+                if let Some(bus) = last(u, "Service", "BusName") {
+                    let p = from_setting(Origin::File, "service-dbus", bus);
+                    if v < 228 {
+                        let busname = format!("{}.busname", bus.value);
+                        if name::is_valid(&busname) {
+                            self.add(&id, DepKind::After, &busname, p);
+                        }
+                    } else if v < 247 || dbus {
+                        self.add2(&id, DepKind::After, DepKind::Requires, "dbus.socket", p);
+                    }
+                }
+                self.oomd(u, "Service");
+            }
+            UnitType::Socket => {
+                for s in u.settings.iter().filter(|s| s.section == "Socket") {
+                    let is_path = match s.key.as_str() {
+                        "ListenStream" | "ListenDatagram" | "ListenSequentialPacket" => {
+                            s.value.starts_with('/')
+                        }
+                        "ListenFIFO" | "ListenSpecial" | "ListenUSBFunction" => true,
+                        _ => false,
+                    };
+                    if is_path {
+                        info.mounts_for.push((
+                            s.value.clone(),
+                            from_setting(Origin::File, "socket-paths", s),
+                        ));
+                    }
+                }
+                if let Some(dev) = last(u, "Socket", "BindToDevice")
+                    && dev.value != "lo"
+                {
+                    let d = format!(
+                        "sys-subsystem-net-devices-{}.device",
+                        name::escape(&dev.value)
+                    );
+                    let p = from_setting(Origin::File, "socket-bind-device", dev);
+                    self.add2(&id, DepKind::BindsTo, DepKind::After, &d, p);
+                }
+                if dd {
+                    let r = rule(Origin::Default, "socket-default");
+                    self.add(&id, DepKind::Before, "sockets.target", r.clone());
+                    self.add2(
+                        &id,
+                        DepKind::After,
+                        DepKind::Requires,
+                        "sysinit.target",
+                        r.clone(),
+                    );
+                    self.add2(
+                        &id,
+                        DepKind::Before,
+                        DepKind::Conflicts,
+                        "shutdown.target",
+                        r,
+                    );
+                }
+            }
+            UnitType::Target => {
+                if dd && id != "shutdown.target" {
+                    let r = rule(Origin::Default, "target-default");
+                    self.add(&id, DepKind::Conflicts, "shutdown.target", r.clone());
+                    if v >= 233 {
+                        self.add(&id, DepKind::Before, "shutdown.target", r);
+                    }
+                }
+            }
+            UnitType::Timer => {
+                if let Some((true, s)) = boolean(u, "Timer", "Persistent") {
+                    info.mounts_for.push((
+                        "/var/lib/systemd/timers".into(),
+                        from_setting(Origin::File, "timer-persistent", s),
+                    ));
+                }
+                if dd {
+                    let r = rule(Origin::Default, "timer-default");
+                    self.add(&id, DepKind::Before, "timers.target", r.clone());
+                    self.add2(
+                        &id,
+                        DepKind::After,
+                        DepKind::Requires,
+                        "sysinit.target",
+                        r.clone(),
+                    );
+                    if !list(u, "Timer", "OnCalendar").is_empty() {
+                        let c = rule(Origin::Default, "timer-calendar");
+                        self.add(&id, DepKind::After, "time-sync.target", c.clone());
+                        if v >= 248 {
+                            self.add(&id, DepKind::After, "time-set.target", c);
+                        }
+                    }
+                    self.add2(
+                        &id,
+                        DepKind::Before,
+                        DepKind::Conflicts,
+                        "shutdown.target",
+                        r,
+                    );
+                }
+            }
+            UnitType::Path => {
+                for s in u.settings.iter().filter(|s| {
+                    s.section == "Path"
+                        && matches!(
+                            s.key.as_str(),
+                            "PathExists"
+                                | "PathExistsGlob"
+                                | "PathChanged"
+                                | "PathModified"
+                                | "DirectoryNotEmpty"
+                        )
+                        && s.value.starts_with('/')
+                }) {
+                    info.mounts_for
+                        .push((s.value.clone(), from_setting(Origin::File, "path-paths", s)));
+                }
+                if dd {
+                    let r = rule(Origin::Default, "path-default");
+                    self.add(&id, DepKind::Before, "paths.target", r.clone());
+                    self.add2(
+                        &id,
+                        DepKind::After,
+                        DepKind::Requires,
+                        "sysinit.target",
+                        r.clone(),
+                    );
+                    self.add2(
+                        &id,
+                        DepKind::Before,
+                        DepKind::Conflicts,
+                        "shutdown.target",
+                        r,
+                    );
+                }
+            }
+            UnitType::Slice => {
+                if dd {
+                    let r = rule(Origin::Default, "slice-default");
+                    self.add2(
+                        &id,
+                        DepKind::Before,
+                        DepKind::Conflicts,
+                        "shutdown.target",
+                        r,
+                    );
+                }
+                self.oomd(u, "Slice");
+            }
+            UnitType::Scope => {
+                if dd {
+                    let r = rule(Origin::Default, "scope-default");
+                    self.add2(
+                        &id,
+                        DepKind::Before,
+                        DepKind::Conflicts,
+                        "shutdown.target",
+                        r,
+                    );
+                }
+            }
+            UnitType::Automount => {
+                let mount = format!("{stem}.mount");
+                let r = rule(Origin::Implicit, "automount-triggers-mount");
+                self.add2(&id, DepKind::Before, DepKind::Triggers, &mount, r);
+                if let Some(w) = last(u, "Automount", "Where")
+                    && let Some(parent) = std::path::Path::new(&w.value)
+                        .parent()
+                        .and_then(|p| p.to_str())
+                    && parent != w.value
+                {
+                    info.mounts_for.push((
+                        parent.to_string(),
+                        from_setting(Origin::Implicit, "mount-parent", w),
+                    ));
+                }
+                if dd {
+                    let r = rule(Origin::Default, "automount-default");
+                    if v >= 246 {
+                        self.add(&id, DepKind::Before, "local-fs.target", r.clone());
+                        self.add(&id, DepKind::After, "local-fs-pre.target", r.clone());
+                    }
+                    self.add2(&id, DepKind::Before, DepKind::Conflicts, "umount.target", r);
+                }
+            }
+            UnitType::Mount => self.mount_dependencies(u, dd, &mut info),
+            UnitType::Swap => {
+                if let Some(what) = last(u, "Swap", "What") {
+                    if let Some(dev) = what
+                        .value
+                        .strip_prefix("/dev/")
+                        .map(|_| what.value.as_str())
+                    {
+                        if let Some(d) = name::from_path(dev, ".device") {
+                            let p = from_setting(Origin::Implicit, "mount-device", what);
+                            self.add2(&id, DepKind::Requires, DepKind::After, &d, p);
+                        }
+                    } else if what.value.starts_with('/') {
+                        info.mounts_for.push((
+                            what.value.clone(),
+                            from_setting(Origin::Implicit, "mount-parent", what),
+                        ));
+                    }
+                }
+                if dd {
+                    let r = rule(Origin::Default, "swap-default");
+                    self.add(&id, DepKind::Before, "swap.target", r.clone());
+                    self.add2(&id, DepKind::Before, DepKind::Conflicts, "umount.target", r);
+                }
+            }
+            UnitType::Device => {}
+        }
+        self.post.insert(id, info);
+    }
+
+    fn oomd(&mut self, u: &Unit, section: &str) {
+        if self.rules.version < 247 {
+            return;
+        }
+        for key in ["ManagedOOMSwap", "ManagedOOMMemoryPressure"] {
+            if let Some(s) = last(u, section, key).filter(|s| s.value == "kill") {
+                let p = from_setting(Origin::File, "service-oomd", s);
+                self.add2(
+                    &u.id.clone(),
+                    DepKind::Wants,
+                    DepKind::After,
+                    "systemd-oomd.service",
+                    p,
+                );
+                return;
+            }
+        }
+    }
+
+    fn exec_dependencies(&mut self, u: &Unit, sec: &str, info: &mut PostInfo) {
+        let id = u.id.clone();
+        let v = self.rules.version;
+        if let Some(wd) = last(u, sec, "WorkingDirectory") {
+            let missing_ok = wd.value.starts_with('-');
+            let path = wd.value.trim_start_matches('-');
+            if path.starts_with('/') && (!missing_ok || v < 252) {
+                info.mounts_for.push((
+                    path.to_string(),
+                    from_setting(Origin::File, "exec-paths", wd),
+                ));
+            }
+        }
+        for key in ["RootDirectory", "RootImage"] {
+            if let Some(s) = last(u, sec, key).filter(|s| s.value.starts_with('/')) {
+                info.mounts_for
+                    .push((s.value.clone(), from_setting(Origin::File, "exec-paths", s)));
+            }
+        }
+        let mut writable = None;
+        for (key, prefix) in [
+            ("RuntimeDirectory", "/run"),
+            ("StateDirectory", "/var/lib"),
+            ("CacheDirectory", "/var/cache"),
+            ("LogsDirectory", "/var/log"),
+            ("ConfigurationDirectory", "/etc"),
+        ] {
+            for (s, word) in list(u, sec, key) {
+                let rel = word.split(':').next().unwrap_or("");
+                info.mounts_for.push((
+                    format!("{prefix}/{rel}"),
+                    from_setting(Origin::File, "exec-paths", s),
+                ));
+                if matches!(key, "StateDirectory" | "CacheDirectory" | "LogsDirectory")
+                    && writable.is_none()
+                {
+                    writable = Some(s.clone());
+                }
+            }
+        }
+        if let Some(s) = writable
+            && v >= 240
+        {
+            let p = from_setting(Origin::File, "exec-directories", &s);
+            self.add(&id, DepKind::After, "systemd-remount-fs.service", p);
+        }
+        let private_tmp = boolean(u, sec, "PrivateTmp")
+            .filter(|(b, _)| *b)
+            .map(|(_, s)| s)
+            .or_else(|| {
+                boolean(u, sec, "DynamicUser")
+                    .filter(|(b, _)| *b)
+                    .map(|(_, s)| s)
+            })
+            .cloned();
+        if let Some(s) = private_tmp {
+            let p = from_setting(Origin::File, "exec-private-tmp", &s);
+            if v >= 249 {
+                self.add2(&id, DepKind::Wants, DepKind::After, "tmp.mount", p.clone());
+                info.mounts_for.push(("/var/tmp".into(), p.clone()));
+            } else {
+                info.mounts_for.push(("/tmp".into(), p.clone()));
+                info.mounts_for.push(("/var/tmp".into(), p.clone()));
+            }
+            if v >= 233 {
+                self.add(&id, DepKind::After, "systemd-tmpfiles-setup.service", p);
+            }
+        }
+        if let Some(s) = last(u, sec, "RootImage") {
+            let p = from_setting(Origin::File, "exec-root-image", s);
+            self.add(&id, DepKind::After, "systemd-udevd.service", p);
+        }
+        if let Some(ns) = last(u, sec, "LogNamespace") {
+            let p = from_setting(Origin::File, "exec-log-namespace", ns);
+            for s in ["systemd-journald", "systemd-journald-varlink"] {
+                let name = format!("{s}@{}.socket", ns.value);
+                self.add2(&id, DepKind::Requires, DepKind::After, &name, p.clone());
+            }
+            return;
+        }
+        // Effective standard output and error: services keep `inherit` when standard input
+        // is a terminal or socket; otherwise unset output means the manager default
+        // (journal), unset error means inherit.
+        let input = last(u, sec, "StandardInput")
+            .map(|s| s.value.as_str())
+            .unwrap_or("null");
+        let bidirectional = sec == "Service"
+            && (input.starts_with("tty") || input == "socket" || input.starts_with("fd"));
+        let out = last(u, sec, "StandardOutput");
+        let err = last(u, sec, "StandardError");
+        let out_v = match out {
+            Some(s) if s.value != "inherit" => s.value.as_str(),
+            _ if bidirectional => "inherit",
+            _ => "journal",
+        };
+        let err_v = err.map(|s| s.value.as_str()).unwrap_or("inherit");
+        if is_journal(out_v, v) || is_journal(err_v, v) {
+            let p = match (out, err) {
+                (Some(s), _) if is_journal(&s.value, v) => {
+                    from_setting(Origin::File, "exec-journal", s)
+                }
+                (_, Some(s)) if is_journal(&s.value, v) => {
+                    from_setting(Origin::File, "exec-journal", s)
+                }
+                _ => rule(Origin::File, "exec-journal"),
+            };
+            self.add(&id, DepKind::After, "systemd-journald.socket", p);
+        }
+    }
+
+    fn mount_dependencies(&mut self, u: &Unit, dd: bool, info: &mut PostInfo) {
+        let id = u.id.clone();
+        let v = self.rules.version;
+        let where_ = last(u, "Mount", "Where").map(|s| s.value.clone());
+        let options: Vec<String> = list(u, "Mount", "Options")
+            .into_iter()
+            .flat_map(|(_, w)| w.split(',').map(str::to_string).collect::<Vec<_>>())
+            .collect();
+        let fstype = last(u, "Mount", "Type")
+            .map(|s| s.value.clone())
+            .unwrap_or_default();
+        let bind = options.iter().any(|o| o == "bind" || o == "rbind") || fstype == "bind";
+        let network =
+            NETWORK_FS.contains(&fstype.as_str()) || options.iter().any(|o| o == "_netdev");
+        let nofail = options.iter().any(|o| o == "nofail");
+        if let Some(w) = &where_
+            && let Some(parent) = std::path::Path::new(w).parent().and_then(|p| p.to_str())
+            && w != "/"
+        {
+            let s = last(u, "Mount", "Where").cloned();
+            let p = s.as_ref().map_or_else(
+                || rule(Origin::Implicit, "mount-parent"),
+                |s| from_setting(Origin::Implicit, "mount-parent", s),
+            );
+            info.mounts_for.push((parent.to_string(), p));
+        }
+        if let Some(what) = last(u, "Mount", "What") {
+            let p = from_setting(Origin::Implicit, "mount-parent", what);
+            if what.value.starts_with("/dev/")
+                && !bind
+                && where_.as_deref() != Some("/")
+                && !matches!(what.value.as_str(), "/dev/root" | "/dev/nfs")
+            {
+                if let Some(d) = name::from_path(&what.value, ".device") {
+                    let dp = from_setting(Origin::Implicit, "mount-device", what);
+                    let kind = if options.iter().any(|o| o == "x-systemd.device-bound") {
+                        DepKind::BindsTo
+                    } else {
+                        DepKind::Requires
+                    };
+                    self.add2(&id, kind, DepKind::After, &d, dp.clone());
+                    if v >= 245 {
+                        let b = format!(
+                            "blockdev@{}.target",
+                            name::escape(what.value.trim_start_matches('/'))
+                        );
+                        if name::is_valid(&b) {
+                            self.add(&id, DepKind::After, &b, dp);
+                        }
+                    }
+                }
+            } else if what.value.starts_with('/') && (bind || !network) {
+                info.mounts_for.push((what.value.clone(), p));
+            }
+        }
+        let extrinsic = matches!(where_.as_deref(), Some("/") | Some("/usr"));
+        if dd && !extrinsic {
+            let r = rule(Origin::Default, "mount-default");
+            if network {
+                self.add(&id, DepKind::After, "remote-fs-pre.target", r.clone());
+                if !nofail || v < 241 {
+                    self.add(&id, DepKind::Before, "remote-fs.target", r.clone());
+                }
+                self.add(&id, DepKind::After, "network.target", r.clone());
+                self.add2(
+                    &id,
+                    DepKind::Wants,
+                    DepKind::After,
+                    "network-online.target",
+                    r.clone(),
+                );
+            } else {
+                self.add(&id, DepKind::After, "local-fs-pre.target", r.clone());
+                if !nofail || v < 241 {
+                    self.add(&id, DepKind::Before, "local-fs.target", r.clone());
+                }
+            }
+            self.add2(
+                &id,
+                DepKind::Before,
+                DepKind::Conflicts,
+                "umount.target",
+                r.clone(),
+            );
+            if fstype == "tmpfs" {
+                self.add(&id, DepKind::After, "swap.target", r);
+            }
+        }
+    }
+
+    /// Post-load edges for units in state `loaded`: slice ordering, mounts of paths, target
+    /// auto-ordering. `edges` already carries canonical names.
+    pub(super) fn implicit_post_load(&self, edges: &mut Vec<Edge>) {
+        let loaded = |id: &str| {
+            self.units
+                .get(id)
+                .is_some_and(|u| u.state == LoadState::Loaded)
+        };
+        let mut added = Vec::new();
+        // Slice ordering.
+        for e in edges.iter().filter(|e| e.kind == DepKind::InSlice) {
+            if loaded(&e.from) {
+                // systemd marks a slice's edges to its parent implicit, other units' file.
+                let origin = if e.from.ends_with(".slice") {
+                    Origin::Implicit
+                } else {
+                    Origin::File
+                };
+                let r = rule(origin, "slice-membership");
+                for kind in [DepKind::After, DepKind::Requires] {
+                    added.push(Edge {
+                        from: e.from.clone(),
+                        kind,
+                        to: e.to.clone(),
+                        provenance: r.clone(),
+                    });
+                }
+            }
+        }
+        // Mount units of paths.
+        let mut ids: Vec<&String> = self.post.keys().collect();
+        ids.sort();
+        for id in ids {
+            if !loaded(id) {
+                continue;
+            }
+            let info = &self.post[id];
+            let lists = [
+                (&info.mounts_for, DepKind::Requires),
+                (&info.wants_mounts_for, DepKind::Wants),
+            ];
+            for (paths, hard) in lists {
+                for (path, prov) in paths {
+                    let mut prefix = String::new();
+                    let mut prefixes = vec!["/".to_string()];
+                    for c in path.split('/').filter(|c| !c.is_empty()) {
+                        prefix.push('/');
+                        prefix.push_str(c);
+                        prefixes.push(prefix.clone());
+                    }
+                    for p in prefixes {
+                        let Some(m) = name::from_path(&p, ".mount") else {
+                            continue;
+                        };
+                        if m == *id || !loaded(&m) {
+                            continue;
+                        }
+                        let mut pr = prov.clone();
+                        pr.origin = Origin::Path;
+                        pr.how = How::Rule;
+                        pr.rule = Some("mounts-for");
+                        added.push(Edge {
+                            from: id.clone(),
+                            kind: DepKind::After,
+                            to: m.clone(),
+                            provenance: pr.clone(),
+                        });
+                        if self.units[&m].fragment.is_some() {
+                            added.push(Edge {
+                                from: id.clone(),
+                                kind: hard,
+                                to: m,
+                                provenance: pr,
+                            });
+                        }
+                    }
+                }
+            }
+        }
+        edges.extend(added);
+        // Target auto-ordering, after everything else is known.
+        let before: HashSet<(&str, &str)> = edges
+            .iter()
+            .filter_map(|e| match e.kind {
+                DepKind::Before => Some((e.from.as_str(), e.to.as_str())),
+                DepKind::After => Some((e.to.as_str(), e.from.as_str())),
+                _ => None,
+            })
+            .collect();
+        let dd = |id: &str| self.post.get(id).is_some_and(|i| i.default_dependencies);
+        let mut auto: HashMap<(String, String), ()> = HashMap::new();
+        for e in edges.iter() {
+            let pulls = matches!(
+                e.kind,
+                DepKind::Requires
+                    | DepKind::Requisite
+                    | DepKind::Wants
+                    | DepKind::BindsTo
+                    | DepKind::Upholds
+                    | DepKind::RequiresOverridable
+                    | DepKind::RequisiteOverridable
+            );
+            if !pulls || !e.from.ends_with(".target") {
+                continue;
+            }
+            if loaded(&e.from)
+                && loaded(&e.to)
+                && dd(&e.from)
+                && dd(&e.to)
+                && !before.contains(&(e.from.as_str(), e.to.as_str()))
+            {
+                auto.insert((e.from.clone(), e.to.clone()), ());
+            }
+        }
+        let mut auto: Vec<(String, String)> = auto.into_keys().collect();
+        auto.sort();
+        for (t, u) in auto {
+            edges.push(Edge {
+                from: t,
+                kind: DepKind::After,
+                to: u,
+                provenance: rule(Origin::Default, "target-auto-order"),
+            });
+        }
+    }
+}
