@@ -15,7 +15,7 @@ fn measure(old: &Path, new: &Path, runs: usize) -> (Duration, Duration, usize, u
         let start = Instant::now();
         let a = unitdiff::load_dir(old, Rules::default()).expect("old root");
         let b = unitdiff::load_dir(new, Rules::default()).expect("new root");
-        let d = unitdiff::diff::diff(&a, &b);
+        let d = unitdiff::diff::diff(&a, &b, None);
         times.push(start.elapsed());
         sizes = (
             a.set.units.len() + b.set.units.len(),

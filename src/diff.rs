@@ -8,6 +8,15 @@ use crate::unit::{DepKind, Layer, LoadState, Provenance, Setting, Unit};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 
+/// Why something changed: the image's files, or the rules of a different systemd version
+/// applied to the same files.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Cause {
+    Files,
+    SystemdUpgrade,
+}
+
 /// An edge present on one side only; provenances point into that side's image.
 #[derive(Clone, Debug, Serialize)]
 pub struct EdgeChange {
@@ -15,6 +24,7 @@ pub struct EdgeChange {
     pub kind: DepKind,
     pub to: String,
     pub provenance: Vec<Provenance>,
+    pub cause: Cause,
 }
 
 /// An edge present on both sides whose provenance moved (other file, link or rule).
@@ -88,6 +98,7 @@ pub struct UnitPresence {
     pub name: String,
     pub state: LoadState,
     pub template: bool,
+    pub cause: Cause,
 }
 
 /// Everything that differs between two graphs.
@@ -95,6 +106,8 @@ pub struct UnitPresence {
 pub struct GraphDiff {
     pub old_root: String,
     pub new_root: String,
+    pub old_rules: crate::unit::Rules,
+    pub new_rules: crate::unit::Rules,
     pub units_added: Vec<UnitPresence>,
     pub units_removed: Vec<UnitPresence>,
     pub units_changed: Vec<UnitChange>,
@@ -281,33 +294,50 @@ fn install_entries(g: &DepGraph) -> BTreeMap<(String, String, String), InstallCh
     m
 }
 
-fn edge_change(key: &EdgeKey, provs: &[Provenance]) -> EdgeChange {
+fn edge_change(key: &EdgeKey, provs: &[Provenance], cause: Cause) -> EdgeChange {
     EdgeChange {
         from: key.0.clone(),
         kind: key.1,
         to: key.2.clone(),
         provenance: provs.to_vec(),
+        cause,
     }
 }
 
-/// Compare two graphs.
-pub fn diff(old: &DepGraph, new: &DepGraph) -> GraphDiff {
+/// Compare two graphs. When the two sides were loaded with different systemd versions,
+/// `new_as_old` is NEW's files loaded with OLD's rules: what differs between it and NEW is
+/// the systemd upgrade's doing, the rest the files'.
+pub fn diff(old: &DepGraph, new: &DepGraph, new_as_old: Option<&DepGraph>) -> GraphDiff {
     let (ou, nu) = (all_units(old), all_units(new));
-    let presence = |name: &str, (u, t): (&Unit, bool)| UnitPresence {
+    let nao_units = new_as_old.map(all_units);
+    // Present in NEW but not in OLD: the upgrade's if NEW's files under OLD's rules lack it.
+    let added_cause = |present_with_old_rules: bool| match new_as_old {
+        Some(_) if !present_with_old_rules => Cause::SystemdUpgrade,
+        _ => Cause::Files,
+    };
+    // Present in OLD but not in NEW: the upgrade's if NEW's files under OLD's rules have it.
+    let removed_cause = |present_with_old_rules: bool| match new_as_old {
+        Some(_) if present_with_old_rules => Cause::SystemdUpgrade,
+        _ => Cause::Files,
+    };
+    let in_nao_units = |k: &str| nao_units.as_ref().is_some_and(|m| m.contains_key(k));
+    let presence = |name: &str, (u, t): (&Unit, bool), cause| UnitPresence {
         name: name.to_string(),
         state: u.state,
         template: t,
+        cause,
     };
     let units_added = nu
         .iter()
         .filter(|(k, _)| !ou.contains_key(*k))
-        .map(|(k, v)| presence(k, *v))
+        .map(|(k, v)| presence(k, *v, added_cause(in_nao_units(k))))
         .collect();
     let units_removed = ou
         .iter()
         .filter(|(k, _)| !nu.contains_key(*k))
-        .map(|(k, v)| presence(k, *v))
+        .map(|(k, v)| presence(k, *v, removed_cause(in_nao_units(k))))
         .collect();
+    let in_nao_edges = |k: &EdgeKey| new_as_old.is_some_and(|g| g.edges.contains_key(k));
     let units_changed = nu
         .iter()
         .filter_map(|(k, (n, _))| ou.get(k).and_then(|(o, _)| unit_change(k, o, n)))
@@ -317,7 +347,7 @@ pub fn diff(old: &DepGraph, new: &DepGraph) -> GraphDiff {
     let mut edges_moved = Vec::new();
     for (key, provs) in &new.edges {
         match old.edges.get(key) {
-            None => edges_added.push(edge_change(key, provs)),
+            None => edges_added.push(edge_change(key, provs, added_cause(in_nao_edges(key)))),
             Some(oprovs) => {
                 let a: BTreeSet<_> = oprovs.iter().map(location).collect();
                 let b: BTreeSet<_> = provs.iter().map(location).collect();
@@ -337,7 +367,7 @@ pub fn diff(old: &DepGraph, new: &DepGraph) -> GraphDiff {
         .edges
         .iter()
         .filter(|(k, _)| !new.edges.contains_key(*k))
-        .map(|(k, p)| edge_change(k, p))
+        .map(|(k, p)| edge_change(k, p, removed_cause(in_nao_edges(k))))
         .collect();
 
     let (oi, ni) = (install_entries(old), install_entries(new));
@@ -355,6 +385,8 @@ pub fn diff(old: &DepGraph, new: &DepGraph) -> GraphDiff {
     GraphDiff {
         old_root: old.root.clone(),
         new_root: new.root.clone(),
+        old_rules: old.set.rules,
+        new_rules: new.set.rules,
         units_added,
         units_removed,
         units_changed,

@@ -15,6 +15,8 @@ pub struct DepGraph {
     /// What the user named as the root (for reports).
     pub root: String,
     pub set: UnitSet,
+    /// How the systemd version (`set.rules`) was chosen.
+    pub rules_how: String,
     /// Every edge key with its provenances (first = the one systemd saw first).
     pub edges: BTreeMap<EdgeKey, Vec<Provenance>>,
     graph: DiGraph<String, EdgeKey>,
@@ -54,6 +56,7 @@ impl DepGraph {
         DepGraph {
             root: root.into(),
             set,
+            rules_how: String::new(),
             edges,
             graph,
             index,

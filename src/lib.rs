@@ -24,14 +24,66 @@ pub enum Error {
 
 /// Load the image rooted at `root` (an extracted directory) with the given rules.
 pub fn load_dir(root: &Path, rules: unit::Rules) -> Result<graph::DepGraph, Error> {
-    let tree = tree::dir::DirTree::open(root).map_err(|e| Error::Root {
+    let tree = open_dir(root)?;
+    let set = unit::load(&tree, rules);
+    let mut g = graph::DepGraph::new(root.display().to_string(), set);
+    g.rules_how = "given".to_string();
+    Ok(g)
+}
+
+/// Load the image rooted at `root` with the rules of the systemd it ships (detected), or
+/// with `rules` when given.
+pub fn open(root: &Path, rules: Option<unit::Rules>) -> Result<graph::DepGraph, Error> {
+    let tree = open_dir(root)?;
+    let detected = match rules {
+        Some(r) => unit::detect::Detected {
+            rules: r,
+            how: "--systemd-version".to_string(),
+        },
+        None => unit::detect::detect(&tree),
+    };
+    let set = unit::load(&tree, detected.rules);
+    let mut g = graph::DepGraph::new(root.display().to_string(), set);
+    g.rules_how = detected.how;
+    Ok(g)
+}
+
+fn open_dir(root: &Path) -> Result<tree::dir::DirTree, Error> {
+    tree::dir::DirTree::open(root).map_err(|e| Error::Root {
         path: root.display().to_string(),
         reason: match e.kind() {
             std::io::ErrorKind::NotFound => "no such directory".to_string(),
             std::io::ErrorKind::NotADirectory => "not a directory".to_string(),
             _ => e.to_string(),
         },
-    })?;
-    let set = unit::load(&tree, rules);
-    Ok(graph::DepGraph::new(root.display().to_string(), set))
+    })
+}
+
+/// Two images loaded and compared.
+pub struct Comparison {
+    pub old: graph::DepGraph,
+    pub new: graph::DepGraph,
+    pub diff: diff::GraphDiff,
+}
+
+/// Load OLD and NEW (each with its own detected systemd version unless given) and diff them.
+/// When the versions differ, NEW is also loaded with OLD's rules, so the diff can tell the
+/// changes the systemd upgrade makes from those the files make.
+pub fn compare(
+    old: &Path,
+    new: &Path,
+    old_rules: Option<unit::Rules>,
+    new_rules: Option<unit::Rules>,
+) -> Result<Comparison, Error> {
+    let og = open(old, old_rules)?;
+    let ng = open(new, new_rules)?;
+    let new_as_old = (og.set.rules != ng.set.rules)
+        .then(|| load_dir(new, og.set.rules))
+        .transpose()?;
+    let d = diff::diff(&og, &ng, new_as_old.as_ref());
+    Ok(Comparison {
+        old: og,
+        new: ng,
+        diff: d,
+    })
 }

@@ -4,7 +4,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use std::io::{self, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
-use unitdiff::{diff, report, unit::Rules};
+use unitdiff::{report, unit::Rules};
 
 /// What changes in the systemd dependency graph between two OS images.
 #[derive(Parser)]
@@ -29,6 +29,16 @@ enum Command {
         new: PathBuf,
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
+        /// Apply this systemd version's rules to both sides (e.g. 225, 252, 257.13) instead
+        /// of the version detected in each image.
+        #[arg(long, value_name = "VERSION", value_parser = parse_rules)]
+        systemd_version: Option<Rules>,
+        /// Apply this systemd version's rules to OLD only.
+        #[arg(long, value_name = "VERSION", value_parser = parse_rules)]
+        old_systemd_version: Option<Rules>,
+        /// Apply this systemd version's rules to NEW only.
+        #[arg(long, value_name = "VERSION", value_parser = parse_rules)]
+        new_systemd_version: Option<Rules>,
     },
     /// Print one root filesystem's dependency graph.
     Graph {
@@ -36,7 +46,25 @@ enum Command {
         root: PathBuf,
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
+        /// Apply this systemd version's rules instead of the version detected in the image.
+        #[arg(long, value_name = "VERSION", value_parser = parse_rules)]
+        systemd_version: Option<Rules>,
     },
+}
+
+/// `252` or `257.13`.
+fn parse_rules(s: &str) -> Result<Rules, String> {
+    let (major, point) = s.split_once('.').unwrap_or((s, "0"));
+    let major: u32 = major
+        .parse()
+        .map_err(|_| format!("not a systemd version: {s}"))?;
+    let point: u32 = point
+        .parse()
+        .map_err(|_| format!("not a systemd version: {s}"))?;
+    if !(200..1000).contains(&major) {
+        return Err(format!("unsupported systemd version: {s}"));
+    }
+    Ok(Rules::new(major, point))
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -61,16 +89,26 @@ fn write_json(v: &serde_json::Value, w: &mut dyn Write) -> io::Result<()> {
 fn run(cli: Cli) -> Result<u8, anyhow::Error> {
     let stdout = io::stdout();
     let mut out = stdout.lock();
-    let rules = Rules::default();
     match cli.command {
-        Command::Diff { old, new, format } => {
-            let og = unitdiff::load_dir(&old, rules)?;
-            let ng = unitdiff::load_dir(&new, rules)?;
+        Command::Diff {
+            old,
+            new,
+            format,
+            systemd_version,
+            old_systemd_version,
+            new_systemd_version,
+        } => {
+            let c = unitdiff::compare(
+                &old,
+                &new,
+                old_systemd_version.or(systemd_version),
+                new_systemd_version.or(systemd_version),
+            )?;
+            let (og, ng, d) = (c.old, c.new, c.diff);
             if !cli.quiet {
                 warn_all(&og);
                 warn_all(&ng);
             }
-            let d = diff::diff(&og, &ng);
             let code = u8::from(d.has_dependency_changes());
             let written = match format {
                 Format::Text => report::text::diff(&d, &mut out),
@@ -84,8 +122,12 @@ fn run(cli: Cli) -> Result<u8, anyhow::Error> {
                 Ok(()) => Ok(code),
             }
         }
-        Command::Graph { root, format } => {
-            let g = unitdiff::load_dir(&root, rules)?;
+        Command::Graph {
+            root,
+            format,
+            systemd_version,
+        } => {
+            let g = unitdiff::open(&root, systemd_version)?;
             if !cli.quiet {
                 warn_all(&g);
             }

@@ -38,6 +38,12 @@ struct WireEdge<'a> {
     layer: Option<Layer>,
     #[serde(skip_serializing_if = "Option::is_none")]
     rule: Option<&'static str>,
+    /// What the rule means, for edges a rule made.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    why: Option<&'static str>,
+    /// In a diff: `files` or `systemd-upgrade`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cause: Option<crate::diff::Cause>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     also: Vec<Also<'a>>,
 }
@@ -75,6 +81,8 @@ fn wire_edge<'a>(
         source: source(first),
         layer: first.layer,
         rule: first.rule,
+        why: first.rule.map(crate::unit::load::describe_rule),
+        cause: None,
         also: provs[1..].iter().map(also).collect(),
     }
 }
@@ -131,6 +139,7 @@ struct WireGraph<'a> {
     schema: &'static str,
     root: &'a str,
     systemd: String,
+    systemd_source: &'a str,
     search_path: Vec<WireSearchDir<'a>>,
     units: Vec<WireUnit<'a>>,
     templates: Vec<WireUnit<'a>>,
@@ -150,6 +159,7 @@ pub fn graph(g: &DepGraph) -> serde_json::Value {
         schema: GRAPH_SCHEMA,
         root: &g.root,
         systemd: g.set.rules.to_string(),
+        systemd_source: &g.rules_how,
         search_path: g
             .set
             .search_dirs
@@ -172,6 +182,7 @@ pub fn graph(g: &DepGraph) -> serde_json::Value {
 struct Side<'a> {
     root: &'a str,
     systemd: String,
+    systemd_source: &'a str,
 }
 
 #[derive(Serialize)]
@@ -232,6 +243,9 @@ struct WireChanged<'a> {
 struct WireUnits<'a> {
     added: Vec<&'a str>,
     removed: Vec<&'a str>,
+    /// Of `added`/`removed`, those only the systemd upgrade's rules bring or drop.
+    added_by_systemd_upgrade: Vec<&'a str>,
+    removed_by_systemd_upgrade: Vec<&'a str>,
     changed: Vec<WireChanged<'a>>,
 }
 
@@ -267,6 +281,12 @@ struct WireDiff<'a> {
     install: WireInstallChanges<'a>,
 }
 
+fn change_edge(e: &crate::diff::EdgeChange) -> WireEdge<'_> {
+    let mut w = wire_edge(&e.from, e.kind, &e.to, &e.provenance);
+    w.cause = Some(e.cause);
+    w
+}
+
 /// The `unitdiff.diff.v1` document.
 pub fn diff(d: &GraphDiff, old: &DepGraph, new: &DepGraph) -> serde_json::Value {
     let doc = WireDiff {
@@ -274,14 +294,28 @@ pub fn diff(d: &GraphDiff, old: &DepGraph, new: &DepGraph) -> serde_json::Value 
         old: Side {
             root: &d.old_root,
             systemd: old.set.rules.to_string(),
+            systemd_source: &old.rules_how,
         },
         new: Side {
             root: &d.new_root,
             systemd: new.set.rules.to_string(),
+            systemd_source: &new.rules_how,
         },
         units: WireUnits {
             added: d.units_added.iter().map(|u| u.name.as_str()).collect(),
             removed: d.units_removed.iter().map(|u| u.name.as_str()).collect(),
+            added_by_systemd_upgrade: d
+                .units_added
+                .iter()
+                .filter(|u| u.cause == crate::diff::Cause::SystemdUpgrade)
+                .map(|u| u.name.as_str())
+                .collect(),
+            removed_by_systemd_upgrade: d
+                .units_removed
+                .iter()
+                .filter(|u| u.cause == crate::diff::Cause::SystemdUpgrade)
+                .map(|u| u.name.as_str())
+                .collect(),
             changed: d
                 .units_changed
                 .iter()
@@ -316,16 +350,8 @@ pub fn diff(d: &GraphDiff, old: &DepGraph, new: &DepGraph) -> serde_json::Value 
                 .collect(),
         },
         edges: WireEdges {
-            added: d
-                .edges_added
-                .iter()
-                .map(|e| wire_edge(&e.from, e.kind, &e.to, &e.provenance))
-                .collect(),
-            removed: d
-                .edges_removed
-                .iter()
-                .map(|e| wire_edge(&e.from, e.kind, &e.to, &e.provenance))
-                .collect(),
+            added: d.edges_added.iter().map(change_edge).collect(),
+            removed: d.edges_removed.iter().map(change_edge).collect(),
             moved: d
                 .edges_moved
                 .iter()

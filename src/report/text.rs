@@ -1,7 +1,7 @@
 //! Human-readable reports: one image's graph, and the difference between two.
 
 use super::source_label;
-use crate::diff::{FileChangeKind, GraphDiff};
+use crate::diff::{Cause, FileChangeKind, GraphDiff};
 use crate::graph::DepGraph;
 use crate::unit::{DepKind, Provenance};
 use std::collections::BTreeMap;
@@ -33,43 +33,38 @@ fn edge_line(
     );
 }
 
-/// Write the diff report.
-pub fn diff(d: &GraphDiff, w: &mut dyn Write) -> io::Result<()> {
-    let mut out = String::new();
-    if d.is_empty() {
-        let _ = writeln!(out, "No changes between {} and {}.", d.old_root, d.new_root);
-        return w.write_all(out.as_bytes());
-    }
-    let _ = writeln!(out, "--- {}\n+++ {}", d.old_root, d.new_root);
-
-    // Edge changes grouped by the unit they leave.
+/// Edge changes of one cause, grouped by the unit they leave.
+fn edge_section(out: &mut String, d: &GraphDiff, cause: Cause, heading: &str) {
     enum Line<'a> {
         Added(&'a crate::diff::EdgeChange),
         Removed(&'a crate::diff::EdgeChange),
         Moved(&'a crate::diff::EdgeMove),
     }
     let mut by_unit: BTreeMap<&str, Vec<(DepKind, &str, u8, Line)>> = BTreeMap::new();
-    for e in &d.edges_removed {
+    for e in d.edges_removed.iter().filter(|e| e.cause == cause) {
         by_unit
             .entry(&e.from)
             .or_default()
             .push((e.kind, &e.to, 0, Line::Removed(e)));
     }
-    for e in &d.edges_added {
+    for e in d.edges_added.iter().filter(|e| e.cause == cause) {
         by_unit
             .entry(&e.from)
             .or_default()
             .push((e.kind, &e.to, 1, Line::Added(e)));
     }
-    for m in &d.edges_moved {
-        by_unit
-            .entry(&m.from)
-            .or_default()
-            .push((m.kind, &m.to, 2, Line::Moved(m)));
+    if cause == Cause::Files {
+        for m in &d.edges_moved {
+            by_unit
+                .entry(&m.from)
+                .or_default()
+                .push((m.kind, &m.to, 2, Line::Moved(m)));
+        }
     }
-    if !by_unit.is_empty() {
-        let _ = writeln!(out, "\nDependency changes:");
+    if by_unit.is_empty() {
+        return;
     }
+    let _ = writeln!(out, "\n{heading}");
     for (unit, mut lines) in by_unit {
         lines.sort_by(|a, b| (a.0, a.1, a.2).cmp(&(b.0, b.1, b.2)));
         let kw = lines.iter().map(|l| l.0.as_str().len()).max().unwrap_or(0);
@@ -77,10 +72,10 @@ pub fn diff(d: &GraphDiff, w: &mut dyn Write) -> io::Result<()> {
         let _ = writeln!(out, "{unit}");
         for (kind, to, _, line) in lines {
             match line {
-                Line::Added(e) => edge_line(&mut out, '+', kind, to, &e.provenance[0], (kw, tw)),
-                Line::Removed(e) => edge_line(&mut out, '-', kind, to, &e.provenance[0], (kw, tw)),
+                Line::Added(e) => edge_line(out, '+', kind, to, &e.provenance[0], (kw, tw)),
+                Line::Removed(e) => edge_line(out, '-', kind, to, &e.provenance[0], (kw, tw)),
                 Line::Moved(m) => {
-                    edge_line(&mut out, '~', kind, to, &m.new[0], (kw, tw));
+                    edge_line(out, '~', kind, to, &m.new[0], (kw, tw));
                     let _ = writeln!(
                         out,
                         "      (was {}  {})",
@@ -89,6 +84,39 @@ pub fn diff(d: &GraphDiff, w: &mut dyn Write) -> io::Result<()> {
                     );
                 }
             }
+        }
+    }
+}
+
+/// Write the diff report.
+pub fn diff(d: &GraphDiff, w: &mut dyn Write) -> io::Result<()> {
+    let mut out = String::new();
+    if d.is_empty() {
+        let _ = writeln!(out, "No changes between {} and {}.", d.old_root, d.new_root);
+        return w.write_all(out.as_bytes());
+    }
+    let _ = writeln!(
+        out,
+        "--- {}  (systemd {})\n+++ {}  (systemd {})",
+        d.old_root, d.old_rules, d.new_root, d.new_rules
+    );
+    edge_section(&mut out, d, Cause::Files, "Dependency changes:");
+    let heading = format!(
+        "Dependency changes from the systemd upgrade ({} -> {}), same unit files:",
+        d.old_rules, d.new_rules
+    );
+    edge_section(&mut out, d, Cause::SystemdUpgrade, &heading);
+    let upgrade_units: Vec<(char, &crate::diff::UnitPresence)> = d
+        .units_removed
+        .iter()
+        .map(|u| ('-', u))
+        .chain(d.units_added.iter().map(|u| ('+', u)))
+        .filter(|(_, u)| u.cause == Cause::SystemdUpgrade)
+        .collect();
+    if !upgrade_units.is_empty() {
+        let _ = writeln!(out, "units loaded because of the upgrade's rules:");
+        for (mark, u) in upgrade_units {
+            let _ = writeln!(out, "  {mark} {} ({})", u.name, u.state.as_str());
         }
     }
 
@@ -116,13 +144,18 @@ pub fn diff(d: &GraphDiff, w: &mut dyn Write) -> io::Result<()> {
         }
     }
 
-    if !d.units_added.is_empty() || !d.units_removed.is_empty() || !d.units_changed.is_empty() {
+    let file_units = d
+        .units_added
+        .iter()
+        .chain(d.units_removed.iter())
+        .any(|u| u.cause == Cause::Files);
+    if file_units || !d.units_changed.is_empty() {
         let _ = writeln!(out, "\nUnits:");
-        for u in &d.units_removed {
+        for u in d.units_removed.iter().filter(|u| u.cause == Cause::Files) {
             let t = if u.template { ", template" } else { "" };
             let _ = writeln!(out, "  - {} ({}{t})", u.name, u.state.as_str());
         }
-        for u in &d.units_added {
+        for u in d.units_added.iter().filter(|u| u.cause == Cause::Files) {
             let t = if u.template { ", template" } else { "" };
             let _ = writeln!(out, "  + {} ({}{t})", u.name, u.state.as_str());
         }
@@ -161,7 +194,11 @@ pub fn diff(d: &GraphDiff, w: &mut dyn Write) -> io::Result<()> {
 /// Write one image's graph.
 pub fn graph(g: &DepGraph, w: &mut dyn Write) -> io::Result<()> {
     let mut out = String::new();
-    let _ = writeln!(out, "root: {}  (systemd {} rules)", g.root, g.set.rules);
+    let _ = writeln!(
+        out,
+        "root: {}\nrules: systemd {} ({})",
+        g.root, g.set.rules, g.rules_how
+    );
     let _ = writeln!(out, "search path:");
     for d in &g.set.search_dirs {
         if d.declared == d.physical {
@@ -194,6 +231,19 @@ pub fn graph(g: &DepGraph, w: &mut dyn Write) -> io::Result<()> {
             let _ = writeln!(out, "  drop-in  {} ({}){mask}", d.path, d.layer);
         }
         let edges = g.edges_from(name);
+        let rules: std::collections::BTreeSet<&str> = edges
+            .iter()
+            .flat_map(|k| g.edges[*k].iter().filter_map(|p| p.rule))
+            .collect();
+        if !rules.is_empty() {
+            let list: Vec<&str> = rules.into_iter().collect();
+            let _ = writeln!(
+                out,
+                "  rules    systemd {}: {}",
+                g.set.rules,
+                list.join(", ")
+            );
+        }
         let kw = edges.iter().map(|e| e.1.as_str().len()).max().unwrap_or(0);
         let tw = edges.iter().map(|e| e.2.len()).max().unwrap_or(0);
         for key in edges {

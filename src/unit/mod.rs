@@ -7,6 +7,7 @@
 //! edge with its provenance.
 
 pub mod deps;
+pub mod detect;
 pub mod load;
 pub mod name;
 pub mod paths;

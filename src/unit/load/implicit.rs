@@ -218,7 +218,8 @@ impl Loader<'_> {
         // Slice membership.
         let has_cgroup = match t {
             UnitType::Service | UnitType::Mount | UnitType::Swap | UnitType::Scope => true,
-            UnitType::Socket => v >= 230,
+            // Before v230 only units that run processes got a default slice.
+            UnitType::Socket => v >= 230 || exec_section.is_some(),
             _ => false,
         };
         if t == UnitType::Slice {
@@ -523,17 +524,26 @@ impl Loader<'_> {
         if let Some(wd) = last(u, sec, "WorkingDirectory") {
             let missing_ok = wd.value.starts_with('-');
             let path = wd.value.trim_start_matches('-');
-            if path.starts_with('/') && (!missing_ok || v < 252) {
-                info.mounts_for.push((
-                    path.to_string(),
-                    from_setting(Origin::File, "exec-paths", wd),
-                ));
+            let entry = (
+                path.to_string(),
+                from_setting(Origin::File, "exec-paths", wd),
+            );
+            if path.starts_with('/') {
+                if !missing_ok || v < 252 {
+                    info.mounts_for.push(entry);
+                } else if v >= 256 {
+                    info.wants_mounts_for.push(entry);
+                }
             }
         }
         for key in ["RootDirectory", "RootImage"] {
             if let Some(s) = last(u, sec, key).filter(|s| s.value.starts_with('/')) {
-                info.mounts_for
-                    .push((s.value.clone(), from_setting(Origin::File, "exec-paths", s)));
+                let entry = (s.value.clone(), from_setting(Origin::File, "exec-paths", s));
+                if v >= 256 {
+                    info.wants_mounts_for.push(entry);
+                } else {
+                    info.mounts_for.push(entry);
+                }
             }
         }
         let mut writable = None;
@@ -574,7 +584,11 @@ impl Loader<'_> {
             .cloned();
         if let Some(s) = private_tmp {
             let p = from_setting(Origin::File, "exec-private-tmp", &s);
-            if v >= 249 {
+            if v >= 256 {
+                // PrivateTmp=disconnected (v257) is not a boolean and never gets here.
+                info.wants_mounts_for.push(("/tmp".into(), p.clone()));
+                info.wants_mounts_for.push(("/var/tmp".into(), p.clone()));
+            } else if v >= 249 {
                 self.add2(&id, DepKind::Wants, DepKind::After, "tmp.mount", p.clone());
                 info.mounts_for.push(("/var/tmp".into(), p.clone()));
             } else {
@@ -594,6 +608,10 @@ impl Loader<'_> {
             for s in ["systemd-journald", "systemd-journald-varlink"] {
                 let name = format!("{s}@{}.socket", ns.value);
                 self.add2(&id, DepKind::Requires, DepKind::After, &name, p.clone());
+            }
+            if v >= 257 {
+                let name = format!("systemd-journald-sync@{}.service", ns.value);
+                self.add2(&id, DepKind::Requires, DepKind::After, &name, p);
             }
             return;
         }
@@ -794,6 +812,17 @@ impl Loader<'_> {
                         }
                     }
                 }
+            }
+        }
+        // v254+ records JoinsNamespaceOf on both units.
+        if self.rules.version >= 254 {
+            for e in edges.iter().filter(|e| e.kind == DepKind::JoinsNamespaceOf) {
+                added.push(Edge {
+                    from: e.to.clone(),
+                    kind: e.kind,
+                    to: e.from.clone(),
+                    provenance: e.provenance.clone(),
+                });
             }
         }
         edges.extend(added);
