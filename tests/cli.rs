@@ -213,6 +213,90 @@ fn diff_vendor_only_reports_install_change_and_no_edges() {
     assert_eq!(added[0]["key"], "WantedBy");
     assert_eq!(added[0]["value"], "multi-user.target");
     assert_eq!(added[0]["layer"], "vendor");
+    // The rest are property changes of the units the doc lists, and nothing else: no unit
+    // appears or disappears, no moved edge, no load-state change.
+    assert_eq!(d["edges"]["moved"], serde_json::json!([]));
+    assert_eq!(d["units"]["added"], serde_json::json!([]));
+    assert_eq!(d["units"]["removed"], serde_json::json!([]));
+    let changed: Vec<&str> = d["units"]["changed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        changed,
+        [
+            "docker.service",
+            "early-docker.service",
+            "flanneld.service",
+            "fleet.service",
+            "fleet.socket"
+        ]
+    );
+    for c in d["units"]["changed"].as_array().unwrap() {
+        assert!(c.get("state").is_none(), "{c:#}");
+        assert!(!c["settings"].as_array().unwrap().is_empty(), "{c:#}");
+    }
+    let fleet = &d["units"]["changed"].as_array().unwrap()[3];
+    assert_eq!(fleet["settings"][0]["key"], "User");
+    assert_eq!(fleet["settings"][0]["added"], serde_json::json!(["fleet"]));
+}
+
+/// Two trees with the same unit files whose only difference is the systemd they ship
+/// (225 and 252): every change is reported as the systemd upgrade's, nothing as the files'.
+#[test]
+fn diff_of_a_systemd_upgrade_alone() {
+    let args = [
+        "diff",
+        "fixtures/systemd-upgrade/old",
+        "fixtures/systemd-upgrade/new",
+    ];
+    let o = unitdiff(&[&args[..], &["--format", "json"]].concat());
+    assert_eq!(o.status.code(), Some(1), "stderr: {}", stderr(&o));
+    let d = json(&o);
+    assert_eq!(d["old"]["systemd"], "225");
+    assert_eq!(d["new"]["systemd"], "252.38");
+    let added = d["edges"]["added"].as_array().unwrap();
+    let removed = d["edges"]["removed"].as_array().unwrap();
+    assert!(!added.is_empty() && !removed.is_empty());
+    for e in added.iter().chain(removed) {
+        assert_eq!(e["cause"], "systemd-upgrade", "{e:#}");
+        assert_ne!(e["how"], "fragment", "{e:#}");
+    }
+    // 228 moved services from Requires=basic.target to Requires=sysinit.target.
+    let has = |arr: &[serde_json::Value], from: &str, kind: &str, to: &str| {
+        arr.iter()
+            .any(|e| e["from"] == from && e["kind"] == kind && e["to"] == to)
+    };
+    assert!(has(removed, "web.service", "Requires", "basic.target"));
+    assert!(has(added, "web.service", "Requires", "sysinit.target"));
+    // 249 added Wants=tmp.mount for PrivateTmp=, traced to the PrivateTmp= line.
+    let tmp = added
+        .iter()
+        .find(|e| e["from"] == "app.service" && e["kind"] == "Wants" && e["to"] == "tmp.mount")
+        .expect("PrivateTmp= edge");
+    assert_eq!(tmp["rule"], "exec-private-tmp");
+    assert_eq!(tmp["source"]["line"], 6);
+    assert_eq!(d["units"]["changed"], serde_json::json!([]));
+    assert_eq!(d["install"]["added"], serde_json::json!([]));
+    assert_eq!(d["install"]["removed"], serde_json::json!([]));
+    assert_eq!(d["units"]["added"], d["units"]["added_by_systemd_upgrade"]);
+    assert_eq!(
+        d["units"]["removed"],
+        d["units"]["removed_by_systemd_upgrade"]
+    );
+    // Text: only the upgrade heading, no file-caused section.
+    let text = stdout(&unitdiff(&args));
+    assert!(
+        text.contains("Dependency changes from the systemd upgrade (225 -> 252.38)"),
+        "{text}"
+    );
+    assert!(!text.contains("\nDependency changes:\n"), "{text}");
+    assert!(!text.contains("\nUnits:\n"), "{text}");
+    // Forcing one version on both sides leaves nothing to report.
+    let same = unitdiff(&[&args[..], &["--systemd-version", "252"]].concat());
+    assert_eq!(same.status.code(), Some(0), "{}", stdout(&same));
 }
 
 /// Every tree we ship compared with itself: nothing changed, exit 0, "No changes" in text

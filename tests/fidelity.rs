@@ -268,3 +268,8 @@ fn this_machines_own_tree() {
     );
     compare(tmp.path().to_str().unwrap());
 }
+
+#[test]
+fn systemd_upgrade_fixture() {
+    compare("fixtures/systemd-upgrade/new");
+}

@@ -8,9 +8,10 @@ use crate::unit::Provenance;
 
 /// `path:line` or `path`, or `(rule NAME)` for edges no file wrote.
 pub fn source_label(p: &Provenance) -> String {
+    let rule = p.rule.map(|r| format!(" (rule {r})")).unwrap_or_default();
     match (&p.path, p.line) {
-        (Some(path), Some(line)) => format!("{path}:{line}"),
-        (Some(path), None) => path.to_string(),
+        (Some(path), Some(line)) => format!("{path}:{line}{rule}"),
+        (Some(path), None) => format!("{path}{rule}"),
         (None, _) => match p.rule {
             Some(r) => format!("(rule {r})"),
             None => "(unknown)".to_string(),
