@@ -4,6 +4,7 @@
 use crate::graph::{DepGraph, EdgeKey};
 use crate::tree::ImagePath;
 use crate::unit::deps::is_dependency_setting;
+use crate::unit::enablement::EnablementState;
 use crate::unit::{DepKind, Layer, LoadState, Provenance, Setting, Unit};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
@@ -84,6 +85,15 @@ pub struct UnitChange {
     pub settings: Vec<SettingChange>,
     pub aliases_added: Vec<String>,
     pub aliases_removed: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub enablement: Option<EnablementChange>,
+}
+
+/// `systemctl is-enabled` before and after.
+#[derive(Clone, Copy, Debug, Serialize)]
+pub struct EnablementChange {
+    pub old: EnablementState,
+    pub new: EnablementState,
 }
 
 #[derive(Clone, Copy, Debug, Serialize)]
@@ -116,6 +126,20 @@ pub struct GraphDiff {
     pub edges_moved: Vec<EdgeMove>,
     pub install_added: Vec<InstallChange>,
     pub install_removed: Vec<InstallChange>,
+}
+
+impl InstallChange {
+    /// The live edge this entry becomes when the unit is enabled (`WantedBy=X` →
+    /// `X Wants unit`), if it is one.
+    pub fn edge_when_enabled(&self) -> Option<(String, DepKind, String)> {
+        let kind = match self.key.as_str() {
+            "WantedBy" => DepKind::Wants,
+            "RequiredBy" => DepKind::Requires,
+            "UpheldBy" => DepKind::Upholds,
+            _ => return None,
+        };
+        Some((self.value.clone(), kind, self.unit.clone()))
+    }
 }
 
 impl GraphDiff {
@@ -197,7 +221,12 @@ fn multiset_minus<'a>(a: &[&'a str], b: &[&'a str]) -> Vec<String> {
     out
 }
 
-fn unit_change(name: &str, old: &Unit, new: &Unit) -> Option<UnitChange> {
+fn unit_change(
+    name: &str,
+    old: &Unit,
+    new: &Unit,
+    enablement: Option<EnablementChange>,
+) -> Option<UnitChange> {
     let state = (old.state != new.state).then_some(StateChange {
         old: old.state,
         new: new.state,
@@ -249,6 +278,7 @@ fn unit_change(name: &str, old: &Unit, new: &Unit) -> Option<UnitChange> {
     let aliases_added: Vec<String> = new.aliases.difference(&old.aliases).cloned().collect();
     let aliases_removed: Vec<String> = old.aliases.difference(&new.aliases).cloned().collect();
     if state.is_none()
+        && enablement.is_none()
         && files.is_empty()
         && settings.is_empty()
         && aliases_added.is_empty()
@@ -263,6 +293,7 @@ fn unit_change(name: &str, old: &Unit, new: &Unit) -> Option<UnitChange> {
         settings,
         aliases_added,
         aliases_removed,
+        enablement,
     })
 }
 
@@ -340,7 +371,16 @@ pub fn diff(old: &DepGraph, new: &DepGraph, new_as_old: Option<&DepGraph>) -> Gr
     let in_nao_edges = |k: &EdgeKey| new_as_old.is_some_and(|g| g.edges.contains_key(k));
     let units_changed = nu
         .iter()
-        .filter_map(|(k, (n, _))| ou.get(k).and_then(|(o, _)| unit_change(k, o, n)))
+        .filter_map(|(k, (n, _))| {
+            let en = match (old.set.enablement.get(*k), new.set.enablement.get(*k)) {
+                (Some(a), Some(b)) if a.state != b.state => Some(EnablementChange {
+                    old: a.state,
+                    new: b.state,
+                }),
+                _ => None,
+            };
+            ou.get(k).and_then(|(o, _)| unit_change(k, o, n, en))
+        })
         .collect();
 
     let mut edges_added = Vec::new();

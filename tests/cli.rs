@@ -128,7 +128,8 @@ fn diff_text_attributes_docker_flanneld_to_admin_dropin() {
         "flanneld.service",
     );
     let want = fields(&format!(
-        "+ [Install] WantedBy=multi-user.target {FLANNELD}:{} vendor",
+        "+ [Install] WantedBy=multi-user.target {FLANNELD}:{} vendor \
+         (when enabled: multi-user.target Wants flanneld.service)",
         flanneld_wantedby_line()
     ));
     assert_eq!(flanneld, vec![want], "{text}");

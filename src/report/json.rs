@@ -100,9 +100,18 @@ struct WireUnit<'a> {
     dropins: Vec<&'a str>,
     aliases: Vec<&'a str>,
     install: BTreeMap<&'a str, Vec<&'a str>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    enablement: Option<WireEnablement<'a>>,
 }
 
-fn wire_unit(u: &Unit) -> WireUnit<'_> {
+#[derive(Serialize)]
+struct WireEnablement<'a> {
+    state: &'static str,
+    preset: Option<&'a crate::unit::enablement::Preset>,
+    preset_enabled_but_not_linked: bool,
+}
+
+fn wire_unit<'a>(u: &'a Unit, g: &'a DepGraph) -> WireUnit<'a> {
     let mut install: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
     for s in &u.install {
         install
@@ -124,6 +133,11 @@ fn wire_unit(u: &Unit) -> WireUnit<'_> {
         dropins: u.dropins.iter().map(|d| d.path.as_str()).collect(),
         aliases: u.aliases.iter().map(String::as_str).collect(),
         install,
+        enablement: g.set.enablement.get(&u.id).map(|e| WireEnablement {
+            state: e.state.as_str(),
+            preset: e.preset.as_ref(),
+            preset_enabled_but_not_linked: e.preset_enabled_but_not_linked(),
+        }),
     }
 }
 
@@ -170,8 +184,8 @@ pub fn graph(g: &DepGraph) -> serde_json::Value {
                 layer: d.layer,
             })
             .collect(),
-        units: g.set.units.values().map(wire_unit).collect(),
-        templates: g.set.templates.values().map(wire_unit).collect(),
+        units: g.set.units.values().map(|u| wire_unit(u, g)).collect(),
+        templates: g.set.templates.values().map(|u| wire_unit(u, g)).collect(),
         edges: edges_of(g.edges.iter()),
         warnings: g.set.warnings.iter().map(|w| w.to_string()).collect(),
     };
@@ -192,6 +206,16 @@ struct WireInstall<'a> {
     value: &'a str,
     source: Source<'a>,
     layer: Layer,
+    /// The live edge this becomes once the unit is enabled.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    when_enabled: Option<WireKey>,
+}
+
+#[derive(Serialize)]
+struct WireKey {
+    from: String,
+    kind: &'static str,
+    to: String,
 }
 
 fn wire_install(i: &InstallChange) -> WireInstall<'_> {
@@ -204,6 +228,11 @@ fn wire_install(i: &InstallChange) -> WireInstall<'_> {
             line: Some(i.line),
         },
         layer: i.layer,
+        when_enabled: i.edge_when_enabled().map(|(from, kind, to)| WireKey {
+            from,
+            kind: kind.as_str(),
+            to,
+        }),
     }
 }
 
@@ -237,6 +266,14 @@ struct WireChanged<'a> {
     settings: Vec<WireSetting<'a>>,
     aliases_added: &'a [String],
     aliases_removed: &'a [String],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    enablement: Option<WireState2>,
+}
+
+#[derive(Serialize)]
+struct WireState2 {
+    old: &'static str,
+    new: &'static str,
 }
 
 #[derive(Serialize)]
@@ -346,6 +383,10 @@ pub fn diff(d: &GraphDiff, old: &DepGraph, new: &DepGraph) -> serde_json::Value 
                         .collect(),
                     aliases_added: &c.aliases_added,
                     aliases_removed: &c.aliases_removed,
+                    enablement: c.enablement.map(|e| WireState2 {
+                        old: e.old.as_str(),
+                        new: e.new.as_str(),
+                    }),
                 })
                 .collect(),
         },

@@ -135,11 +135,19 @@ pub fn diff(d: &GraphDiff, w: &mut dyn Write) -> io::Result<()> {
         for (unit, items) in by_unit {
             let _ = writeln!(out, "{unit}");
             for (mark, i) in items {
-                let _ = writeln!(
+                let _ = write!(
                     out,
                     "  {mark} [Install] {}={}  {}:{}  {}",
                     i.key, i.value, i.path, i.line, i.layer
                 );
+                match i.edge_when_enabled() {
+                    Some((from, kind, to)) => {
+                        let _ = writeln!(out, "  (when enabled: {from} {kind} {to})");
+                    }
+                    None => {
+                        let _ = writeln!(out);
+                    }
+                }
             }
         }
     }
@@ -163,6 +171,14 @@ pub fn diff(d: &GraphDiff, w: &mut dyn Write) -> io::Result<()> {
             let _ = writeln!(out, "  ~ {}", c.name);
             if let Some(s) = c.state {
                 let _ = writeln!(out, "      state: {} -> {}", s.old.as_str(), s.new.as_str());
+            }
+            if let Some(e) = c.enablement {
+                let _ = writeln!(
+                    out,
+                    "      enablement: {} -> {}",
+                    e.old.as_str(),
+                    e.new.as_str()
+                );
             }
             for f in &c.files {
                 let verb = match f.change {
@@ -225,6 +241,23 @@ pub fn graph(g: &DepGraph, w: &mut dyn Write) -> io::Result<()> {
         }
         for a in &u.aliases {
             let _ = writeln!(out, "  alias    {a}");
+        }
+        if let Some(e) = g.set.enablement.get(name) {
+            let preset = match &e.preset {
+                Some(p) => match (&p.path, p.line) {
+                    (Some(path), Some(line)) => {
+                        format!("  (preset: {} at {path}:{line})", p.action)
+                    }
+                    _ => format!("  (preset: {}, no preset line matches)", p.action),
+                },
+                None => String::new(),
+            };
+            let note = if e.preset_enabled_but_not_linked() {
+                "  preset-enabled but not linked"
+            } else {
+                ""
+            };
+            let _ = writeln!(out, "  enabled  {}{preset}{note}", e.state.as_str());
         }
         for d in &u.dropins {
             let mask = if d.masked { " masked" } else { "" };

@@ -202,6 +202,8 @@ pub struct UnitSet {
     /// Dependency edges, one per provenance, sorted.
     pub edges: Vec<Edge>,
     pub warnings: Vec<Warning>,
+    /// `systemctl is-enabled` view of every unit and template, by canonical name.
+    pub enablement: BTreeMap<String, super::enablement::Enablement>,
 }
 
 impl UnitSet {
@@ -257,7 +259,10 @@ pub fn load(tree: &dyn Tree, rules: Rules) -> UnitSet {
     };
     l.scan();
     l.run();
-    l.finish()
+    let links = l.config_links();
+    let mut set = l.finish();
+    set.enablement = super::enablement::compute(tree, &set, &links);
+    set
 }
 
 struct RawEdge {
@@ -328,6 +333,45 @@ impl<'t> Loader<'t> {
             line,
             message: message.into(),
         });
+    }
+
+    /// Symlinks an administrator (`/etc`) or the runtime (`/run`) made: entries of
+    /// `.wants/`, `.requires/`, `.upholds/` directories and alias symlinks, by name, with
+    /// whether the link is in `/run`. This is what `systemctl is-enabled` looks at.
+    fn config_links(&mut self) -> Vec<(String, bool)> {
+        let mut out = Vec::new();
+        for i in 0..self.dirs.len() {
+            let layer = self.dirs[i].layer;
+            if !matches!(layer, Layer::Admin | Layer::Runtime) {
+                continue;
+            }
+            let runtime = layer == Layer::Runtime;
+            let entries: Vec<(String, NodeKind)> = self.listings[i]
+                .iter()
+                .map(|(n, k)| (n.clone(), *k))
+                .collect();
+            for (name, kind) in entries {
+                if [".wants", ".requires", ".upholds"]
+                    .iter()
+                    .any(|s| name.ends_with(s))
+                {
+                    if let Some(dir) = self.subdir(i, &name) {
+                        for (entry, _) in self.list_dir(&dir).unwrap_or_default() {
+                            out.push((entry, runtime));
+                        }
+                    }
+                } else if kind == NodeKind::Symlink
+                    && matches!(self.ids.get(&name), Some(IdEntry::Alias(_)))
+                    && self.names.contains_key(&name)
+                {
+                    let first = self.listings[..i].iter().all(|l| !l.contains_key(&name));
+                    if first {
+                        out.push((name, runtime));
+                    }
+                }
+            }
+        }
+        out
     }
 
     /// Build the name map: first entry per valid unit name across the search path.
@@ -1384,6 +1428,7 @@ impl<'t> Loader<'t> {
             names: self.names,
             edges,
             warnings: self.warnings,
+            enablement: BTreeMap::new(),
         }
     }
 }

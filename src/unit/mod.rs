@@ -8,6 +8,7 @@
 
 pub mod deps;
 pub mod detect;
+pub mod enablement;
 pub mod load;
 pub mod name;
 pub mod paths;

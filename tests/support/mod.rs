@@ -1,3 +1,4 @@
 //! Shared helpers for integration tests. Include with `mod support;`.
 
+pub mod host;
 pub mod oracle;

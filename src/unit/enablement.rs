@@ -1,0 +1,243 @@
+//! Enablement (semantics doc §9): whether `systemctl is-enabled` would call a unit enabled,
+//! disabled, static, masked…, and what the image's presets say of it. PID 1 never reads any
+//! of this; it only sees the symlinks, which are edges already. This is for reports.
+
+use super::load::{LoadState, Unit, UnitSet};
+use super::name::UnitName;
+use super::version::Rules;
+use crate::tree::{self, ImagePath, NodeKind, Tree};
+use serde::Serialize;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// `systemctl is-enabled` states that an offline image can have.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum EnablementState {
+    Enabled,
+    EnabledRuntime,
+    Linked,
+    Masked,
+    MaskedRuntime,
+    Static,
+    Indirect,
+    Disabled,
+}
+
+impl EnablementState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EnablementState::Enabled => "enabled",
+            EnablementState::EnabledRuntime => "enabled-runtime",
+            EnablementState::Linked => "linked",
+            EnablementState::Masked => "masked",
+            EnablementState::MaskedRuntime => "masked-runtime",
+            EnablementState::Static => "static",
+            EnablementState::Indirect => "indirect",
+            EnablementState::Disabled => "disabled",
+        }
+    }
+}
+
+/// What a preset file says of a unit.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Preset {
+    /// `enable`, `disable` or `ignore` (`enable` when no line matches).
+    pub action: String,
+    /// The preset file and line that decided, if any.
+    pub path: Option<ImagePath>,
+    pub line: Option<u32>,
+}
+
+/// A unit's enablement.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Enablement {
+    pub state: EnablementState,
+    /// For units with `[Install]` rules: what the presets say.
+    pub preset: Option<Preset>,
+}
+
+impl Enablement {
+    /// The preset says enable but nothing links the unit (first boot or `systemctl
+    /// preset` would enable it).
+    pub fn preset_enabled_but_not_linked(&self) -> bool {
+        self.state == EnablementState::Disabled
+            && self.preset.as_ref().is_some_and(|p| p.action == "enable")
+    }
+}
+
+struct PresetRule {
+    action: String,
+    glob: globset::GlobMatcher,
+    instances: Vec<String>,
+    path: ImagePath,
+    line: u32,
+}
+
+fn preset_dirs(rules: &Rules) -> Vec<&'static str> {
+    let mut d = vec!["/etc/systemd/system-preset"];
+    if rules.version >= 238 {
+        d.push("/run/systemd/system-preset");
+    }
+    d.extend([
+        "/usr/local/lib/systemd/system-preset",
+        "/usr/lib/systemd/system-preset",
+        "/lib/systemd/system-preset",
+    ]);
+    d
+}
+
+/// Read the preset files: first file name wins across directories, then by file name.
+fn read_presets(tree: &dyn Tree, rules: &Rules) -> Vec<PresetRule> {
+    let mut files: BTreeMap<String, ImagePath> = BTreeMap::new();
+    let mut seen_dirs = BTreeSet::new();
+    for dir in preset_dirs(rules) {
+        let Ok((real, Some(NodeKind::Dir))) = tree::stat(tree, &ImagePath::new(dir)) else {
+            continue;
+        };
+        if !seen_dirs.insert(real.clone()) {
+            continue;
+        }
+        for (name, _) in tree.read_dir(&real).unwrap_or_default() {
+            if name.ends_with(".preset") && !name.starts_with('.') {
+                files
+                    .entry(name.clone())
+                    .or_insert_with(|| real.join(&name));
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for path in files.into_values() {
+        let Ok((real, Some(NodeKind::File))) = tree::stat(tree, &path) else {
+            continue;
+        };
+        let Ok(bytes) = tree.read_file(&real, tree::MAX_FILE_SIZE) else {
+            continue;
+        };
+        for (i, line) in String::from_utf8_lossy(&bytes).lines().enumerate() {
+            let l = line.trim();
+            if l.is_empty() || l.starts_with('#') || l.starts_with(';') {
+                continue;
+            }
+            let mut words = l.split_whitespace();
+            let action = words.next().unwrap_or("");
+            let known = match action {
+                "enable" | "disable" => true,
+                "ignore" => rules.version >= 254,
+                _ => false,
+            };
+            if !known {
+                continue;
+            }
+            let Some(pattern) = words.next() else {
+                continue;
+            };
+            let Ok(glob) = globset::GlobBuilder::new(pattern)
+                .literal_separator(true)
+                .backslash_escape(false)
+                .build()
+            else {
+                continue;
+            };
+            out.push(PresetRule {
+                action: action.to_string(),
+                glob: glob.compile_matcher(),
+                instances: words.map(str::to_string).collect(),
+                path: path.clone(),
+                line: i as u32 + 1,
+            });
+        }
+    }
+    out
+}
+
+fn preset_for(name: &str, presets: &[PresetRule]) -> Preset {
+    for r in presets {
+        if r.glob.is_match(name) {
+            // `enable tmpl@.service a b` enables those instances only.
+            if !r.instances.is_empty() && r.action == "enable" {
+                continue;
+            }
+            return Preset {
+                action: r.action.clone(),
+                path: Some(r.path.clone()),
+                line: Some(r.line),
+            };
+        }
+    }
+    Preset {
+        action: "enable".to_string(),
+        path: None,
+        line: None,
+    }
+}
+
+/// Compute every unit's and template's enablement.
+/// `config_links`: names of the symlinks in `/etc` and `/run` (dependency-directory
+/// entries and aliases), with whether the link is in `/run`.
+pub fn compute(
+    tree: &dyn Tree,
+    set: &UnitSet,
+    config_links: &[(String, bool)],
+) -> BTreeMap<String, Enablement> {
+    let presets = read_presets(tree, &set.rules);
+    // Names linked from .wants/.requires/.upholds directories in /etc or /run (links the
+    // vendor ships in /usr do not make a unit "enabled", as `systemctl is-enabled` sees it),
+    // with whether only /run did.
+    let mut linked: BTreeMap<String, bool> = BTreeMap::new();
+    for (name, runtime) in config_links {
+        // Links go by name; an alias's link counts for the unit it names.
+        let canonical = set.names.get(name).cloned().unwrap_or_else(|| name.clone());
+        let mut names = vec![canonical];
+        // An instance link enables its template too.
+        if let Some(t) = UnitName::parse(name).and_then(|n| n.template()) {
+            names.push(set.names.get(&t).cloned().unwrap_or(t));
+        }
+        for n in names {
+            let entry = linked.entry(n).or_insert(true);
+            *entry &= *runtime;
+        }
+    }
+    let mut out = BTreeMap::new();
+    for u in set.units.values().chain(set.templates.values()) {
+        out.insert(u.id.clone(), one(u, &linked, &presets));
+    }
+    out
+}
+
+fn one(u: &Unit, linked: &BTreeMap<String, bool>, presets: &[PresetRule]) -> Enablement {
+    let has_rules = u.install.iter().any(|s| {
+        matches!(
+            s.key.as_str(),
+            "WantedBy" | "RequiredBy" | "UpheldBy" | "Alias"
+        )
+    });
+    let has_also = u.install.iter().any(|s| s.key == "Also");
+    let preset = (has_rules || has_also).then(|| preset_for(&u.id, presets));
+    let frag = u.fragment.as_ref();
+    let runtime = frag.is_some_and(|f| f.layer == super::Layer::Runtime);
+    let state = if u.state == LoadState::Masked {
+        if runtime {
+            EnablementState::MaskedRuntime
+        } else {
+            EnablementState::Masked
+        }
+    } else if let Some(&only_runtime) = linked.get(&u.id) {
+        if only_runtime {
+            EnablementState::EnabledRuntime
+        } else {
+            EnablementState::Enabled
+        }
+    } else if frag.is_some_and(|f| f.target.is_some() && f.layer == super::Layer::Admin) {
+        EnablementState::Linked
+    } else if UnitName::parse(&u.id).is_some_and(|n| n.instance.is_some_and(|i| !i.is_empty())) {
+        // An instance nothing in /etc or /run links: `systemctl is-enabled` says static.
+        EnablementState::Static
+    } else if has_rules {
+        EnablementState::Disabled
+    } else if has_also {
+        EnablementState::Indirect
+    } else {
+        EnablementState::Static
+    };
+    Enablement { state, preset }
+}
