@@ -375,3 +375,83 @@ fn triggers_and_slices() {
         ["other.socket", "s.socket"]
     );
 }
+
+fn load_with(fixture: &str, rules: Rules) -> DepGraph {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/rules")
+        .join(fixture);
+    unitdiff::load_dir(&root, rules).unwrap()
+}
+
+/// systemd 225 (CoreOS 899/1010) has no dash-prefix (v239) or type-level (v244) drop-in
+/// directories; unit, template and alias directories work.
+#[test]
+fn v225_dropin_directories() {
+    let g = load_with("dropins", Rules::new(225, 0));
+    let wants = written(&g, "foo-bar-baz.service", DepKind::Wants);
+    assert!(
+        wants.contains(&"from-10-a.service".to_string()),
+        "{wants:?}"
+    );
+    assert!(
+        wants.contains(&"from-vendor-20-y.service".to_string()),
+        "{wants:?}"
+    );
+    for w in [
+        "from-etc-prefix-20-y.service",
+        "from-prefix-15-p.service",
+        "from-type-level.service",
+    ] {
+        assert!(
+            !wants.contains(&w.to_string()),
+            "{w} applied under 225: {wants:?}"
+        );
+    }
+}
+
+/// Before v233, every entry of a `.wants/` directory counts: regular files too, and a
+/// `/dev/null` link does not mask a lower one.
+#[test]
+fn v225_wants_directories_accept_everything() {
+    let g = load_with("wants", Rules::new(225, 0));
+    let wants = written(&g, "multi-user.target", DepKind::Wants);
+    assert!(wants.contains(&"regular.service".to_string()), "{wants:?}");
+    assert!(wants.contains(&"b.service".to_string()), "{wants:?}");
+}
+
+/// Before v244 a masked service loads neither drop-ins nor `.wants/` links.
+#[test]
+fn v225_masked_service_has_no_edges() {
+    let g = load_with("mask", Rules::new(225, 0));
+    assert_eq!(g.set.units["m.service"].state, LoadState::Masked);
+    assert!(written(&g, "m.service", DepKind::Wants).is_empty());
+}
+
+/// Default dependencies of a service per version: 225 requires basic.target, 228+
+/// requires sysinit.target and is only ordered after basic.target; 233+ targets are
+/// ordered before shutdown.target.
+#[test]
+fn default_dependencies_per_version() {
+    let rules_of = |g: &DepGraph, from: &str, kind: DepKind| -> Vec<String> {
+        g.edges
+            .iter()
+            .filter(|((f, k, _), p)| f == from && *k == kind && p.iter().any(|p| p.rule.is_some()))
+            .map(|((_, _, t), _)| t.clone())
+            .collect()
+    };
+    let old = load_with("precedence", Rules::new(225, 0));
+    let new = load_with("precedence", Rules::new(252, 0));
+    assert!(rules_of(&old, "a.service", DepKind::Requires).contains(&"basic.target".to_string()));
+    assert!(
+        !rules_of(&old, "a.service", DepKind::Requires).contains(&"sysinit.target".to_string())
+    );
+    assert!(rules_of(&new, "a.service", DepKind::Requires).contains(&"sysinit.target".to_string()));
+    assert!(!rules_of(&new, "a.service", DepKind::Requires).contains(&"basic.target".to_string()));
+    let p = &new.edges[&(
+        "a.service".into(),
+        DepKind::Requires,
+        "sysinit.target".into(),
+    )][0];
+    assert_eq!(p.rule, Some("service-default"));
+    assert_eq!(p.origin, unitdiff::unit::Origin::Default);
+}
