@@ -26,17 +26,19 @@ type Edges = BTreeMap<(String, String, String), BTreeSet<String>>;
 /// 2. `%H` names the machine systemd runs on; offline we cannot know it, so we drop such
 ///    words with a warning (the templates fixture has one).
 /// 3. The origin of `After=`/`Requires=` on a mount unit derived from a path
-///    (`RequiresMountsFor=` and friends) is `file` or `path` depending on which of the two
-///    units systemd happened to load first; we always say `path`.
+///    (`RequiresMountsFor=` and friends, a mount's parent) is `file`, `implicit`, `path` or
+///    several of them depending on which of the two units systemd happened to load first
+///    (the unit's side or the mount's side adds it); we always say `path`.
 fn normalise(kind: &str, target: &str, origins: &mut BTreeSet<String>) {
     for host in ["mountinfo", "udev", "proc-swap"] {
         origins.remove(host);
     }
-    if matches!(kind, "After" | "Requires" | "Wants")
-        && target.ends_with(".mount")
-        && origins.remove("file")
-    {
-        origins.insert("path".to_string());
+    if matches!(kind, "After" | "Requires" | "Wants") && target.ends_with(".mount") {
+        let n = origins.len();
+        origins.retain(|o| !matches!(o.as_str(), "file" | "implicit" | "path"));
+        if origins.len() != n {
+            origins.insert("path".to_string());
+        }
     }
 }
 
@@ -242,4 +244,22 @@ fn this_machines_own_tree() {
 #[test]
 fn systemd_upgrade_fixture() {
     compare("fixtures/systemd-upgrade/new");
+}
+
+/// Pitfalls of dependency values and syntax (semantics doc §11, items 8, 10, 11, 13, 16):
+/// no inline comments, no unquoting, no comma lists, escapes kept, empty assignments, device
+/// ordering, conditions, fatal syntax errors, BOM/CRLF/NUL, over-long lines, bad names.
+#[test]
+fn pitfalls_values_and_syntax() {
+    compare("fixtures/pitfalls/values-syntax");
+}
+
+/// Pitfalls of implicit edges (§11 item 12): journald and standard input, PrivateTmp,
+/// DynamicUser, mounts of paths with mount unit files, network mounts, automounts, default
+/// dependencies off, bus names, target ordering with an explicit Before= and PartOf=,
+/// instance slices with dashes, calendar and persistent timers, sub-slices, sockets with
+/// Exec*=.
+#[test]
+fn pitfalls_implicit_edges() {
+    compare("fixtures/pitfalls/implicit");
 }

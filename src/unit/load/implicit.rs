@@ -138,6 +138,18 @@ fn parent_slice(id: &str) -> Option<String> {
     })
 }
 
+/// Mounts systemd leaves alone at start-up and shutdown (`fstab_is_extrinsic`): the OS
+/// itself and the API file systems.
+fn mount_is_extrinsic(where_: &str, options: &[String]) -> bool {
+    let w = where_.trim_end_matches('/');
+    let w = if w.is_empty() { "/" } else { w };
+    matches!(w, "/" | "/usr" | "/etc")
+        || ["/run/initramfs", "/proc", "/sys", "/dev"]
+            .iter()
+            .any(|p| w == *p || w.starts_with(&format!("{p}/")))
+        || options.iter().any(|o| o == "x-initrd.mount")
+}
+
 const NETWORK_FS: &[&str] = &[
     "afs",
     "ceph",
@@ -232,8 +244,16 @@ impl Loader<'_> {
                 );
             }
         } else if has_cgroup && !explicit_slice {
-            let slice = if perpetual || matches!(t, UnitType::Mount | UnitType::Swap) {
-                // Perpetual units, mounts and swaps live in the root slice.
+            let extrinsic_mount = t == UnitType::Mount
+                && last(u, "Mount", "Where").is_some_and(|w| {
+                    let opts: Vec<String> = list(u, "Mount", "Options")
+                        .into_iter()
+                        .flat_map(|(_, w)| w.split(',').map(str::to_string).collect::<Vec<_>>())
+                        .collect();
+                    mount_is_extrinsic(&w.value, &opts)
+                });
+            let slice = if perpetual || extrinsic_mount {
+                // Perpetual units and API file system mounts live in the root slice.
                 "-.slice".to_string()
             } else {
                 match uname.and_then(|n| n.instance.filter(|i| !i.is_empty()).map(|_| n.prefix)) {
@@ -679,13 +699,17 @@ impl Loader<'_> {
                 && !matches!(what.value.as_str(), "/dev/root" | "/dev/nfs")
             {
                 if let Some(d) = name::from_path(&what.value, ".device") {
-                    let dp = from_setting(Origin::Implicit, "mount-device", what);
+                    // A mount from a unit file marks its own edges `mount-file`.
+                    let dp = from_setting(Origin::MountFile, "mount-device", what);
                     let kind = if options.iter().any(|o| o == "x-systemd.device-bound") {
                         DepKind::BindsTo
                     } else {
                         DepKind::Requires
                     };
                     self.add2(&id, kind, DepKind::After, &d, dp.clone());
+                    if v >= 249 {
+                        self.add(&id, DepKind::StopPropagatedFrom, &d, dp.clone());
+                    }
                     if v >= 245 {
                         let b = format!(
                             "blockdev@{}.target",
@@ -700,9 +724,11 @@ impl Loader<'_> {
                 info.mounts_for.push((what.value.clone(), p));
             }
         }
-        let extrinsic = matches!(where_.as_deref(), Some("/") | Some("/usr"));
+        let extrinsic = where_
+            .as_deref()
+            .is_some_and(|w| mount_is_extrinsic(w, &options));
         if dd && !extrinsic {
-            let r = rule(Origin::Default, "mount-default");
+            let r = rule(Origin::MountFile, "mount-default");
             if network {
                 self.add(&id, DepKind::After, "remote-fs-pre.target", r.clone());
                 if !nofail || v < 241 {
