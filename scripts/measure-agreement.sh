@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# Measure how well unitdiff agrees with an image's OWN systemd, edge for edge with origins.
+#
+#   sudo scripts/measure-agreement.sh ROOT
+#
+# ROOT is an extracted OS root that ships its systemd (e.g. made with
+# `debootstrap --include=systemd trixie ROOT`). The image's own /usr/lib/systemd/systemd runs
+# in `--test` mode in a chroot of a copy of ROOT (with /proc and /sys bound in, as nobody),
+# pulling in every unit unitdiff knows through a synthetic target. Prints the agreement of
+# origin-file edges and of all edges, both directions. Needs root (chroot, mount), python3.
+set -euo pipefail
+root=$(realpath "$1")
+here=$(cd "$(dirname "$0")/.." && pwd)
+work=$(mktemp -d /tmp/unitdiff-agreement.XXXXXX)
+trap 'umount -R "$work/root/sys" 2>/dev/null || true; umount "$work/root/proc" 2>/dev/null || true; rm -rf "$work"' EXIT
+
+cargo build --release -q --manifest-path "$here/Cargo.toml"
+"$here/target/release/unitdiff" -q graph "$root" --format json > "$work/ours.json"
+
+cp -a "$root" "$work/root"
+mkdir -p "$work/root/tmp/unitdiff-oracle"
+python3 - "$work/ours.json" "$work/root/tmp/unitdiff-oracle/unitdiff-oracle.target" <<'PY'
+import json, sys
+g = json.load(open(sys.argv[1]))
+names = [u["name"] for u in g["units"]]
+with open(sys.argv[2], "w") as f:
+    f.write("[Unit]\nDefaultDependencies=no\n")
+    for n in names:
+        f.write(f"Wants={n}\n")
+PY
+chmod -R a+rX "$work/root/tmp/unitdiff-oracle"
+mount --bind /proc "$work/root/proc"
+mount --rbind /sys "$work/root/sys"
+path=/etc/systemd/system:/run/systemd/system:/usr/local/lib/systemd/system
+[ -L "$root/lib" ] || path=$path:/lib/systemd/system
+path=$path:/usr/lib/systemd/system:/tmp/unitdiff-oracle
+chroot "$work/root" setpriv --reuid=65534 --regid=65534 --clear-groups \
+  env HOME=/ SYSTEMD_UNIT_PATH="$path" /usr/lib/systemd/systemd --test --system \
+  --unit=unitdiff-oracle.target --no-pager > "$work/dump.txt" 2> "$work/stderr.txt" || true
+
+python3 - "$work/ours.json" "$work/dump.txt" <<'PY'
+import json, re, sys
+g = json.load(open(sys.argv[1]))
+ours = {}
+for e in g["edges"]:
+    origins = {e["origin"]} | {a["origin"] for a in e.get("also", [])}
+    ours[(e["from"], e["kind"], e["to"])] = origins
+units = {u["name"] for u in g["units"]}
+theirs, cur, host = {}, None, set()
+kinds = set("Requires Requisite Wants BindsTo PartOf Upholds Conflicts Before After OnFailure OnSuccess "
+            "PropagatesReloadTo ReloadPropagatedFrom PropagatesStopTo StopPropagatedFrom JoinsNamespaceOf "
+            "Triggers TriggeredBy InSlice".split())
+for line in open(sys.argv[2], errors="replace"):
+    m = re.match(r"^\t(?:->|\u2192) Unit (.*):$", line)
+    if m:
+        cur = m.group(1)
+        continue
+    m = re.match(r"^\t\t(\w+): (\S+) \((.*)\)$", line)
+    if cur and m and m.group(1) in kinds:
+        origins = {w[len("origin-"):] for w in m.group(3).split() if w.startswith("origin-")}
+        host_masks = {"mountinfo", "udev", "proc-swap"}
+        if origins & host_masks:
+            host.add(m.group(2))
+        origins -= host_masks
+        if origins and cur != "unitdiff-oracle.target":
+            theirs[(cur, m.group(1), m.group(2))] = origins
+# Units only the host made (mounts, devices), and edges to them, are not the image's.
+theirs = {k: v for k, v in theirs.items() if k[0] in units and (k[2] in units or k[2] not in host)}
+def norm(k, o):
+    o = set(o)
+    if k[1] in ("After", "Requires", "Wants") and k[2].endswith(".mount") and o & {"file", "implicit", "path"}:
+        o = (o - {"file", "implicit", "path"}) | {"path"}
+    return frozenset(o)
+def report(name, sel):
+    t = {k: norm(k, v) for k, v in theirs.items() if sel(norm(k, v))}
+    o = {k: norm(k, v) for k, v in ours.items() if sel(norm(k, v))}
+    both = sum(1 for k in t if k in o and o[k] == t[k])
+    print(f"{name}: systemd {len(t)} edges, ours {len(o)}; "
+          f"systemd's found in ours with same origin: {both}/{len(t)} = {100*both/max(len(t),1):.2f}%; "
+          f"ours found in systemd's: {sum(1 for k in o if k in t)}/{len(o)} = {100*sum(1 for k in o if k in t)/max(len(o),1):.2f}%")
+    for k in sorted(set(t) - set(o))[:15]: print("  systemd only:", *k, sorted(t[k]))
+    for k in sorted(set(o) - set(t))[:15]: print("  ours only:   ", *k, sorted(o[k]))
+    for k in sorted(k for k in t if k in o and o[k] != t[k])[:15]: print("  origin:      ", *k, "ours", sorted(o[k]), "systemd", sorted(t[k]))
+report("origin-file edges", lambda v: "file" in v)
+report("all edges", lambda v: True)
+PY
