@@ -101,6 +101,11 @@ impl Tree for DirTree {
         Ok(out)
     }
 
+    fn is_empty_file(&self, path: &ImagePath) -> io::Result<bool> {
+        let m = fs::symlink_metadata(self.host(path))?;
+        Ok(m.is_file() && m.len() == 0)
+    }
+
     fn read_link(&self, path: &ImagePath) -> io::Result<String> {
         let target = fs::read_link(self.host(path))?;
         target

@@ -21,13 +21,15 @@ pub const MAX_SYMLINK_HOPS: usize = 40;
 
 /// An absolute, normalised path inside the image: starts with `/`, no `.`/`..`/empty
 /// components, no trailing slash (except the root itself).
+///
+/// Cheap to clone (shared), since every setting and edge carries the path it came from.
 #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
 #[serde(transparent)]
-pub struct ImagePath(String);
+pub struct ImagePath(std::sync::Arc<str>);
 
 impl ImagePath {
     pub fn root() -> Self {
-        ImagePath("/".to_string())
+        ImagePath("/".into())
     }
 
     /// Normalise `path` lexically (no symlinks followed): relative paths are taken from `/`,
@@ -43,7 +45,7 @@ impl ImagePath {
                 c => parts.push(c),
             }
         }
-        ImagePath(format!("/{}", parts.join("/")))
+        ImagePath(format!("/{}", parts.join("/")).into())
     }
 
     pub fn as_str(&self) -> &str {
@@ -56,10 +58,15 @@ impl ImagePath {
     }
 
     pub fn is_root(&self) -> bool {
-        self.0 == "/"
+        &*self.0 == "/"
     }
 
     pub fn join(&self, name: &str) -> Self {
+        // A plain file name needs no normalising.
+        if !name.is_empty() && !name.contains('/') && name != "." && name != ".." {
+            let sep = if self.is_root() { "" } else { "/" };
+            return ImagePath(format!("{}{sep}{name}", self.0).into());
+        }
         if self.is_root() {
             ImagePath::new(&format!("/{name}"))
         } else {
@@ -75,7 +82,7 @@ impl ImagePath {
         Some(if i == 0 {
             Self::root()
         } else {
-            ImagePath(self.0[..i].to_string())
+            ImagePath(self.0[..i].into())
         })
     }
 
@@ -87,7 +94,7 @@ impl ImagePath {
     pub fn starts_with(&self, dir: &ImagePath) -> bool {
         dir.is_root()
             || self.0 == dir.0
-            || (self.0.starts_with(&dir.0) && self.0.as_bytes().get(dir.0.len()) == Some(&b'/'))
+            || (self.0.starts_with(&*dir.0) && self.0.as_bytes().get(dir.0.len()) == Some(&b'/'))
     }
 
     fn components(&self) -> impl DoubleEndedIterator<Item = &str> {
@@ -129,6 +136,8 @@ pub trait Tree {
     fn lstat(&self, path: &ImagePath) -> io::Result<Option<NodeKind>>;
     /// Entries of a directory, sorted by name.
     fn read_dir(&self, path: &ImagePath) -> io::Result<Vec<(String, NodeKind)>>;
+    /// Whether the regular file at `path` is empty (a mask, for systemd).
+    fn is_empty_file(&self, path: &ImagePath) -> io::Result<bool>;
     /// The raw target of a symlink.
     fn read_link(&self, path: &ImagePath) -> io::Result<String>;
     /// The contents of a regular file, refusing anything larger than `limit` bytes.

@@ -67,10 +67,15 @@ impl Enablement {
 
 struct PresetRule {
     action: String,
-    glob: globset::GlobMatcher,
     instances: Vec<String>,
     path: ImagePath,
     line: u32,
+}
+
+/// Preset lines in order, and one matcher for all their patterns (index = line order).
+struct Presets {
+    rules: Vec<PresetRule>,
+    set: globset::GlobSet,
 }
 
 fn preset_dirs(rules: &Rules) -> Vec<&'static str> {
@@ -87,7 +92,7 @@ fn preset_dirs(rules: &Rules) -> Vec<&'static str> {
 }
 
 /// Read the preset files: first file name wins across directories, then by file name.
-fn read_presets(tree: &dyn Tree, rules: &Rules) -> Vec<PresetRule> {
+fn read_presets(tree: &dyn Tree, rules: &Rules) -> Presets {
     let mut files: BTreeMap<String, ImagePath> = BTreeMap::new();
     let mut seen_dirs = BTreeSet::new();
     for dir in preset_dirs(rules) {
@@ -106,6 +111,7 @@ fn read_presets(tree: &dyn Tree, rules: &Rules) -> Vec<PresetRule> {
         }
     }
     let mut out = Vec::new();
+    let mut builder = globset::GlobSetBuilder::new();
     for path in files.into_values() {
         let Ok((real, Some(NodeKind::File))) = tree::stat(tree, &path) else {
             continue;
@@ -138,21 +144,26 @@ fn read_presets(tree: &dyn Tree, rules: &Rules) -> Vec<PresetRule> {
             else {
                 continue;
             };
+            builder.add(glob);
             out.push(PresetRule {
                 action: action.to_string(),
-                glob: glob.compile_matcher(),
                 instances: words.map(str::to_string).collect(),
                 path: path.clone(),
                 line: i as u32 + 1,
             });
         }
     }
-    out
+    let set = builder
+        .build()
+        .unwrap_or_else(|_| globset::GlobSet::empty());
+    Presets { rules: out, set }
 }
 
-fn preset_for(name: &str, presets: &[PresetRule]) -> Preset {
-    for r in presets {
-        if r.glob.is_match(name) {
+fn preset_for(name: &str, presets: &Presets) -> Preset {
+    // Indices come back in line order: the first match wins.
+    for i in presets.set.matches(name) {
+        let r = &presets.rules[i];
+        {
             // `enable tmpl@.service a b` enables those instances only.
             if !r.instances.is_empty() && r.action == "enable" {
                 continue;
@@ -204,7 +215,7 @@ pub fn compute(
     out
 }
 
-fn one(u: &Unit, linked: &BTreeMap<String, bool>, presets: &[PresetRule]) -> Enablement {
+fn one(u: &Unit, linked: &BTreeMap<String, bool>, presets: &Presets) -> Enablement {
     let has_rules = u.install.iter().any(|s| {
         matches!(
             s.key.as_str(),

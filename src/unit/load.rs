@@ -231,6 +231,9 @@ enum FileRead {
 
 const MAX_ALIAS_HOPS: usize = 8;
 
+/// Suffixes of the per-unit directories systemd looks for.
+const DIR_SUFFIXES: [&str; 4] = [".d", ".wants", ".requires", ".upholds"];
+
 /// Load every unit of the image behind `tree` with the given systemd rules.
 pub fn load(tree: &dyn Tree, rules: Rules) -> UnitSet {
     let (dirs, dir_warnings) = paths::search_dirs(tree, &rules);
@@ -239,9 +242,11 @@ pub fn load(tree: &dyn Tree, rules: Rules) -> UnitSet {
         rules,
         dirs,
         listings: Vec::new(),
+        subdir_index: Vec::new(),
         ids: HashMap::new(),
         reverse: HashMap::new(),
         dir_cache: HashMap::new(),
+        resolved_dirs: Default::default(),
         warnings: dir_warnings
             .into_iter()
             .map(|m| Warning {
@@ -278,9 +283,13 @@ struct Loader<'t> {
     dirs: Vec<SearchDir>,
     /// Top-level entries of each search directory.
     listings: Vec<BTreeMap<String, NodeKind>>,
+    /// Per search directory: NAME → suffixes of the `NAME.d`/`.wants`/… entries it has.
+    subdir_index: Vec<HashMap<String, Vec<&'static str>>>,
     ids: HashMap<String, IdEntry>,
     /// Fragment path → every name that resolves to it.
     reverse: HashMap<ImagePath, Vec<String>>,
+    /// In-image directory → its physical path (or why it has none).
+    resolved_dirs: std::cell::RefCell<HashMap<ImagePath, Result<ImagePath, ResolveError>>>,
     /// Physical directory → its entries (`None`: unreadable).
     dir_cache: HashMap<ImagePath, Option<Vec<(String, NodeKind)>>>,
     warnings: Vec<Warning>,
@@ -386,6 +395,20 @@ impl<'t> Loader<'t> {
                 }
             };
             self.listings.push(entries.iter().cloned().collect());
+            // Index `NAME.d`, `NAME.wants`, … by NAME, so looking for a unit's directories
+            // costs no string building when there are none.
+            let mut index: HashMap<String, Vec<&'static str>> = HashMap::new();
+            for (name, kind) in &entries {
+                if !matches!(kind, NodeKind::Dir | NodeKind::Symlink) {
+                    continue;
+                }
+                for suffix in DIR_SUFFIXES {
+                    if let Some(stem) = name.strip_suffix(suffix) {
+                        index.entry(stem.to_string()).or_default().push(suffix);
+                    }
+                }
+            }
+            self.subdir_index.push(index);
             for (name, kind) in entries {
                 if name.starts_with('.') || self.ids.contains_key(&name) {
                     continue;
@@ -447,7 +470,7 @@ impl<'t> Loader<'t> {
                 raw
             ))
         };
-        let resolved = match tree::resolve(self.tree, &abs, false) {
+        let resolved = match self.resolve_no_follow(&abs) {
             Ok(p) => p,
             // A target whose directories do not exist in the image (typically a host path):
             // systemd keeps the link as a linked unit file and fails to open it later, so the
@@ -470,6 +493,65 @@ impl<'t> Loader<'t> {
             Ok(()) => Ok(Some(Some(IdEntry::Alias(dst)))),
             Err(why) => Err(format!("invalid alias symlink to {dst} ({why}), ignoring")),
         }
+    }
+
+    /// The physical path of a directory, cached: most lookups share a few directories.
+    fn resolve_dir(&self, dir: &ImagePath) -> Result<ImagePath, ResolveError> {
+        if let Some(r) = self.resolved_dirs.borrow().get(dir) {
+            return r.clone();
+        }
+        let r = tree::resolve(self.tree, dir, true);
+        self.resolved_dirs
+            .borrow_mut()
+            .insert(dir.clone(), r.clone());
+        r
+    }
+
+    /// `tree::resolve(path, false)` through the directory cache.
+    fn resolve_no_follow(&self, path: &ImagePath) -> Result<ImagePath, ResolveError> {
+        match path.parent() {
+            None => Ok(ImagePath::root()),
+            Some(parent) => Ok(self.resolve_dir(&parent)?.join(path.file_name())),
+        }
+    }
+
+    /// `tree::stat` through the directory cache: resolve the parent (cached), then follow
+    /// the final component. Targets whose `..` could cross a symlink take the slow path.
+    fn stat(&self, path: &ImagePath) -> Result<(ImagePath, Option<NodeKind>), ResolveError> {
+        let mut p = path.clone();
+        for _ in 0..=tree::MAX_SYMLINK_HOPS {
+            let phys = self.resolve_no_follow(&p)?;
+            let kind = self
+                .tree
+                .lstat(&phys)
+                .map_err(|e| ResolveError::Io(phys.clone(), e.to_string()))?;
+            if kind != Some(NodeKind::Symlink) {
+                return Ok((phys, kind));
+            }
+            let target = self
+                .tree
+                .read_link(&phys)
+                .map_err(|e| ResolveError::Io(phys.clone(), e.to_string()))?;
+            // Lexical `..` is only right while it climbs out of a physical directory.
+            let parts: Vec<&str> = target
+                .split('/')
+                .filter(|c| !c.is_empty() && *c != ".")
+                .collect();
+            let leading = parts.iter().take_while(|c| **c == "..").count();
+            if target.starts_with('/') && parts.contains(&"..") || parts[leading..].contains(&"..")
+            {
+                return tree::stat(self.tree, path);
+            }
+            p = if target.starts_with('/') {
+                ImagePath::new(&target)
+            } else {
+                ImagePath::new(&format!(
+                    "{}/{target}",
+                    phys.parent().unwrap_or_else(ImagePath::root)
+                ))
+            };
+        }
+        Err(ResolveError::Loop(path.clone()))
     }
 
     /// Follow aliases by name; the fragment path and the final name.
@@ -557,7 +639,7 @@ impl<'t> Loader<'t> {
                 Err(e) => return FileRead::Failed(format!("cannot read symlink: {e}")),
             }
         }
-        let (real, kind) = match tree::stat(self.tree, path) {
+        let (real, kind) = match self.stat(path) {
             Ok(x) => x,
             Err(e) => return FileRead::Failed(e.to_string()),
         };
@@ -607,7 +689,7 @@ impl<'t> Loader<'t> {
         let path = self.dirs[i].physical.join(name);
         match kind {
             NodeKind::Dir => Some(path),
-            NodeKind::Symlink => match tree::stat(self.tree, &path) {
+            NodeKind::Symlink => match self.stat(&path) {
                 Ok((p, Some(NodeKind::Dir))) => Some(p),
                 Ok(_) => None,
                 Err(e) => {
@@ -622,8 +704,13 @@ impl<'t> Loader<'t> {
     /// `unit_file_find_dirs`: the unit's own directory, its template's, and its dash
     /// prefixes', in search directory `i`.
     fn find_dirs(&mut self, i: usize, name: &str, suffix: &str, out: &mut Vec<(ImagePath, usize)>) {
-        if let Some(p) = self.subdir(i, &format!("{name}{suffix}")) {
-            out.push((p, i));
+        let present = self.subdir_index[i]
+            .get(name)
+            .is_some_and(|s| s.contains(&suffix));
+        if present {
+            if let Some(p) = self.subdir(i, &format!("{name}{suffix}")) {
+                out.push((p, i));
+            }
         }
         let Some(un) = UnitName::parse(name) else {
             return;
@@ -804,17 +891,18 @@ impl<'t> Loader<'t> {
     /// Whether a dependency-directory entry is a mask (`/dev/null` link or empty file).
     fn read_file_kind(&self, path: &ImagePath, nk: NodeKind) -> Option<bool> {
         match nk {
-            NodeKind::File => Some(self.tree.read_file(path, 0).is_ok()),
+            NodeKind::File => Some(self.tree.is_empty_file(path).unwrap_or(false)),
             NodeKind::Symlink => {
                 let raw = self.tree.read_link(path).ok()?;
                 if raw == "/dev/null" {
                     return Some(true);
                 }
-                match tree::stat(self.tree, path) {
+                match self.stat(path) {
                     Ok((p, k)) => Some(
                         p.as_str() == "/dev/null"
                             || k == Some(NodeKind::CharDevice)
-                            || (k == Some(NodeKind::File) && self.tree.read_file(&p, 0).is_ok()),
+                            || (k == Some(NodeKind::File)
+                                && self.tree.is_empty_file(&p).unwrap_or(false)),
                     ),
                     Err(_) => Some(false),
                 }
