@@ -34,6 +34,14 @@ pub fn load_dir(root: &Path, rules: unit::Rules) -> Result<graph::DepGraph, Erro
 /// Load the image rooted at `root` with the rules of the systemd it ships (detected), or
 /// with `rules` when given.
 pub fn open(root: &Path, rules: Option<unit::Rules>) -> Result<graph::DepGraph, Error> {
+    let (tree, detected) = detect_dir(root, rules)?;
+    Ok(load_detected(root, &tree, detected))
+}
+
+fn detect_dir(
+    root: &Path,
+    rules: Option<unit::Rules>,
+) -> Result<(tree::dir::DirTree, unit::detect::Detected), Error> {
     let tree = open_dir(root)?;
     let detected = match rules {
         Some(r) => unit::detect::Detected {
@@ -42,10 +50,18 @@ pub fn open(root: &Path, rules: Option<unit::Rules>) -> Result<graph::DepGraph, 
         },
         None => unit::detect::detect(&tree),
     };
-    let set = unit::load(&tree, detected.rules);
+    Ok((tree, detected))
+}
+
+fn load_detected(
+    root: &Path,
+    tree: &tree::dir::DirTree,
+    detected: unit::detect::Detected,
+) -> graph::DepGraph {
+    let set = unit::load(tree, detected.rules);
     let mut g = graph::DepGraph::new(root.display().to_string(), set);
     g.rules_how = detected.how;
-    Ok(g)
+    g
 }
 
 fn open_dir(root: &Path) -> Result<tree::dir::DirTree, Error> {
@@ -75,11 +91,23 @@ pub fn compare(
     old_rules: Option<unit::Rules>,
     new_rules: Option<unit::Rules>,
 ) -> Result<Comparison, Error> {
-    let og = open(old, old_rules)?;
-    let ng = open(new, new_rules)?;
-    let new_as_old = (og.set.rules != ng.set.rules)
-        .then(|| load_dir(new, og.set.rules))
-        .transpose()?;
+    let (old_tree, old_detected) = detect_dir(old, old_rules)?;
+    let (new_tree, new_detected) = detect_dir(new, new_rules)?;
+    let upgrade = (old_detected.rules != new_detected.rules).then(|| unit::detect::Detected {
+        rules: old_detected.rules,
+        how: "the old side's version".to_string(),
+    });
+    // The loads are independent: run them on separate threads.
+    let (og, ng, new_as_old) = std::thread::scope(|s| {
+        let o = s.spawn(|| load_detected(old, &old_tree, old_detected));
+        let a = upgrade.map(|d| s.spawn(|| load_detected(new, &new_tree, d)));
+        let n = load_detected(new, &new_tree, new_detected);
+        (
+            o.join().expect("loader thread"),
+            n,
+            a.map(|h| h.join().expect("loader thread")),
+        )
+    });
     let d = diff::diff(&og, &ng, new_as_old.as_ref());
     Ok(Comparison {
         old: og,
