@@ -707,10 +707,8 @@ impl<'t> Loader<'t> {
         let present = self.subdir_index[i]
             .get(name)
             .is_some_and(|s| s.contains(&suffix));
-        if present {
-            if let Some(p) = self.subdir(i, &format!("{name}{suffix}")) {
-                out.push((p, i));
-            }
+        if present && let Some(p) = self.subdir(i, &format!("{name}{suffix}")) {
+            out.push((p, i));
         }
         let Some(un) = UnitName::parse(name) else {
             return;
