@@ -7,6 +7,7 @@
 
 pub mod diff;
 pub mod graph;
+pub mod query;
 pub mod report;
 pub mod tree;
 pub mod unit;

@@ -1,9 +1,14 @@
 //! The `unitdiff` command: argument parsing, output plumbing and exit codes only.
 
-use clap::{Parser, Subcommand, ValueEnum};
-use std::io::{self, Write};
-use std::path::PathBuf;
+use anstream::adapter::strip_str;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::io::{self, IsTerminal, Write};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use unitdiff::query::{self, Direction};
+use unitdiff::report::picture::Selection;
+use unitdiff::report::render::{self, ImageFormat, Renderer};
+use unitdiff::unit::DepKind;
 use unitdiff::{report, unit::Rules};
 
 /// What changes in the systemd dependency graph between two OS images.
@@ -27,8 +32,11 @@ enum Command {
         old: PathBuf,
         /// The new root filesystem.
         new: PathBuf,
-        #[arg(long, value_enum, default_value_t = Format::Text)]
-        format: Format,
+        /// Add unified diffs of every changed unit file and drop-in (text format).
+        #[arg(short, long)]
+        patch: bool,
+        #[command(flatten)]
+        out: OutputArgs,
         /// Apply this systemd version's rules to both sides (e.g. 225, 252, 257.13) instead
         /// of the version detected in each image.
         #[arg(long, value_name = "VERSION", value_parser = parse_rules)]
@@ -40,16 +48,109 @@ enum Command {
         #[arg(long, value_name = "VERSION", value_parser = parse_rules)]
         new_systemd_version: Option<Rules>,
     },
+    /// Offline `systemctl list-dependencies`: ROOT UNIT, or OLD NEW UNIT to compare.
+    ///
+    /// With two roots, branches only NEW has are marked `+`, branches only OLD had `-`.
+    Deps {
+        /// ROOT UNIT, or OLD NEW UNIT.
+        #[arg(num_args = 2..=3, required = true, value_name = "ROOT [NEW] UNIT")]
+        args: Vec<String>,
+        /// Show what depends on UNIT instead (RequiredBy, WantedBy, PartOf…).
+        #[arg(long, conflicts_with_all = ["before", "after"])]
+        reverse: bool,
+        /// Show the units ordered before UNIT.
+        #[arg(long, conflicts_with = "after")]
+        before: bool,
+        /// Show the units ordered after UNIT.
+        #[arg(long)]
+        after: bool,
+        /// Expand every unit, not only targets.
+        #[arg(long)]
+        all: bool,
+        /// Show the file and line (or rule) behind each line.
+        #[arg(long)]
+        why: bool,
+        #[command(flatten)]
+        out: OutputArgs,
+    },
+    /// Every dependency path from FROM to TO in ROOT, shortest first, with provenance.
+    Why {
+        root: PathBuf,
+        from: String,
+        to: String,
+        /// Most paths to show.
+        #[arg(long, default_value_t = 10)]
+        limit: usize,
+        /// Longest path, in hops.
+        #[arg(long, default_value_t = 8)]
+        max_hops: usize,
+        #[command(flatten)]
+        out: OutputArgs,
+    },
+    /// Offline `systemctl cat`: a unit's fragment and drop-ins in the order systemd applies
+    /// them, each under its in-image path and layer.
+    Cat {
+        root: PathBuf,
+        unit: String,
+        #[command(flatten)]
+        out: OutputArgs,
+    },
     /// Print one root filesystem's dependency graph.
     Graph {
         /// The root filesystem (an extracted directory).
         root: PathBuf,
-        #[arg(long, value_enum, default_value_t = Format::Text)]
-        format: Format,
+        #[command(flatten)]
+        out: OutputArgs,
         /// Apply this systemd version's rules instead of the version detected in the image.
         #[arg(long, value_name = "VERSION", value_parser = parse_rules)]
         systemd_version: Option<Rules>,
     },
+}
+
+/// Output options shared by the subcommands.
+#[derive(Args)]
+struct OutputArgs {
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+    /// Write to FILE instead of standard output.
+    #[arg(short, long, value_name = "FILE")]
+    output: Option<PathBuf>,
+    /// Colour the text report: auto (a terminal, unless NO_COLOR is set), always, never.
+    #[arg(long, value_enum, default_value_t = ColorArg::Auto)]
+    color: ColorArg,
+    /// Pictures: only the neighbourhood of this unit (repeatable).
+    #[arg(long, value_name = "UNIT")]
+    focus: Vec<String>,
+    /// Pictures: hops of unchanged context around what changed (or around --focus).
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    context: usize,
+    /// Pictures: only these dependency kinds, e.g. requires,wants,after.
+    #[arg(long, value_name = "LIST", value_parser = parse_kinds)]
+    kinds: Option<Vec<DepKind>>,
+    /// Pictures: also draw unchanged edges systemd adds by itself (default dependencies…).
+    #[arg(long)]
+    implicit: bool,
+    /// How to draw svg and png: Graphviz's `dot` when installed (auto), or the builtin renderer.
+    #[arg(long, value_enum, default_value_t = RendererArg::Auto)]
+    renderer: RendererArg,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ColorArg {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum RendererArg {
+    Auto,
+    Graphviz,
+    Builtin,
+}
+
+fn parse_kinds(s: &str) -> Result<Vec<DepKind>, String> {
+    report::picture::parse_kinds(s)
 }
 
 /// `252` or `257.13`.
@@ -67,10 +168,14 @@ fn parse_rules(s: &str) -> Result<Rules, String> {
     Ok(Rules::new(major, point))
 }
 
-#[derive(Clone, Copy, ValueEnum)]
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum Format {
     Text,
     Json,
+    Markdown,
+    Dot,
+    Svg,
+    Png,
 }
 
 fn warn_all(g: &unitdiff::graph::DepGraph) {
@@ -81,19 +186,112 @@ fn warn_all(g: &unitdiff::graph::DepGraph) {
     }
 }
 
-fn write_json(v: &serde_json::Value, w: &mut dyn Write) -> io::Result<()> {
-    serde_json::to_writer_pretty(&mut *w, v)?;
-    writeln!(w)
+fn json_bytes(v: &serde_json::Value) -> Vec<u8> {
+    let mut b = serde_json::to_vec_pretty(v).expect("serialisable");
+    b.push(b'\n');
+    b
+}
+
+impl OutputArgs {
+    fn selection(&self) -> Selection {
+        Selection {
+            focus: self.focus.clone(),
+            context: self.context,
+            kinds: self.kinds.clone(),
+            implicit: self.implicit,
+        }
+    }
+
+    /// Draw a DOT graph in the chosen format.
+    fn picture(&self, g: &graphviz_rust::dot_structures::Graph) -> Result<Vec<u8>, anyhow::Error> {
+        let renderer = match self.renderer {
+            RendererArg::Auto => Renderer::Auto,
+            RendererArg::Graphviz => Renderer::Graphviz,
+            RendererArg::Builtin => Renderer::Builtin,
+        };
+        Ok(match self.format {
+            Format::Svg => render::render(g, ImageFormat::Svg, renderer)?,
+            Format::Png => render::render(g, ImageFormat::Png, renderer)?,
+            _ => report::dot::print(g).into_bytes(),
+        })
+    }
+
+    /// Refuse formats a subcommand cannot produce.
+    fn only(&self, allowed: &[Format], what: &str) -> Result<(), anyhow::Error> {
+        if allowed.contains(&self.format) {
+            Ok(())
+        } else {
+            Err(anyhow::anyhow!("{what} cannot be written in this format"))
+        }
+    }
+
+    /// Write a finished report to the file or standard output.
+    fn emit(&self, bytes: &[u8]) -> io::Result<()> {
+        let binary = self.format == Format::Png;
+        let styled = self.format == Format::Text;
+        match &self.output {
+            Some(path) => {
+                let keep = styled && matches!(self.color, ColorArg::Always);
+                let data: Vec<u8> = if styled && !keep {
+                    strip_str(&String::from_utf8_lossy(bytes))
+                        .to_string()
+                        .into_bytes()
+                } else {
+                    bytes.to_vec()
+                };
+                std::fs::write(path, data).map_err(|e| {
+                    io::Error::new(e.kind(), format!("cannot write {}: {e}", path.display()))
+                })
+            }
+            None => {
+                let stdout = io::stdout();
+                if binary && stdout.is_terminal() {
+                    return Err(io::Error::new(
+                        io::ErrorKind::InvalidInput,
+                        "refusing to write a PNG image to a terminal; use -o FILE or redirect",
+                    ));
+                }
+                if styled {
+                    let choice = match self.color {
+                        ColorArg::Auto => anstream::ColorChoice::Auto,
+                        ColorArg::Always => anstream::ColorChoice::Always,
+                        ColorArg::Never => anstream::ColorChoice::Never,
+                    };
+                    let mut w = anstream::AutoStream::new(stdout.lock(), choice);
+                    w.write_all(bytes)?;
+                    w.flush()
+                } else {
+                    let mut w = stdout.lock();
+                    w.write_all(bytes)?;
+                    w.flush()
+                }
+            }
+        }
+    }
+}
+
+fn text_of(f: impl FnOnce(&mut Vec<u8>) -> io::Result<()>) -> io::Result<String> {
+    let mut v = Vec::new();
+    f(&mut v)?;
+    Ok(String::from_utf8(v).expect("reports are UTF-8"))
+}
+
+fn load(root: &Path, quiet: bool) -> Result<unitdiff::graph::DepGraph, anyhow::Error> {
+    let g = unitdiff::open(root, None)?;
+    if !quiet {
+        warn_all(&g);
+    }
+    Ok(g)
 }
 
 fn run(cli: Cli) -> Result<u8, anyhow::Error> {
-    let stdout = io::stdout();
-    let mut out = stdout.lock();
-    match cli.command {
+    let quiet = cli.quiet;
+    let (bytes, out, code) = match cli.command {
         Command::Diff {
             old,
             new,
-            format,
+            patch,
+            out,
             systemd_version,
             old_systemd_version,
             new_systemd_version,
@@ -105,39 +303,161 @@ fn run(cli: Cli) -> Result<u8, anyhow::Error> {
                 new_systemd_version.or(systemd_version),
             )?;
             let (og, ng, d) = (c.old, c.new, c.diff);
-            if !cli.quiet {
+            if !quiet {
                 warn_all(&og);
                 warn_all(&ng);
             }
             let code = u8::from(d.has_dependency_changes());
-            let written = match format {
-                Format::Text => report::text::diff(&d, &mut out),
-                Format::Json => write_json(&report::json::diff(&d, &og, &ng), &mut out),
-            }
-            .and_then(|()| out.flush());
-            match written {
-                // A reader that stops early (`| head`) still gets the diff's exit status.
-                Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(code),
-                Err(e) => Err(e.into()),
-                Ok(()) => Ok(code),
-            }
+            let title = format!("{} -> {}", d.old_root, d.new_root);
+            let answers = query::diff_answers(&og, &ng, &d);
+            let bytes = match out.format {
+                Format::Text => {
+                    let mut text = text_of(|w| report::text::diff(&d, w))?;
+                    if !d.is_empty() {
+                        text.push_str(&report::answers::diff_answers(&answers));
+                    }
+                    if patch {
+                        for p in report::unified::patches(&d, &og, &ng) {
+                            text.push('\n');
+                            text.push_str(&p.text);
+                        }
+                    }
+                    report::text::colorize(&text).into_bytes()
+                }
+                Format::Json => {
+                    let mut v = report::json::diff(&d, &og, &ng);
+                    v["answers"] = serde_json::to_value(&answers)?;
+                    json_bytes(&v)
+                }
+                Format::Markdown => {
+                    let p = report::picture::diff_picture(&d, &og, &ng, &out.selection());
+                    let patches = report::unified::patches(&d, &og, &ng);
+                    report::markdown::diff(&d, &p, &patches).into_bytes()
+                }
+                Format::Dot | Format::Svg | Format::Png => {
+                    let p = report::picture::diff_picture(&d, &og, &ng, &out.selection());
+                    out.picture(&report::dot::graph(&p, &title))?
+                }
+            };
+            (bytes, out, code)
+        }
+        Command::Deps {
+            args,
+            reverse,
+            before,
+            after,
+            all,
+            why,
+            out,
+        } => {
+            out.only(&[Format::Text, Format::Json], "deps")?;
+            let direction = if reverse {
+                Direction::Reverse
+            } else if before {
+                Direction::Before
+            } else if after {
+                Direction::After
+            } else {
+                Direction::Forward
+            };
+            let unit = args.last().expect("clap requires it").clone();
+            let bytes = if args.len() == 2 {
+                let g = load(Path::new(&args[0]), quiet)?;
+                let t = query::deps(&g, &unit, direction, all);
+                match out.format {
+                    Format::Json => json_bytes(&serde_json::json!({
+                        "schema": "unitdiff.deps.v1", "root": g.root, "tree": t })),
+                    _ => report::text::colorize(&report::answers::tree(&t, why)).into_bytes(),
+                }
+            } else {
+                let (og, ng) = (
+                    load(Path::new(&args[0]), quiet)?,
+                    load(Path::new(&args[1]), quiet)?,
+                );
+                let (ot, nt) = (
+                    query::deps(&og, &unit, direction, true),
+                    query::deps(&ng, &unit, direction, true),
+                );
+                match out.format {
+                    Format::Json => json_bytes(&serde_json::json!({
+                        "schema": "unitdiff.deps.v1", "old": {"root": og.root, "tree": ot},
+                        "new": {"root": ng.root, "tree": nt} })),
+                    _ => {
+                        let text = format!(
+                            "--- {}\n+++ {}\n{}",
+                            og.root,
+                            ng.root,
+                            report::answers::tree_diff(&ot, &nt, why, all)
+                        );
+                        report::text::colorize(&text).into_bytes()
+                    }
+                }
+            };
+            (bytes, out, 0)
+        }
+        Command::Why {
+            root,
+            from,
+            to,
+            limit,
+            max_hops,
+            out,
+        } => {
+            out.only(&[Format::Text, Format::Json], "why")?;
+            let g = load(&root, quiet)?;
+            let paths = query::why(&g, &from, &to, limit, max_hops);
+            let code = u8::from(paths.is_empty());
+            let bytes = match out.format {
+                Format::Json => json_bytes(&serde_json::json!({
+                    "schema": "unitdiff.why.v1", "root": g.root, "from": from, "to": to, "paths": paths })),
+                _ => report::answers::paths(&from, &to, &paths).into_bytes(),
+            };
+            (bytes, out, code)
+        }
+        Command::Cat { root, unit, out } => {
+            out.only(&[Format::Text], "cat")?;
+            let g = load(&root, quiet)?;
+            let text = report::answers::cat(&g, &unit)
+                .ok_or_else(|| anyhow::anyhow!("{}: no unit {unit}", g.root))?;
+            (text.into_bytes(), out, 0)
         }
         Command::Graph {
             root,
-            format,
+            out,
             systemd_version,
         } => {
             let g = unitdiff::open(&root, systemd_version)?;
-            if !cli.quiet {
+            if !quiet {
                 warn_all(&g);
             }
-            match format {
-                Format::Text => report::text::graph(&g, &mut out)?,
-                Format::Json => write_json(&report::json::graph(&g), &mut out)?,
-            }
-            out.flush()?;
-            Ok(0)
+            let bytes = match out.format {
+                Format::Text => {
+                    let text = text_of(|w| report::text::graph(&g, w))?;
+                    report::text::colorize(&text).into_bytes()
+                }
+                Format::Json => json_bytes(&report::json::graph(&g)),
+                Format::Markdown => {
+                    let p = report::picture::graph_picture(&g, &out.selection());
+                    format!(
+                        "# `{}`\n\n```mermaid\n{}```\n",
+                        g.root,
+                        report::markdown::mermaid(&p)
+                    )
+                    .into_bytes()
+                }
+                Format::Dot | Format::Svg | Format::Png => {
+                    let p = report::picture::graph_picture(&g, &out.selection());
+                    out.picture(&report::dot::graph(&p, &g.root))?
+                }
+            };
+            (bytes, out, 0)
         }
+    };
+    match out.emit(&bytes) {
+        // A reader that stops early (`| head`) still gets the command's exit status.
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(code),
+        Err(e) => Err(e.into()),
+        Ok(()) => Ok(code),
     }
 }
 

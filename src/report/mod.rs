@@ -1,8 +1,14 @@
 //! Outputs. Every format reads the core's models ([`crate::graph::DepGraph`],
 //! [`crate::diff::GraphDiff`]) and writes to a `Write`; nothing here reads files.
 
+pub mod answers;
+pub mod dot;
 pub mod json;
+pub mod markdown;
+pub mod picture;
+pub mod render;
 pub mod text;
+pub mod unified;
 
 use crate::unit::Provenance;
 

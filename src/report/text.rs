@@ -312,3 +312,48 @@ pub fn graph(g: &DepGraph, w: &mut dyn Write) -> io::Result<()> {
     }
     w.write_all(out.as_bytes())
 }
+
+/// Add terminal styles to a plain report (diff marks, headings, patch hunks). The caller's
+/// `anstream` writer strips them again when colour is off, so plain text stays the one
+/// source of truth.
+pub fn colorize(text: &str) -> String {
+    use anstyle::{AnsiColor, Style};
+    let bold = Style::new().bold();
+    let added = Style::new().fg_color(Some(AnsiColor::Green.into()));
+    let removed = Style::new().fg_color(Some(AnsiColor::Red.into()));
+    let moved = Style::new().fg_color(Some(AnsiColor::Yellow.into()));
+    let hunk = Style::new().fg_color(Some(AnsiColor::Cyan.into()));
+    let mut out = String::with_capacity(text.len() + text.len() / 8);
+    for line in text.split_inclusive('\n') {
+        let body = line.trim_start();
+        let style = if line.starts_with("--- ")
+            || line.starts_with("+++ ")
+            || line.starts_with("diff --unitdiff")
+        {
+            Some(bold)
+        } else if line.starts_with("@@") {
+            Some(hunk)
+        } else if line.starts_with('+') || body.starts_with("+ ") {
+            Some(added)
+        } else if line.starts_with('-') || body.starts_with("- ") {
+            Some(removed)
+        } else if body.starts_with("~ ") {
+            Some(moved)
+        } else if !line.starts_with(' ') && !line.trim().is_empty() {
+            Some(bold)
+        } else {
+            None
+        };
+        match style {
+            Some(s) => {
+                let (content, nl) = match line.strip_suffix('\n') {
+                    Some(c) => (c, "\n"),
+                    None => (line, ""),
+                };
+                let _ = write!(out, "{}{content}{}{nl}", s.render(), s.render_reset());
+            }
+            None => out.push_str(line),
+        }
+    }
+    out
+}

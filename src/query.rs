@@ -1,0 +1,575 @@
+//! Answers over one graph, offline: systemctl's `list-dependencies`, dependency paths
+//! between two units, what can stop a unit from starting, the boot transaction's units,
+//! ordering cycles, and hard dependencies on missing units. Pure functions over a
+//! [`DepGraph`]; reports format them.
+
+use crate::graph::{DepGraph, EdgeKey};
+use crate::unit::{DepKind, LoadState, Provenance, UnitName, UnitType};
+use serde::Serialize;
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+
+/// Which edges `list-dependencies` follows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Direction {
+    /// Requires, Requisite, Wants, BindsTo, Upholds and ConsistsOf (the inverse of PartOf).
+    Forward,
+    /// The inverses: RequiredBy, RequisiteOf, WantedBy, BoundBy, UpheldBy, PartOf.
+    Reverse,
+    /// After.
+    After,
+    /// Before.
+    Before,
+}
+
+/// One hop of a dependency path, with the edge behind it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Hop {
+    pub from: String,
+    /// The dependency as stored by systemd (on `edge_from`).
+    pub kind: DepKind,
+    pub to: String,
+    /// For hops walked against an edge (ConsistsOf, reverse listings): the stored edge
+    /// points the other way.
+    pub inverse: bool,
+    pub provenance: Vec<Provenance>,
+}
+
+/// A node of a dependency tree.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct TreeNode {
+    pub unit: String,
+    /// The hop from the parent (None for the root).
+    pub via: Option<Hop>,
+    /// `...`: already on the path from the root (a loop), not expanded.
+    pub repeated: bool,
+    pub children: Vec<TreeNode>,
+}
+
+fn is_target(name: &str) -> bool {
+    UnitName::parse(name).is_some_and(|n| n.unit_type == UnitType::Target)
+}
+
+/// systemctl's order: non-targets first, then by name, case-insensitively.
+fn systemctl_order(a: &str, b: &str) -> std::cmp::Ordering {
+    (is_target(a), a.to_lowercase()).cmp(&(is_target(b), b.to_lowercase()))
+}
+
+fn hop(g: &DepGraph, key: &EdgeKey, inverse: bool) -> Hop {
+    let (from, to) = if inverse {
+        (&key.2, &key.0)
+    } else {
+        (&key.0, &key.2)
+    };
+    Hop {
+        from: from.clone(),
+        kind: key.1,
+        to: to.clone(),
+        inverse,
+        provenance: g.edges.get(key).cloned().unwrap_or_default(),
+    }
+}
+
+/// The units `unit` lists under `direction`, each with its hop.
+fn listed(g: &DepGraph, unit: &str, direction: Direction) -> Vec<Hop> {
+    let forward = [
+        DepKind::Requires,
+        DepKind::Requisite,
+        DepKind::Wants,
+        DepKind::BindsTo,
+        DepKind::Upholds,
+        DepKind::RequiresOverridable,
+        DepKind::RequisiteOverridable,
+    ];
+    let mut out: BTreeMap<String, Hop> = BTreeMap::new();
+    let mut add = |h: Hop| {
+        out.entry(h.to.clone()).or_insert(h);
+    };
+    match direction {
+        Direction::Forward => {
+            for k in g.edges_from(unit) {
+                if forward.contains(&k.1) {
+                    add(hop(g, k, false));
+                }
+            }
+            // ConsistsOf: units that are PartOf this one.
+            for k in g.edges_to(unit) {
+                if k.1 == DepKind::PartOf {
+                    add(hop(g, k, true));
+                }
+            }
+        }
+        Direction::Reverse => {
+            for k in g.edges_to(unit) {
+                if forward.contains(&k.1) {
+                    add(hop(g, k, true));
+                }
+            }
+            for k in g.edges_from(unit) {
+                if k.1 == DepKind::PartOf {
+                    add(hop(g, k, false));
+                }
+            }
+        }
+        Direction::After | Direction::Before => {
+            let (same, other) = if direction == Direction::After {
+                (DepKind::After, DepKind::Before)
+            } else {
+                (DepKind::Before, DepKind::After)
+            };
+            for k in g.edges_from(unit) {
+                if k.1 == same {
+                    add(hop(g, k, false));
+                }
+            }
+            for k in g.edges_to(unit) {
+                if k.1 == other {
+                    add(hop(g, k, true));
+                }
+            }
+        }
+    }
+    let mut v: Vec<Hop> = out.into_values().collect();
+    v.sort_by(|a, b| systemctl_order(&a.to, &b.to));
+    v
+}
+
+/// `systemctl list-dependencies UNIT`: targets are expanded recursively, other units only
+/// with `all`; a unit already on the path is shown as repeated and not expanded.
+pub fn deps(g: &DepGraph, unit: &str, direction: Direction, all: bool) -> TreeNode {
+    let root = g
+        .set
+        .names
+        .get(unit)
+        .cloned()
+        .unwrap_or_else(|| unit.to_string());
+    let mut path = vec![root.clone()];
+    let children = expand(g, &root, direction, all, &mut path);
+    TreeNode {
+        unit: root,
+        via: None,
+        repeated: false,
+        children,
+    }
+}
+
+fn expand(
+    g: &DepGraph,
+    unit: &str,
+    direction: Direction,
+    all: bool,
+    path: &mut Vec<String>,
+) -> Vec<TreeNode> {
+    let mut out = Vec::new();
+    for h in listed(g, unit, direction) {
+        if path.contains(&h.to) {
+            out.push(TreeNode {
+                unit: h.to.clone(),
+                via: Some(h),
+                repeated: true,
+                children: Vec::new(),
+            });
+            continue;
+        }
+        let children = if all || is_target(&h.to) {
+            path.push(h.to.clone());
+            let c = expand(g, &h.to, direction, all, path);
+            path.pop();
+            c
+        } else {
+            Vec::new()
+        };
+        out.push(TreeNode {
+            unit: h.to.clone(),
+            via: Some(h),
+            repeated: false,
+            children,
+        });
+    }
+    out
+}
+
+/// Every dependency path from `from` to `to` over the dependency kinds systemd acts on
+/// (everything but ordering and inverse bookkeeping), shortest first, at most `limit`
+/// paths of at most `max_hops` hops.
+pub fn why(g: &DepGraph, from: &str, to: &str, limit: usize, max_hops: usize) -> Vec<Vec<Hop>> {
+    let from = g
+        .set
+        .names
+        .get(from)
+        .cloned()
+        .unwrap_or_else(|| from.to_string());
+    let to = g
+        .set
+        .names
+        .get(to)
+        .cloned()
+        .unwrap_or_else(|| to.to_string());
+    let follows = |k: DepKind| !matches!(k, DepKind::Before | DepKind::After | DepKind::Conflicts);
+    let mut found = Vec::new();
+    // Breadth-first over simple paths: shortest first.
+    let mut queue: VecDeque<Vec<Hop>> = VecDeque::new();
+    for k in g.edges_from(&from) {
+        if follows(k.1) {
+            queue.push_back(vec![hop(g, k, false)]);
+        }
+    }
+    while let Some(p) = queue.pop_front() {
+        let last = &p.last().expect("non-empty").to;
+        if *last == to {
+            found.push(p);
+            if found.len() >= limit {
+                break;
+            }
+            continue;
+        }
+        if p.len() >= max_hops {
+            continue;
+        }
+        for k in g.edges_from(last) {
+            if follows(k.1) && k.2 != from && !p.iter().any(|h| h.to == k.2) {
+                let mut q = p.clone();
+                q.push(hop(g, k, false));
+                queue.push_back(q);
+            }
+        }
+    }
+    found
+}
+
+/// How one unit's failure or absence reaches `unit`: the chain of hops from `unit`.
+pub type Witness = Vec<Hop>;
+
+/// The units whose failure (or absence) stops `unit` from starting, or stops it when they
+/// stop: the closure over Requires, Requisite and BindsTo, PartOf (the unit stops with the
+/// one it is part of), and stop propagation (PropagatesStopTo/StopPropagatedFrom). Wants
+/// and Upholds do not propagate failure. Each member comes with its shortest witness.
+pub fn failure_set(g: &DepGraph, unit: &str) -> BTreeMap<String, Witness> {
+    let root = g
+        .set
+        .names
+        .get(unit)
+        .cloned()
+        .unwrap_or_else(|| unit.to_string());
+    let mut out: BTreeMap<String, Witness> = BTreeMap::new();
+    let mut queue: VecDeque<(String, Witness)> = VecDeque::from([(root.clone(), Vec::new())]);
+    while let Some((u, w)) = queue.pop_front() {
+        let mut next = Vec::new();
+        for k in g.edges_from(&u) {
+            if matches!(
+                k.1,
+                DepKind::Requires
+                    | DepKind::Requisite
+                    | DepKind::BindsTo
+                    | DepKind::PartOf
+                    | DepKind::StopPropagatedFrom
+                    | DepKind::RequiresOverridable
+                    | DepKind::RequisiteOverridable
+            ) {
+                next.push(hop(g, k, false));
+            }
+        }
+        for k in g.edges_to(&u) {
+            if k.1 == DepKind::PropagatesStopTo {
+                next.push(hop(g, k, true));
+            }
+        }
+        for h in next {
+            if h.to == root || out.contains_key(&h.to) {
+                continue;
+            }
+            let mut w2 = w.clone();
+            w2.push(h.clone());
+            out.insert(h.to.clone(), w2.clone());
+            queue.push_back((h.to, w2));
+        }
+    }
+    out
+}
+
+/// The units a start of `target` pulls in (the start transaction's closure over Requires,
+/// Requisite, Wants, BindsTo, Upholds), each with the hop that first reached it. Units that
+/// are not loaded are reported apart: systemd cannot start them.
+pub fn boot_set(
+    g: &DepGraph,
+    target: &str,
+) -> (BTreeMap<String, Option<Hop>>, BTreeMap<String, Hop>) {
+    let root = g
+        .set
+        .names
+        .get(target)
+        .cloned()
+        .unwrap_or_else(|| target.to_string());
+    let mut set: BTreeMap<String, Option<Hop>> = BTreeMap::from([(root.clone(), None)]);
+    let mut missing: BTreeMap<String, Hop> = BTreeMap::new();
+    let mut queue = VecDeque::from([root]);
+    while let Some(u) = queue.pop_front() {
+        for k in g.edges_from(&u) {
+            if !matches!(
+                k.1,
+                DepKind::Requires
+                    | DepKind::Requisite
+                    | DepKind::Wants
+                    | DepKind::BindsTo
+                    | DepKind::Upholds
+                    | DepKind::RequiresOverridable
+                    | DepKind::RequisiteOverridable
+            ) {
+                continue;
+            }
+            if set.contains_key(&k.2) || missing.contains_key(&k.2) {
+                continue;
+            }
+            let loaded = g
+                .set
+                .units
+                .get(&k.2)
+                .is_some_and(|x| x.state == LoadState::Loaded);
+            if loaded {
+                set.insert(k.2.clone(), Some(hop(g, k, false)));
+                queue.push_back(k.2.clone());
+            } else {
+                missing.insert(k.2.clone(), hop(g, k, false));
+            }
+        }
+    }
+    (set, missing)
+}
+
+/// An ordering cycle: each hop says "`from` is ordered after `to`" (After, or the other's
+/// Before), so the cycle reads as a chain of "must start after".
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Cycle {
+    pub hops: Vec<Hop>,
+}
+
+impl Cycle {
+    /// The units of the cycle, sorted (identity for comparing cycles).
+    pub fn units(&self) -> BTreeSet<String> {
+        self.hops.iter().map(|h| h.from.clone()).collect()
+    }
+}
+
+/// Ordering cycles among `within` (e.g. the boot set): one readable cycle per strongly
+/// connected component of the "starts after" relation.
+pub fn ordering_cycles(g: &DepGraph, within: &BTreeSet<String>) -> Vec<Cycle> {
+    // after[u] = hops "u after v".
+    let mut after: BTreeMap<&str, Vec<Hop>> = BTreeMap::new();
+    for (k, _) in g.edges.iter() {
+        let (u, v, inverse) = match k.1 {
+            DepKind::After => (&k.0, &k.2, false),
+            DepKind::Before => (&k.2, &k.0, true),
+            _ => continue,
+        };
+        if within.contains(u) && within.contains(v) && u != v {
+            after
+                .entry(u.as_str())
+                .or_default()
+                .push(hop(g, k, inverse));
+        }
+    }
+    let mut pg: petgraph::graph::DiGraph<&str, ()> = petgraph::graph::DiGraph::new();
+    let mut idx = BTreeMap::new();
+    for u in within {
+        idx.insert(u.as_str(), pg.add_node(u.as_str()));
+    }
+    for (u, hops) in &after {
+        for h in hops {
+            pg.add_edge(idx[u], idx[h.to.as_str()], ());
+        }
+    }
+    let mut cycles = Vec::new();
+    for scc in petgraph::algo::tarjan_scc(&pg) {
+        if scc.len() < 2 {
+            continue;
+        }
+        let members: BTreeSet<&str> = scc.iter().map(|i| pg[*i]).collect();
+        let start = *members.iter().next().expect("non-empty");
+        // Shortest cycle through `start` inside the component (BFS back to start).
+        let mut prev: BTreeMap<&str, Hop> = BTreeMap::new();
+        let mut queue = VecDeque::from([start]);
+        let mut closing: Option<Hop> = None;
+        'bfs: while let Some(u) = queue.pop_front() {
+            for h in after.get(u).into_iter().flatten() {
+                if !members.contains(h.to.as_str()) {
+                    continue;
+                }
+                if h.to == start {
+                    closing = Some(h.clone());
+                    break 'bfs;
+                }
+                if !prev.contains_key(h.to.as_str()) {
+                    prev.insert(
+                        members.get(h.to.as_str()).copied().expect("member"),
+                        h.clone(),
+                    );
+                    queue.push_back(members.get(h.to.as_str()).copied().expect("member"));
+                }
+            }
+        }
+        let Some(last) = closing else { continue };
+        let mut hops = vec![last.clone()];
+        let mut cur = last.from.clone();
+        while cur != start {
+            let h = prev[cur.as_str()].clone();
+            cur = h.from.clone();
+            hops.push(h);
+        }
+        hops.reverse();
+        cycles.push(Cycle { hops });
+    }
+    cycles.sort_by_key(|a| a.units());
+    cycles
+}
+
+/// Hard dependencies (Requires, Requisite, BindsTo) on units that are not loaded
+/// (not-found, masked, bad-setting, error), from loaded units.
+pub fn broken_hard_deps(g: &DepGraph) -> Vec<(Hop, LoadState)> {
+    let mut out = Vec::new();
+    for (k, _) in g.edges.iter() {
+        if !k.1.is_hard() {
+            continue;
+        }
+        let from_loaded = g
+            .set
+            .units
+            .get(&k.0)
+            .is_some_and(|u| u.state == LoadState::Loaded);
+        let to_state = g.set.units.get(&k.2).map(|u| u.state);
+        if let (true, Some(state)) = (from_loaded, to_state)
+            && state != LoadState::Loaded
+        {
+            out.push((hop(g, k, false), state));
+        }
+    }
+    out
+}
+
+/// A new hard edge and what it means: the edge's target can now stop its source, and so
+/// can everything the target itself hard-depends on.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct FailureWitness {
+    pub edge: Hop,
+    /// The target's own failure set in NEW, each member with its witness from the target.
+    pub through: BTreeMap<String, Witness>,
+}
+
+/// How a unit's failure set changed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct FailureSetChange {
+    pub unit: String,
+    pub added: BTreeMap<String, Witness>,
+    pub removed: Vec<String>,
+}
+
+/// The answers a diff carries beyond edges.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct DiffAnswers {
+    pub failure_witnesses: Vec<FailureWitness>,
+    /// For the units that new or removed hard edges leave from.
+    pub failure_set_changes: Vec<FailureSetChange>,
+    pub boot_target: String,
+    pub boot_added: Vec<String>,
+    pub boot_removed: Vec<String>,
+    pub new_cycles: Vec<Cycle>,
+    pub resolved_cycles: Vec<Cycle>,
+    pub new_broken: Vec<(Hop, LoadState)>,
+    pub fixed_broken: Vec<(Hop, LoadState)>,
+}
+
+fn stops(k: DepKind) -> bool {
+    k.is_hard()
+        || matches!(
+            k,
+            DepKind::PartOf | DepKind::StopPropagatedFrom | DepKind::PropagatesStopTo
+        )
+}
+
+/// Compute the answers for a diff of `old` → `new`.
+pub fn diff_answers(old: &DepGraph, new: &DepGraph, d: &crate::diff::GraphDiff) -> DiffAnswers {
+    let mut a = DiffAnswers {
+        boot_target: "default.target".to_string(),
+        ..Default::default()
+    };
+    let mut sources = BTreeSet::new();
+    for e in &d.edges_added {
+        if !stops(e.kind) {
+            continue;
+        }
+        let key = (e.from.clone(), e.kind, e.to.clone());
+        // PropagatesStopTo is stored on the unit that stops the other.
+        let (victim, culprit) = if e.kind == DepKind::PropagatesStopTo {
+            (&e.to, &e.from)
+        } else {
+            (&e.from, &e.to)
+        };
+        sources.insert(victim.clone());
+        a.failure_witnesses.push(FailureWitness {
+            edge: hop(new, &key, e.kind == DepKind::PropagatesStopTo),
+            through: failure_set(new, culprit),
+        });
+    }
+    for e in &d.edges_removed {
+        if stops(e.kind) {
+            sources.insert(if e.kind == DepKind::PropagatesStopTo {
+                e.to.clone()
+            } else {
+                e.from.clone()
+            });
+        }
+    }
+    for u in sources {
+        let (o, n) = (failure_set(old, &u), failure_set(new, &u));
+        let added: BTreeMap<String, Witness> = n
+            .iter()
+            .filter(|(k, _)| !o.contains_key(*k))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        let removed: Vec<String> = o.keys().filter(|k| !n.contains_key(*k)).cloned().collect();
+        if !added.is_empty() || !removed.is_empty() {
+            a.failure_set_changes.push(FailureSetChange {
+                unit: u,
+                added,
+                removed,
+            });
+        }
+    }
+    let (ob, _) = boot_set(old, "default.target");
+    let (nb, _) = boot_set(new, "default.target");
+    a.boot_added = nb
+        .keys()
+        .filter(|k| !ob.contains_key(*k))
+        .cloned()
+        .collect();
+    a.boot_removed = ob
+        .keys()
+        .filter(|k| !nb.contains_key(*k))
+        .cloned()
+        .collect();
+    let oc = ordering_cycles(old, &ob.keys().cloned().collect());
+    let nc = ordering_cycles(new, &nb.keys().cloned().collect());
+    let ounits: BTreeSet<BTreeSet<String>> = oc.iter().map(Cycle::units).collect();
+    let nunits: BTreeSet<BTreeSet<String>> = nc.iter().map(Cycle::units).collect();
+    a.new_cycles = nc
+        .into_iter()
+        .filter(|c| !ounits.contains(&c.units()))
+        .collect();
+    a.resolved_cycles = oc
+        .into_iter()
+        .filter(|c| !nunits.contains(&c.units()))
+        .collect();
+    let key = |(h, s): &(Hop, LoadState)| (h.from.clone(), h.kind, h.to.clone(), *s);
+    let obk = broken_hard_deps(old);
+    let nbk = broken_hard_deps(new);
+    let okeys: BTreeSet<_> = obk.iter().map(key).collect();
+    let nkeys: BTreeSet<_> = nbk.iter().map(key).collect();
+    a.new_broken = nbk
+        .into_iter()
+        .filter(|x| !okeys.contains(&key(x)))
+        .collect();
+    a.fixed_broken = obk
+        .into_iter()
+        .filter(|x| !nkeys.contains(&key(x)))
+        .collect();
+    a
+}

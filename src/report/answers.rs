@@ -1,0 +1,371 @@
+//! Text for the answers of [`crate::query`]: dependency trees (alone and OLD vs NEW),
+//! dependency paths, failure witnesses, the boot set and problems, and `cat`.
+
+use super::source_label;
+use crate::graph::DepGraph;
+use crate::query::{DiffAnswers, Hop, TreeNode};
+use std::fmt::Write as _;
+
+/// `Requires /etc/…/40-flannel.conf:2 admin` (or `ConsistsOf` for an inverse PartOf).
+pub fn hop_label(h: &Hop) -> String {
+    let kind = match (h.inverse, h.kind.as_str()) {
+        (true, "PartOf") => "ConsistsOf (PartOf from the other side)".to_string(),
+        (true, k) => format!("{k} (from the other side)"),
+        (false, k) => k.to_string(),
+    };
+    match h.provenance.first() {
+        Some(p) => {
+            let layer = p.layer.map(|l| l.as_str()).unwrap_or(p.origin.as_str());
+            format!("{kind}  {}  {layer}", source_label(p))
+        }
+        None => kind,
+    }
+}
+
+fn walk(
+    out: &mut String,
+    n: &TreeNode,
+    prefix: &str,
+    last: bool,
+    why: bool,
+    mark: &dyn Fn(&TreeNode) -> char,
+) {
+    let branch = if last { "└─" } else { "├─" };
+    let name = if n.repeated {
+        format!("{} ...", n.unit)
+    } else {
+        n.unit.clone()
+    };
+    let _ = write!(out, "{} {prefix}{branch}{name}", mark(n));
+    if why && let Some(h) = &n.via {
+        let _ = write!(out, "  [{}]", hop_label(h));
+    }
+    out.push('\n');
+    let child_prefix = format!("{prefix}{}", if last { "  " } else { "│ " });
+    for (i, c) in n.children.iter().enumerate() {
+        walk(out, c, &child_prefix, i + 1 == n.children.len(), why, mark);
+    }
+}
+
+/// A dependency tree drawn like `systemctl list-dependencies` (with the provenance of each
+/// line when `why`).
+pub fn tree(root: &TreeNode, why: bool) -> String {
+    let mut out = format!("  {}\n", root.unit);
+    for (i, c) in root.children.iter().enumerate() {
+        walk(&mut out, c, "", i + 1 == root.children.len(), why, &|_| ' ');
+    }
+    out
+}
+
+/// A tree node marked as in OLD only, NEW only, or both.
+#[derive(Clone, Debug)]
+struct Merged {
+    node: TreeNode,
+    mark: char,
+    children: Vec<Merged>,
+}
+
+fn merge(old: Option<&TreeNode>, new: Option<&TreeNode>) -> Merged {
+    let base = new.or(old).expect("one side").clone();
+    let mark = match (old, new) {
+        (Some(_), Some(_)) => ' ',
+        (None, Some(_)) => '+',
+        _ => '-',
+    };
+    let mut names: Vec<&str> = Vec::new();
+    for c in new
+        .map(|n| n.children.as_slice())
+        .unwrap_or(&[])
+        .iter()
+        .chain(old.map(|n| n.children.as_slice()).unwrap_or(&[]))
+    {
+        if !names.contains(&c.unit.as_str()) {
+            names.push(&c.unit);
+        }
+    }
+    let find = |t: Option<&TreeNode>, name: &str| {
+        t.and_then(|t| t.children.iter().find(|c| c.unit == name))
+            .cloned()
+    };
+    let children = names
+        .iter()
+        .map(|n| {
+            let (o, nn) = (find(old, n), find(new, n));
+            let child = merge(o.as_ref(), nn.as_ref());
+            // Inside an added or removed branch everything shares the mark.
+            if mark != ' ' {
+                remark(child, mark)
+            } else {
+                child
+            }
+        })
+        .collect();
+    Merged {
+        node: base,
+        mark,
+        children,
+    }
+}
+
+fn remark(mut m: Merged, mark: char) -> Merged {
+    m.mark = mark;
+    m.children = m.children.into_iter().map(|c| remark(c, mark)).collect();
+    m
+}
+
+fn has_change(m: &Merged) -> bool {
+    m.mark != ' ' || m.children.iter().any(has_change)
+}
+
+/// Which children to show: systemctl expands targets (or everything with --all); changed
+/// branches, and the way down to them, are always shown.
+fn shown(m: &Merged, all: bool) -> Vec<&Merged> {
+    let target = crate::unit::UnitName::parse(&m.node.unit)
+        .is_some_and(|n| n.unit_type == crate::unit::UnitType::Target);
+    if all || target || m.mark != ' ' {
+        m.children.iter().collect()
+    } else {
+        m.children.iter().filter(|c| has_change(c)).collect()
+    }
+}
+
+fn walk_merged(out: &mut String, m: &Merged, prefix: &str, last: bool, why: bool, all: bool) {
+    let branch = if last { "└─" } else { "├─" };
+    let name = if m.node.repeated {
+        format!("{} ...", m.node.unit)
+    } else {
+        m.node.unit.clone()
+    };
+    let _ = write!(out, "{} {prefix}{branch}{name}", m.mark);
+    if (why || m.mark != ' ')
+        && let Some(h) = &m.node.via
+    {
+        let _ = write!(out, "  [{}]", hop_label(h));
+    }
+    out.push('\n');
+    let child_prefix = format!("{prefix}{}", if last { "  " } else { "│ " });
+    let children = shown(m, all);
+    for (i, c) in children.iter().enumerate() {
+        walk_merged(out, c, &child_prefix, i + 1 == children.len(), why, all);
+    }
+}
+
+/// OLD's and NEW's trees merged: `+` branches only NEW has, `-` branches only OLD had,
+/// each changed line with its provenance. Give fully expanded trees (`deps(.., all:
+/// true)`): `all` then decides what is shown, as systemctl would, except that changed
+/// branches are always shown in full.
+pub fn tree_diff(old: &TreeNode, new: &TreeNode, why: bool, all: bool) -> String {
+    let m = merge(Some(old), Some(new));
+    let mut out = format!("  {}\n", m.node.unit);
+    let children = shown(&m, true);
+    for (i, c) in children.iter().enumerate() {
+        walk_merged(&mut out, c, "", i + 1 == children.len(), why, all);
+    }
+    out
+}
+
+/// Dependency paths, one block each.
+pub fn paths(from: &str, to: &str, paths: &[Vec<Hop>]) -> String {
+    let mut out = String::new();
+    if paths.is_empty() {
+        let _ = writeln!(out, "No dependency path from {from} to {to}.");
+        return out;
+    }
+    let _ = writeln!(
+        out,
+        "{} dependency path(s) from {from} to {to}, shortest first:",
+        paths.len()
+    );
+    for (i, p) in paths.iter().enumerate() {
+        let _ = writeln!(
+            out,
+            "\n{}. {}",
+            i + 1,
+            std::iter::once(from)
+                .chain(p.iter().map(|h| h.to.as_str()))
+                .collect::<Vec<_>>()
+                .join(" -> ")
+        );
+        for h in p {
+            let _ = writeln!(
+                out,
+                "   {} {} {}   {}",
+                h.from,
+                h.kind,
+                h.to,
+                hop_label(h).split_once("  ").map(|x| x.1).unwrap_or("")
+            );
+        }
+    }
+    out
+}
+
+/// `Requires via /etc/…/40-flannel.conf:2, admin`.
+pub fn hop_phrase(h: &Hop) -> String {
+    let mut parts = hop_label(h)
+        .splitn(3, "  ")
+        .map(str::to_string)
+        .collect::<Vec<_>>();
+    match parts.len() {
+        3 => format!(
+            "{} via {}, {}",
+            parts.remove(0),
+            parts.remove(0),
+            parts.remove(0)
+        ),
+        _ => parts.join(" "),
+    }
+}
+
+fn chain(w: &[Hop]) -> String {
+    w.iter()
+        .map(|h| format!("{} ({})", h.to, hop_phrase(h)))
+        .collect::<Vec<_>>()
+        .join(" -> ")
+}
+
+/// The sections a diff report gains from the answers.
+pub fn diff_answers(a: &DiffAnswers) -> String {
+    let mut out = String::new();
+    if !a.failure_witnesses.is_empty() {
+        let _ = writeln!(out, "\nWhat can now stop units from starting:");
+        for w in &a.failure_witnesses {
+            let (victim, culprit) = (&w.edge.from, &w.edge.to);
+            let verb = if w.edge.kind.is_hard() {
+                "does not start"
+            } else {
+                "is stopped"
+            };
+            let _ = writeln!(
+                out,
+                "  if {culprit} fails, {victim} {verb} ({})",
+                hop_phrase(&w.edge)
+            );
+            // Of what the culprit itself needs, what is new for the victim.
+            let new_for_victim = a.failure_set_changes.iter().find(|c| &c.unit == victim);
+            for (unit, witness) in &w.through {
+                if new_for_victim.is_some_and(|c| c.added.contains_key(unit)) {
+                    let _ = writeln!(out, "    {culprit} itself needs {unit}: {}", chain(witness));
+                }
+            }
+        }
+    }
+    if !a.failure_set_changes.is_empty() {
+        let _ = writeln!(
+            out,
+            "\nUnits whose start now depends on more (or fewer) units:"
+        );
+        for c in &a.failure_set_changes {
+            if !c.added.is_empty() {
+                let _ = writeln!(
+                    out,
+                    "  {}: + {}",
+                    c.unit,
+                    c.added.keys().cloned().collect::<Vec<_>>().join(", ")
+                );
+            }
+            if !c.removed.is_empty() {
+                let _ = writeln!(out, "  {}: - {}", c.unit, c.removed.join(", "));
+            }
+        }
+    }
+    if !a.boot_added.is_empty() || !a.boot_removed.is_empty() {
+        let _ = writeln!(out, "\nBoot ({}):", a.boot_target);
+        for u in &a.boot_added {
+            let _ = writeln!(out, "  + {u}  (now started at boot)");
+        }
+        for u in &a.boot_removed {
+            let _ = writeln!(out, "  - {u}  (no longer started at boot)");
+        }
+    }
+    if !a.new_cycles.is_empty()
+        || !a.new_broken.is_empty()
+        || !a.resolved_cycles.is_empty()
+        || !a.fixed_broken.is_empty()
+    {
+        let _ = writeln!(out, "\nProblems:");
+        for c in &a.new_cycles {
+            let _ = writeln!(
+                out,
+                "  new ordering cycle: {}",
+                c.hops
+                    .iter()
+                    .map(|h| h.from.as_str())
+                    .chain(c.hops.first().map(|h| h.from.as_str()))
+                    .collect::<Vec<_>>()
+                    .join(" after ")
+            );
+            for h in &c.hops {
+                let _ = writeln!(out, "    {} after {}   [{}]", h.from, h.to, hop_label(h));
+            }
+        }
+        for c in &a.resolved_cycles {
+            let _ = writeln!(
+                out,
+                "  ordering cycle gone: {}",
+                c.hops
+                    .iter()
+                    .map(|h| h.from.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+        }
+        for (h, state) in &a.new_broken {
+            let _ = writeln!(
+                out,
+                "  new: {}={}, but {} is {} in NEW   [{}]",
+                h.kind,
+                h.to,
+                h.to,
+                state.as_str(),
+                hop_label(h)
+            );
+        }
+        for (h, state) in &a.fixed_broken {
+            let _ = writeln!(
+                out,
+                "  fixed: {} {}={} ({} in OLD)",
+                h.from,
+                h.kind,
+                h.to,
+                state.as_str()
+            );
+        }
+    }
+    out
+}
+
+/// `systemctl cat`, offline: the fragment and drop-ins in the order systemd applies them.
+pub fn cat(g: &DepGraph, unit: &str) -> Option<String> {
+    let id = g
+        .set
+        .names
+        .get(unit)
+        .cloned()
+        .unwrap_or_else(|| unit.to_string());
+    let u = g.set.units.get(&id).or_else(|| g.set.templates.get(&id))?;
+    let mut out = String::new();
+    for (i, f) in u.fragment.iter().chain(u.dropins.iter()).enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        let what = if f.masked { ", masked" } else { "" };
+        let target = f
+            .target
+            .as_ref()
+            .map(|t| format!(" -> {t}"))
+            .unwrap_or_default();
+        let _ = writeln!(out, "# {}{target}  ({}{what})", f.path, f.layer);
+        if let Some(c) = &f.content {
+            let text = String::from_utf8_lossy(c);
+            out.push_str(&text);
+            if !text.ends_with('\n') {
+                out.push('\n');
+            }
+        }
+    }
+    if u.fragment.is_none() {
+        let _ = writeln!(out, "# {id}: {} (no unit file)", u.state.as_str());
+    }
+    Some(out)
+}

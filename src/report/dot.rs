@@ -1,0 +1,270 @@
+//! Graphviz DOT for a [`Picture`], built with graphviz-rust's model.
+//!
+//! Encoding (systemd's own `dot` uses red for Conflicts and green for After, so colour does
+//! not mean added/removed here): change status by line style and weight with a
+//! colour-blind-safe (Okabe–Ito) palette — added: bold solid blue; removed: dashed orange;
+//! moved: dotted purple; unchanged: thin grey. The dependency kind is the edge label and its
+//! arrowhead; the node shape says the unit type; changed units say how under their name.
+//! Every picture carries a legend. graphviz-rust's printer escapes nothing, so [`quote`]
+//! does (unit names contain `\x2d`).
+
+use super::picture::{PEdge, PNode, Picture, Status};
+use crate::unit::{DepKind, UnitType};
+use graphviz_rust::dot_structures::{
+    Attribute, Edge, EdgeTy, Graph, GraphAttributes, Id, Node, NodeId, Stmt, Subgraph, Vertex,
+};
+use graphviz_rust::printer::{DotPrinter, PrinterContext};
+
+pub const ADDED: &str = "#0072B2";
+pub const REMOVED: &str = "#E69F00";
+pub const MOVED: &str = "#CC79A7";
+pub const UNCHANGED: &str = "#999999";
+
+/// A DOT quoted string with `\` and `"` escaped.
+pub fn quote(s: &str) -> Id {
+    Id::Escaped(format!(
+        "\"{}\"",
+        s.replace('\\', "\\\\").replace('"', "\\\"")
+    ))
+}
+
+fn attr(k: &str, v: &str) -> Attribute {
+    Attribute(Id::Plain(k.to_string()), quote(v))
+}
+
+fn shape(t: Option<UnitType>) -> (&'static str, &'static str) {
+    match t {
+        Some(UnitType::Service) => ("box", "rounded"),
+        Some(UnitType::Socket) => ("hexagon", ""),
+        Some(UnitType::Target) => ("ellipse", ""),
+        Some(UnitType::Timer) => ("note", ""),
+        Some(UnitType::Path) => ("parallelogram", ""),
+        Some(UnitType::Mount) | Some(UnitType::Automount) => ("folder", ""),
+        Some(UnitType::Swap) | Some(UnitType::Device) => ("cylinder", ""),
+        Some(UnitType::Slice) => ("component", ""),
+        Some(UnitType::Scope) => ("octagon", ""),
+        None => ("box", ""),
+    }
+}
+
+fn arrowhead(k: DepKind) -> &'static str {
+    match k {
+        DepKind::Wants | DepKind::Upholds => "empty",
+        DepKind::BindsTo => "diamond",
+        DepKind::PartOf => "odiamond",
+        DepKind::Conflicts => "tee",
+        DepKind::Before | DepKind::After => "vee",
+        DepKind::OnFailure | DepKind::OnSuccess => "dot",
+        DepKind::InSlice => "odot",
+        DepKind::Triggers | DepKind::TriggeredBy => "box",
+        _ => "normal",
+    }
+}
+
+fn node(n: &PNode) -> Stmt {
+    let (shape, base_style) = shape(n.unit_type);
+    let mut label = n.name.clone();
+    for note in &n.notes {
+        label.push_str(&format!("\n({note})"));
+    }
+    let (color, fill, style, pen) = match n.status {
+        Status::Added => (ADDED, "#DCEBF7", "filled,bold", "2.5"),
+        Status::Removed => (REMOVED, "#FCEFD6", "filled,dashed", "2"),
+        Status::Changed => (MOVED, "#F5E3EE", "filled,bold", "2"),
+        Status::Unchanged => (UNCHANGED, "#FFFFFF", "filled", "1"),
+    };
+    let style = if base_style.is_empty() {
+        style.to_string()
+    } else {
+        format!("{base_style},{style}")
+    };
+    Stmt::Node(Node::new(
+        NodeId(quote(&n.name), None),
+        vec![
+            attr("label", &label),
+            attr("shape", shape),
+            attr("style", &style),
+            attr("color", color),
+            attr("fillcolor", fill),
+            attr("penwidth", pen),
+        ],
+    ))
+}
+
+fn edge_style(status: Status) -> (&'static str, &'static str, &'static str) {
+    match status {
+        Status::Added => (ADDED, "bold", "2.5"),
+        Status::Removed => (REMOVED, "dashed", "2"),
+        Status::Changed => (MOVED, "dotted", "2"),
+        Status::Unchanged => (UNCHANGED, "solid", "1"),
+    }
+}
+
+fn edge(from: &str, to: &str, label: &str, kind: DepKind, status: Status) -> Stmt {
+    let (color, style, pen) = edge_style(status);
+    Stmt::Edge(Edge {
+        ty: EdgeTy::Pair(
+            Vertex::N(NodeId(quote(from), None)),
+            Vertex::N(NodeId(quote(to), None)),
+        ),
+        attributes: vec![
+            attr("label", label),
+            attr("color", color),
+            attr(
+                "fontcolor",
+                if status == Status::Unchanged {
+                    "#666666"
+                } else {
+                    color
+                },
+            ),
+            attr("style", style),
+            attr("penwidth", pen),
+            attr("arrowhead", arrowhead(kind)),
+        ],
+    })
+}
+
+fn pedge(e: &PEdge) -> Stmt {
+    let mut label = e.kind.as_str().to_string();
+    match e.status {
+        Status::Added => label = format!("+ {label}"),
+        Status::Removed => label = format!("- {label}"),
+        Status::Changed => label = format!("~ {label}"),
+        Status::Unchanged => {}
+    }
+    if e.upgrade {
+        label.push_str("\n(systemd upgrade)");
+    }
+    edge(&e.from, &e.to, &label, e.kind, e.status)
+}
+
+fn legend() -> Stmt {
+    let mut stmts = vec![
+        Stmt::Attribute(attr("label", "Legend")),
+        Stmt::Attribute(attr("fontsize", "12")),
+        Stmt::Attribute(attr("color", "#BBBBBB")),
+    ];
+    let n = |id: &str, label: &str, status: Status, shape: Option<UnitType>| {
+        node(&PNode {
+            name: id.to_string(),
+            unit_type: shape,
+            status,
+            notes: Vec::new(),
+        })
+        .relabel(label)
+    };
+    stmts.push(n(
+        "legend:added",
+        "added unit",
+        Status::Added,
+        Some(UnitType::Service),
+    ));
+    stmts.push(n(
+        "legend:removed",
+        "removed unit",
+        Status::Removed,
+        Some(UnitType::Service),
+    ));
+    stmts.push(n(
+        "legend:changed",
+        "changed unit",
+        Status::Changed,
+        Some(UnitType::Service),
+    ));
+    stmts.push(n(
+        "legend:a",
+        "service",
+        Status::Unchanged,
+        Some(UnitType::Service),
+    ));
+    stmts.push(n(
+        "legend:b",
+        "target",
+        Status::Unchanged,
+        Some(UnitType::Target),
+    ));
+    stmts.push(n(
+        "legend:c",
+        "socket",
+        Status::Unchanged,
+        Some(UnitType::Socket),
+    ));
+    stmts.push(edge(
+        "legend:a",
+        "legend:b",
+        "+ added edge (kind)",
+        DepKind::Requires,
+        Status::Added,
+    ));
+    stmts.push(edge(
+        "legend:a",
+        "legend:c",
+        "- removed edge",
+        DepKind::Wants,
+        Status::Removed,
+    ));
+    stmts.push(edge(
+        "legend:b",
+        "legend:c",
+        "unchanged",
+        DepKind::After,
+        Status::Unchanged,
+    ));
+    Stmt::Subgraph(Subgraph {
+        id: Id::Plain("cluster_legend".to_string()),
+        stmts,
+    })
+}
+
+trait Relabel {
+    fn relabel(self, label: &str) -> Stmt;
+}
+
+impl Relabel for Stmt {
+    fn relabel(self, label: &str) -> Stmt {
+        match self {
+            Stmt::Node(mut n) => {
+                n.attributes.retain(|a| a.0 != Id::Plain("label".into()));
+                n.attributes.insert(0, attr("label", label));
+                Stmt::Node(n)
+            }
+            s => s,
+        }
+    }
+}
+
+/// The DOT graph of a picture.
+pub fn graph(p: &Picture, title: &str) -> Graph {
+    let mut stmts = vec![
+        Stmt::GAttribute(GraphAttributes::Graph(vec![
+            attr("rankdir", "LR"),
+            attr("label", title),
+            attr("labelloc", "t"),
+            attr("fontname", "DejaVu Sans"),
+        ])),
+        Stmt::GAttribute(GraphAttributes::Node(vec![
+            attr("fontname", "DejaVu Sans"),
+            attr("fontsize", "11"),
+        ])),
+        Stmt::GAttribute(GraphAttributes::Edge(vec![
+            attr("fontname", "DejaVu Sans"),
+            attr("fontsize", "9"),
+        ])),
+    ];
+    stmts.extend(p.nodes.iter().map(node));
+    stmts.extend(p.edges.iter().map(pedge));
+    stmts.push(legend());
+    Graph::DiGraph {
+        id: quote("unitdiff"),
+        strict: false,
+        stmts,
+    }
+}
+
+/// DOT text, newline-terminated.
+pub fn print(g: &Graph) -> String {
+    let mut s = g.print(&mut PrinterContext::default());
+    s.push('\n');
+    s
+}

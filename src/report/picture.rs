@@ -1,0 +1,280 @@
+//! What a picture of a diff (or of one graph) shows: the units and edges selected from the
+//! diff model, with their change status. DOT, the rendered images and Mermaid all draw this
+//! one selection, so they always agree.
+
+use crate::diff::{Cause, GraphDiff};
+use crate::graph::{DepGraph, EdgeKey};
+use crate::unit::{DepKind, How, LoadState, UnitType};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+
+/// Whether an element was added, removed, changed or is context.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Status {
+    Added,
+    Removed,
+    Changed,
+    Unchanged,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PNode {
+    pub name: String,
+    pub unit_type: Option<UnitType>,
+    pub status: Status,
+    /// Short notes shown under the name: load state, what changed.
+    pub notes: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PEdge {
+    pub from: String,
+    pub kind: DepKind,
+    pub to: String,
+    pub status: Status,
+    /// The change comes from a systemd upgrade, not the files.
+    pub upgrade: bool,
+}
+
+/// The selected subgraph, sorted.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Picture {
+    pub nodes: Vec<PNode>,
+    pub edges: Vec<PEdge>,
+}
+
+/// What to show.
+#[derive(Clone, Debug)]
+pub struct Selection {
+    /// Restrict to the neighbourhood of these units (canonical names or aliases).
+    pub focus: Vec<String>,
+    /// Hops of unchanged context around what changed (or around the focus).
+    pub context: usize,
+    /// Edge kinds to draw (`None`: all).
+    pub kinds: Option<Vec<DepKind>>,
+    /// Also draw unchanged edges systemd adds by itself (default dependencies, slices…).
+    pub implicit: bool,
+}
+
+impl Default for Selection {
+    fn default() -> Self {
+        Selection {
+            focus: Vec::new(),
+            context: 1,
+            kinds: None,
+            implicit: false,
+        }
+    }
+}
+
+/// Parse `requires,wants,after` into kinds (case-insensitive).
+pub fn parse_kinds(s: &str) -> Result<Vec<DepKind>, String> {
+    s.split(',')
+        .filter(|w| !w.trim().is_empty())
+        .map(|w| {
+            DepKind::ALL
+                .into_iter()
+                .find(|k| k.as_str().eq_ignore_ascii_case(w.trim()))
+                .ok_or_else(|| format!("unknown dependency kind: {w}"))
+        })
+        .collect()
+}
+
+fn written(provs: &[crate::unit::Provenance]) -> bool {
+    provs.iter().any(|p| p.how != How::Rule)
+}
+
+fn unit_type(name: &str) -> Option<UnitType> {
+    crate::unit::UnitName::parse(name).map(|n| n.unit_type)
+}
+
+fn state_note(state: LoadState) -> Option<String> {
+    (state != LoadState::Loaded).then(|| state.as_str().to_string())
+}
+
+/// Breadth-first neighbourhood (undirected) of `seeds`, `hops` deep.
+fn neighbourhood(
+    seeds: &BTreeSet<String>,
+    adj: &BTreeMap<&str, BTreeSet<&str>>,
+    hops: usize,
+) -> BTreeSet<String> {
+    let mut seen: BTreeSet<String> = seeds.clone();
+    let mut queue: VecDeque<(String, usize)> = seeds.iter().map(|s| (s.clone(), 0)).collect();
+    while let Some((n, d)) = queue.pop_front() {
+        if d == hops {
+            continue;
+        }
+        for m in adj.get(n.as_str()).into_iter().flatten() {
+            if seen.insert(m.to_string()) {
+                queue.push_back((m.to_string(), d + 1));
+            }
+        }
+    }
+    seen
+}
+
+fn canonical(name: &str, graphs: &[&DepGraph]) -> String {
+    graphs
+        .iter()
+        .find_map(|g| g.set.names.get(name))
+        .cloned()
+        .unwrap_or_else(|| name.to_string())
+}
+
+/// Select the picture of a diff: what changed, plus context, restricted by the selection.
+pub fn diff_picture(d: &GraphDiff, old: &DepGraph, new: &DepGraph, sel: &Selection) -> Picture {
+    let kind_ok = |k: DepKind| sel.kinds.as_ref().is_none_or(|ks| ks.contains(&k));
+    // Every edge of either side with its status.
+    let mut edges: BTreeMap<EdgeKey, (Status, bool)> = BTreeMap::new();
+    for e in &d.edges_added {
+        edges.insert(
+            (e.from.clone(), e.kind, e.to.clone()),
+            (Status::Added, e.cause == Cause::SystemdUpgrade),
+        );
+    }
+    for e in &d.edges_removed {
+        edges.insert(
+            (e.from.clone(), e.kind, e.to.clone()),
+            (Status::Removed, e.cause == Cause::SystemdUpgrade),
+        );
+    }
+    for m in &d.edges_moved {
+        edges.insert(
+            (m.from.clone(), m.kind, m.to.clone()),
+            (Status::Changed, false),
+        );
+    }
+    for (k, provs) in new.edges.iter().chain(old.edges.iter()) {
+        if !edges.contains_key(k) && (sel.implicit || written(provs)) {
+            edges.insert(k.clone(), (Status::Unchanged, false));
+        }
+    }
+    edges.retain(|k, _| kind_ok(k.1));
+
+    // Units with their status.
+    let mut status: BTreeMap<String, (Status, Vec<String>)> = BTreeMap::new();
+    for u in &d.units_added {
+        let mut notes = vec!["added".to_string()];
+        notes.extend(state_note(u.state));
+        status.insert(u.name.clone(), (Status::Added, notes));
+    }
+    for u in &d.units_removed {
+        let mut notes = vec!["removed".to_string()];
+        notes.extend(state_note(u.state));
+        status.insert(u.name.clone(), (Status::Removed, notes));
+    }
+    for c in &d.units_changed {
+        let mut notes = Vec::new();
+        if let Some(s) = c.state {
+            notes.push(format!("{} -> {}", s.old.as_str(), s.new.as_str()));
+        }
+        if let Some(e) = c.enablement {
+            notes.push(format!("{} -> {}", e.old.as_str(), e.new.as_str()));
+        }
+        if !c.files.is_empty() || !c.settings.is_empty() {
+            notes.push("files changed".to_string());
+        }
+        status.insert(c.name.clone(), (Status::Changed, notes));
+    }
+
+    let changed_nodes: BTreeSet<String> = edges
+        .iter()
+        .filter(|(_, (s, _))| *s != Status::Unchanged)
+        .flat_map(|(k, _)| [k.0.clone(), k.2.clone()])
+        .chain(status.keys().cloned())
+        .collect();
+    let mut adj: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+    for k in edges.keys() {
+        adj.entry(&k.0).or_default().insert(&k.2);
+        adj.entry(&k.2).or_default().insert(&k.0);
+    }
+    let mut nodes = neighbourhood(&changed_nodes, &adj, sel.context);
+    if !sel.focus.is_empty() {
+        let focus: BTreeSet<String> = sel
+            .focus
+            .iter()
+            .map(|f| canonical(f, &[new, old]))
+            .collect();
+        let around = neighbourhood(&focus, &adj, sel.context.max(1));
+        nodes.retain(|n| around.contains(n));
+        nodes.extend(focus);
+    }
+    build(nodes, edges, |n| {
+        let side = new.set.units.get(n).or_else(|| old.set.units.get(n));
+        let (st, mut notes) = status
+            .get(n)
+            .cloned()
+            .unwrap_or((Status::Unchanged, Vec::new()));
+        if st == Status::Unchanged
+            && let Some(u) = side
+        {
+            notes.extend(state_note(u.state));
+        }
+        (st, notes)
+    })
+}
+
+/// Select the picture of one graph (everything, or the neighbourhood of the focus).
+pub fn graph_picture(g: &DepGraph, sel: &Selection) -> Picture {
+    let kind_ok = |k: DepKind| sel.kinds.as_ref().is_none_or(|ks| ks.contains(&k));
+    let edges: BTreeMap<EdgeKey, (Status, bool)> = g
+        .edges
+        .iter()
+        .filter(|(k, p)| kind_ok(k.1) && (sel.implicit || written(p)))
+        .map(|(k, _)| (k.clone(), (Status::Unchanged, false)))
+        .collect();
+    let mut adj: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+    for k in edges.keys() {
+        adj.entry(&k.0).or_default().insert(&k.2);
+        adj.entry(&k.2).or_default().insert(&k.0);
+    }
+    let nodes: BTreeSet<String> = if sel.focus.is_empty() {
+        edges
+            .keys()
+            .flat_map(|k| [k.0.clone(), k.2.clone()])
+            .collect()
+    } else {
+        let focus: BTreeSet<String> = sel.focus.iter().map(|f| canonical(f, &[g])).collect();
+        neighbourhood(&focus, &adj, sel.context)
+    };
+    build(nodes, edges, |n| {
+        let notes = g
+            .set
+            .units
+            .get(n)
+            .and_then(|u| state_note(u.state))
+            .into_iter()
+            .collect();
+        (Status::Unchanged, notes)
+    })
+}
+
+fn build(
+    nodes: BTreeSet<String>,
+    edges: BTreeMap<EdgeKey, (Status, bool)>,
+    describe: impl Fn(&str) -> (Status, Vec<String>),
+) -> Picture {
+    let edges: Vec<PEdge> = edges
+        .into_iter()
+        .filter(|(k, _)| nodes.contains(&k.0) && nodes.contains(&k.2))
+        .map(|((from, kind, to), (status, upgrade))| PEdge {
+            from,
+            kind,
+            to,
+            status,
+            upgrade,
+        })
+        .collect();
+    let nodes = nodes
+        .into_iter()
+        .map(|name| {
+            let (status, notes) = describe(&name);
+            PNode {
+                unit_type: unit_type(&name),
+                name,
+                status,
+                notes,
+            }
+        })
+        .collect();
+    Picture { nodes, edges }
+}

@@ -1,0 +1,72 @@
+//! Unified diffs (`similar`) of the unit files and drop-ins that differ between the two
+//! images, with in-image paths as headers, like `git diff`.
+
+use crate::diff::{FileChangeKind, GraphDiff};
+use crate::graph::DepGraph;
+use crate::tree::ImagePath;
+use similar::TextDiff;
+
+/// One file's patch.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FilePatch {
+    pub unit: String,
+    pub path: ImagePath,
+    pub change: FileChangeKind,
+    pub text: String,
+}
+
+fn content(g: &DepGraph, unit: &str, path: &ImagePath) -> Option<String> {
+    let u = g
+        .set
+        .units
+        .get(unit)
+        .or_else(|| g.set.templates.get(unit))?;
+    u.fragment
+        .iter()
+        .chain(u.dropins.iter())
+        .find(|f| &f.path == path)
+        .map(|f| match &f.content {
+            Some(c) => String::from_utf8_lossy(c).into_owned(),
+            None => String::new(), // a mask: an empty file or a link to /dev/null
+        })
+}
+
+/// Patches for every changed file of every changed unit, sorted by path.
+pub fn patches(d: &GraphDiff, old: &DepGraph, new: &DepGraph) -> Vec<FilePatch> {
+    let mut out = Vec::new();
+    for c in &d.units_changed {
+        for f in &c.files {
+            let before = content(old, &c.name, &f.path).unwrap_or_default();
+            let after = content(new, &c.name, &f.path).unwrap_or_default();
+            let rel = f.path.relative();
+            let (a, b) = match f.change {
+                FileChangeKind::Added => ("/dev/null".to_string(), format!("b/{rel}")),
+                FileChangeKind::Removed => (format!("a/{rel}"), "/dev/null".to_string()),
+                FileChangeKind::Modified => (format!("a/{rel}"), format!("b/{rel}")),
+            };
+            let diff = TextDiff::from_lines(&before, &after);
+            let mut text = format!("diff --unitdiff a/{rel} b/{rel}\n");
+            match f.change {
+                FileChangeKind::Added => text.push_str("new file\n"),
+                FileChangeKind::Removed => text.push_str("deleted file\n"),
+                FileChangeKind::Modified => {}
+            }
+            text.push_str(
+                &diff
+                    .unified_diff()
+                    .context_radius(3)
+                    .header(&a, &b)
+                    .to_string(),
+            );
+            out.push(FilePatch {
+                unit: c.name.clone(),
+                path: f.path.clone(),
+                change: f.change,
+                text,
+            });
+        }
+    }
+    out.sort_by(|x, y| x.path.cmp(&y.path));
+    out.dedup_by(|x, y| x.path == y.path);
+    out
+}

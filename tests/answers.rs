@@ -1,0 +1,272 @@
+//! Answers, not just edges: offline list-dependencies (alone and OLD vs NEW), dependency
+//! paths, what can stop a unit, the boot set, ordering cycles and broken hard dependencies,
+//! and `cat` — on the CoreOS story and on fixtures made for each.
+
+mod support;
+
+use assert_cmd::Command;
+use std::collections::BTreeSet;
+
+const OLD: &str = "fixtures/coreos-899";
+const NEW: &str = "fixtures/coreos-1010";
+
+fn unitdiff(args: &[&str]) -> std::process::Output {
+    Command::cargo_bin("unitdiff")
+        .unwrap()
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn stdout(o: &std::process::Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn json(o: &std::process::Output) -> serde_json::Value {
+    serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{e}: {}", stdout(o)))
+}
+
+/// The comparison the CoreOS user made by hand: flanneld.service (and what it requires) is
+/// new under docker.service, with the drop-in line that added it.
+#[test]
+fn deps_side_by_side_shows_flanneld_as_new() {
+    let o = unitdiff(&["deps", OLD, NEW, "docker.service", "--color", "never"]);
+    assert_eq!(o.status.code(), Some(0));
+    let text = stdout(&o);
+    let lines: Vec<&str> = text.lines().collect();
+    let i = lines
+        .iter()
+        .position(|l| l.starts_with("+ ") && l.contains("─flanneld.service"))
+        .unwrap_or_else(|| panic!("no added flanneld branch:\n{text}"));
+    assert!(
+        lines[i].contains("Requires via")
+            || lines[i].contains(
+                "[Requires  /etc/systemd/system/docker.service.d/40-flannel.conf:2  admin]"
+            ),
+        "{}",
+        lines[i]
+    );
+    // Its own requirement comes with it, also marked new.
+    assert!(
+        lines[i + 1].starts_with("+ ") && lines[i + 1].contains("early-docker.service"),
+        "{text}"
+    );
+    // Unchanged branches are unmarked.
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("  ") && l.contains("─docker.socket")),
+        "{text}"
+    );
+}
+
+#[test]
+fn deps_tree_like_systemctl() {
+    let o = unitdiff(&["deps", NEW, "docker.service", "--color", "never"]);
+    let text = stdout(&o);
+    // Non-targets before targets, each sorted; targets expanded, services not (no --all).
+    let names: Vec<String> = text
+        .lines()
+        .skip(1)
+        .filter(|l| l.starts_with("  ├─") || l.starts_with("  └─"))
+        .map(|l| l[l.find('─').unwrap() + '─'.len_utf8()..].to_string())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "docker.socket",
+            "flanneld.service",
+            "system.slice",
+            "basic.target",
+            "early-docker.target"
+        ],
+        "{text}"
+    );
+    // --all expands services too: flanneld.service's own requirement shows under it.
+    let all = stdout(&unitdiff(&[
+        "deps",
+        NEW,
+        "docker.service",
+        "--all",
+        "--color",
+        "never",
+    ]));
+    let lines: Vec<&str> = all.lines().collect();
+    let f = lines
+        .iter()
+        .position(|l| l.ends_with("─flanneld.service"))
+        .expect("flanneld line");
+    assert!(
+        lines[f + 1].ends_with("─early-docker.service") && lines[f + 1].starts_with("  │ "),
+        "{all}"
+    );
+}
+
+#[test]
+fn why_docker_needs_early_docker() {
+    let o = unitdiff(&["why", NEW, "docker.service", "early-docker.service"]);
+    assert_eq!(o.status.code(), Some(0));
+    let text = stdout(&o);
+    let first = text.lines().find(|l| l.starts_with("1. ")).expect("a path");
+    assert_eq!(
+        first,
+        "1. docker.service -> flanneld.service -> early-docker.service"
+    );
+    assert!(text.contains("docker.service Requires flanneld.service   /etc/systemd/system/docker.service.d/40-flannel.conf:2  admin"), "{text}");
+    assert!(text.contains("flanneld.service Requires early-docker.service   /usr/lib64/systemd/system/flanneld.service:"), "{text}");
+    // In 899 no such path exists: exit 1.
+    let o = unitdiff(&["why", OLD, "docker.service", "early-docker.service"]);
+    assert_eq!(o.status.code(), Some(1));
+}
+
+#[test]
+fn diff_carries_the_failure_witness_and_boot_set() {
+    let o = unitdiff(&["diff", OLD, NEW, "--color", "never"]);
+    let text = stdout(&o);
+    assert!(
+        text.contains("if flanneld.service fails, docker.service does not start (Requires via /etc/systemd/system/docker.service.d/40-flannel.conf:2, admin)"),
+        "{text}"
+    );
+    assert!(text.contains("flanneld.service itself needs early-docker.service: early-docker.service (Requires via /usr/lib64/systemd/system/flanneld.service:"), "{text}");
+    assert!(text.contains("docker.service: + "), "{text}");
+    let d = json(&unitdiff(&["diff", OLD, NEW, "--format", "json"]));
+    let w = &d["answers"]["failure_witnesses"][0];
+    assert_eq!(w["edge"]["from"], "docker.service");
+    assert_eq!(w["edge"]["to"], "flanneld.service");
+    assert!(w["through"]["early-docker.service"].is_array());
+    let change = d["answers"]["failure_set_changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["unit"] == "docker.service")
+        .unwrap();
+    let added: BTreeSet<&str> = change["added"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(|s| s.as_str())
+        .collect();
+    assert!(
+        added.contains("flanneld.service")
+            && added.contains("early-docker.service")
+            && added.contains("early-docker.socket"),
+        "{added:?}"
+    );
+    // Boot set: docker.service is not started at boot in either release (socket-activated),
+    // so the new edge does not change the boot set; the difference is reported (empty).
+    assert!(d["answers"]["boot_added"].is_array());
+}
+
+#[test]
+fn new_ordering_cycle_and_broken_requires_are_reported_as_new() {
+    let o = unitdiff(&[
+        "diff",
+        "fixtures/cycle/old",
+        "fixtures/cycle/new",
+        "--color",
+        "never",
+    ]);
+    let text = stdout(&o);
+    assert!(
+        text.contains(
+            "new ordering cycle: a.service after b.service after c.service after a.service"
+        ),
+        "{text}"
+    );
+    assert!(text.contains("c.service after a.service   [After  /etc/systemd/system/c.service.d/50-order.conf:2  admin]"), "{text}");
+    assert!(
+        text.contains("new: Requires=data.mount, but data.mount is not-found in NEW"),
+        "{text}"
+    );
+    let d = json(&unitdiff(&[
+        "diff",
+        "fixtures/cycle/old",
+        "fixtures/cycle/new",
+        "--format",
+        "json",
+    ]));
+    assert_eq!(d["answers"]["new_cycles"].as_array().unwrap().len(), 1);
+    assert_eq!(d["answers"]["resolved_cycles"], serde_json::json!([]));
+    // OLD has no cycle: the same fixture against itself reports none.
+    let same = json(&unitdiff(&[
+        "diff",
+        "fixtures/cycle/new",
+        "fixtures/cycle/new",
+        "--format",
+        "json",
+    ]));
+    assert_eq!(same["answers"]["new_cycles"], serde_json::json!([]));
+}
+
+#[test]
+fn cat_shows_fragment_then_dropins() {
+    let o = unitdiff(&["cat", NEW, "docker.service"]);
+    let text = stdout(&o);
+    let frag = text
+        .find("# /usr/lib64/systemd/system/docker.service  (vendor)")
+        .expect("fragment header");
+    let dropin = text
+        .find("# /etc/systemd/system/docker.service.d/40-flannel.conf  (admin)")
+        .expect("drop-in header");
+    assert!(frag < dropin);
+    assert!(text.contains("Requires=flanneld.service"));
+}
+
+/// Our list-dependencies closure against systemd's own graph (the `--test` dump): the units
+/// under multi-user.target (all levels, --all) are those systemd reaches over Requires,
+/// Requisite, Wants, BindsTo, Upholds and ConsistsOf.
+#[test]
+fn deps_closure_matches_systemd_on_this_machines_tree() {
+    let tmp = tempfile::tempdir().unwrap();
+    support::host::copy_host_tree(tmp.path());
+    let root = tmp.path();
+    let g = unitdiff::load_dir(root, unitdiff::unit::Rules::default()).unwrap();
+    let want: Vec<String> = g.set.units.keys().cloned().collect();
+    let dirs = unitdiff::unit::paths::declared_search_path(&unitdiff::unit::Rules::default());
+    let opts = support::oracle::OracleOptions {
+        add_stubs: false,
+        ..Default::default()
+    };
+    let run = support::oracle::run_systemd_test_with(root, &dirs, &want, &opts).unwrap();
+    for start in ["multi-user.target", "sysinit.target", "getty.target"] {
+        let tree = unitdiff::query::deps(&g, start, unitdiff::query::Direction::Forward, true);
+        let mut ours = BTreeSet::new();
+        fn collect(n: &unitdiff::query::TreeNode, out: &mut BTreeSet<String>) {
+            out.insert(n.unit.clone());
+            for c in &n.children {
+                collect(c, out);
+            }
+        }
+        collect(&tree, &mut ours);
+        let mut theirs = BTreeSet::from([start.to_string()]);
+        let mut queue = vec![start.to_string()];
+        while let Some(u) = queue.pop() {
+            let Some(unit) = run.unit(&u) else { continue };
+            let mut next: Vec<String> = unit
+                .deps
+                .iter()
+                .filter(|d| {
+                    matches!(
+                        d.kind.as_str(),
+                        "Requires" | "Requisite" | "Wants" | "BindsTo" | "Upholds"
+                    )
+                })
+                .map(|d| d.target.clone())
+                .collect();
+            // ConsistsOf: units that are PartOf u.
+            next.extend(
+                run.units
+                    .values()
+                    .filter(|o| o.has_dep("PartOf", &u))
+                    .map(|o| o.name.clone()),
+            );
+            for n in next {
+                if theirs.insert(n.clone()) {
+                    queue.push(n);
+                }
+            }
+        }
+        assert_eq!(ours, theirs, "{start}");
+    }
+}
