@@ -126,7 +126,7 @@ struct OutputArgs {
     context: usize,
     /// Pictures: only these dependency kinds, e.g. requires,wants,after.
     #[arg(long, value_name = "LIST", value_parser = parse_kinds)]
-    kinds: Option<Vec<DepKind>>,
+    kinds: Option<KindList>,
     /// Pictures: also draw unchanged edges systemd adds by itself (default dependencies…).
     #[arg(long)]
     implicit: bool,
@@ -149,8 +149,12 @@ enum RendererArg {
     Builtin,
 }
 
-fn parse_kinds(s: &str) -> Result<Vec<DepKind>, String> {
-    report::picture::parse_kinds(s)
+/// A comma-separated list of dependency kinds (one clap value).
+#[derive(Clone)]
+struct KindList(Vec<DepKind>);
+
+fn parse_kinds(s: &str) -> Result<KindList, String> {
+    report::picture::parse_kinds(s).map(KindList)
 }
 
 /// `252` or `257.13`.
@@ -197,7 +201,7 @@ impl OutputArgs {
         Selection {
             focus: self.focus.clone(),
             context: self.context,
-            kinds: self.kinds.clone(),
+            kinds: self.kinds.clone().map(|k| k.0),
             implicit: self.implicit,
         }
     }
@@ -350,7 +354,20 @@ fn run(cli: Cli) -> Result<u8, anyhow::Error> {
             why,
             out,
         } => {
-            out.only(&[Format::Text, Format::Json], "deps")?;
+            if args.len() == 2 {
+                out.only(&[Format::Text, Format::Json], "deps with one root")?;
+            } else {
+                out.only(
+                    &[
+                        Format::Text,
+                        Format::Json,
+                        Format::Dot,
+                        Format::Svg,
+                        Format::Png,
+                    ],
+                    "deps",
+                )?;
+            }
             let direction = if reverse {
                 Direction::Reverse
             } else if before {
@@ -382,6 +399,15 @@ fn run(cli: Cli) -> Result<u8, anyhow::Error> {
                     Format::Json => json_bytes(&serde_json::json!({
                         "schema": "unitdiff.deps.v1", "old": {"root": og.root, "tree": ot},
                         "new": {"root": ng.root, "tree": nt} })),
+                    Format::Dot | Format::Svg | Format::Png => {
+                        // The picture shows what systemctl shows: trees as listed (targets
+                        // expanded; everything with --all).
+                        let (ot, nt) = (
+                            query::deps(&og, &unit, direction, all),
+                            query::deps(&ng, &unit, direction, all),
+                        );
+                        out.picture(&report::dot::deps_graph(&ot, &nt, (&og.root, &ng.root)))?
+                    }
                     _ => {
                         let text = format!(
                             "--- {}\n+++ {}\n{}",

@@ -270,3 +270,90 @@ fn deps_closure_matches_systemd_on_this_machines_tree() {
         assert_eq!(ours, theirs, "{start}");
     }
 }
+
+/// The boot set against the start transaction systemd itself builds (`--test` prints its
+/// jobs): the units with a start job are the units we say a boot to default.target starts,
+/// but for units that are always active (the perpetual slices, which get no job).
+#[test]
+fn boot_set_matches_systemds_transaction() {
+    let host = tempfile::tempdir().unwrap();
+    support::host::copy_host_tree(host.path());
+    let host_root = host.path().to_str().unwrap().to_string();
+    for fixture in [
+        "fixtures/coreos-1010",
+        "fixtures/coreos-899",
+        "fixtures/systemd-upgrade/new",
+        &host_root,
+    ] {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(fixture);
+        let g = unitdiff::load_dir(&root, unitdiff::unit::Rules::default()).unwrap();
+        let dirs = unitdiff::unit::paths::declared_search_path(&unitdiff::unit::Rules::default());
+        let opts = support::oracle::OracleOptions {
+            add_stubs: false,
+            ..Default::default()
+        };
+        let run = support::oracle::run_systemd_test_with(
+            &root,
+            &dirs,
+            &["default.target".to_string()],
+            &opts,
+        )
+        .unwrap();
+        let jobs: BTreeSet<String> = run
+            .raw
+            .lines()
+            .filter_map(|l| l.trim().strip_prefix("Action: "))
+            .filter_map(|a| a.strip_suffix(" -> start"))
+            .filter(|u| *u != support::oracle::ORACLE_TARGET)
+            .map(str::to_string)
+            .collect();
+        let (set, _missing) = unitdiff::query::boot_set(&g, "default.target");
+        let ours: BTreeSet<String> = set
+            .keys()
+            .filter(|u| {
+                !matches!(
+                    u.as_str(),
+                    "-.slice" | "system.slice" | "-.mount" | "init.scope"
+                )
+            })
+            .cloned()
+            .collect();
+        assert!(!jobs.is_empty(), "{fixture}: no jobs in\n{}", run.raw);
+        assert_eq!(ours, jobs, "{fixture}");
+    }
+}
+
+/// `deps OLD NEW UNIT --format dot`: the two trees side by side, flanneld.service added.
+#[test]
+fn deps_picture_side_by_side() {
+    let o = unitdiff(&[
+        "deps",
+        OLD,
+        NEW,
+        "docker.service",
+        "--all",
+        "--format",
+        "dot",
+    ]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let dot = stdout(&o);
+    graphviz_rust::parse(&dot).expect("parses");
+    assert!(dot.contains("cluster_old") && dot.contains("cluster_new"));
+    let line = dot
+        .lines()
+        .find(|l| l.contains("\"new:docker.service\" -> \"new:flanneld.service\""))
+        .expect("added edge in NEW");
+    assert!(
+        line.contains("+ Requires") && line.contains("#0072B2"),
+        "{line}"
+    );
+    assert!(
+        !dot.contains("\"old:flanneld.service\""),
+        "flanneld is not in OLD's tree"
+    );
+}

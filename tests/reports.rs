@@ -299,3 +299,58 @@ fn images_with_both_renderers() {
         }
     }
 }
+
+/// A PNG is not written to a terminal (util-linux `script` gives the command a pty).
+#[test]
+fn png_refuses_a_terminal() {
+    let bin = assert_cmd::cargo::cargo_bin("unitdiff");
+    let cmd = format!(
+        "{} diff {OLD} {NEW} --format png --renderer builtin; echo \"rc=$?\"",
+        bin.display()
+    );
+    let o = std::process::Command::new("script")
+        .args(["-qec", &cmd, "/dev/null"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("script (util-linux) runs");
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        text.contains("refusing to write a PNG image to a terminal"),
+        "{text}"
+    );
+    assert!(text.contains("rc=2"), "{text}");
+    assert!(!text.contains("PNG\r\n"), "PNG bytes reached the terminal");
+}
+
+/// `--kinds` keeps only those dependency kinds in a picture.
+#[test]
+fn kinds_filter_pictures() {
+    let o = unitdiff(&["diff", OLD, NEW, "--format", "dot", "--kinds", "requires"]);
+    use graphviz_rust::dot_structures::{Attribute, Graph, Id, Stmt};
+    let Graph::DiGraph { stmts, .. } = graphviz_rust::parse(&stdout(&o)).unwrap() else {
+        panic!("not a digraph")
+    };
+    let labels: std::collections::BTreeSet<String> = stmts
+        .iter()
+        .filter_map(|s| match s {
+            Stmt::Edge(e) => e
+                .attributes
+                .iter()
+                .find_map(|Attribute(k, v)| match (k, v) {
+                    (Id::Plain(k), Id::Escaped(v)) if k == "label" => {
+                        Some(v.trim_matches('"').to_string())
+                    }
+                    _ => None,
+                }),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        labels,
+        ["+ Requires".to_string(), "Requires".to_string()]
+            .into_iter()
+            .collect()
+    );
+    let o = unitdiff(&["diff", OLD, NEW, "--format", "dot", "--kinds", "nonsense"]);
+    assert_eq!(o.status.code(), Some(2));
+}

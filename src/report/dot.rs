@@ -20,11 +20,13 @@ pub const REMOVED: &str = "#E69F00";
 pub const MOVED: &str = "#CC79A7";
 pub const UNCHANGED: &str = "#999999";
 
-/// A DOT quoted string with `\` and `"` escaped.
+/// A DOT quoted string with `\` and `"` escaped and line breaks as `\n`.
 pub fn quote(s: &str) -> Id {
     Id::Escaped(format!(
         "\"{}\"",
-        s.replace('\\', "\\\\").replace('"', "\\\"")
+        s.replace('\\', "\\\\")
+            .replace('"', "\\\"")
+            .replace('\n', "\\n")
     ))
 }
 
@@ -267,4 +269,114 @@ pub fn print(g: &Graph) -> String {
     let mut s = g.print(&mut PrinterContext::default());
     s.push('\n');
     s
+}
+
+/// The parent → child pairs of a dependency tree, with the kind of each.
+fn tree_edges(
+    n: &crate::query::TreeNode,
+    out: &mut std::collections::BTreeSet<(String, String, String)>,
+) {
+    for c in &n.children {
+        let kind = c.via.as_ref().map(|h| h.kind.as_str()).unwrap_or("");
+        out.insert((n.unit.clone(), kind.to_string(), c.unit.clone()));
+        if !c.repeated {
+            tree_edges(c, out);
+        }
+    }
+}
+
+/// OLD's and NEW's dependency trees side by side (two clusters), branches only NEW has
+/// drawn as added, branches only OLD had as removed.
+pub fn deps_graph(
+    old: &crate::query::TreeNode,
+    new: &crate::query::TreeNode,
+    titles: (&str, &str),
+) -> Graph {
+    use std::collections::BTreeSet;
+    let (mut oe, mut ne) = (BTreeSet::new(), BTreeSet::new());
+    tree_edges(old, &mut oe);
+    tree_edges(new, &mut ne);
+    let mut stmts = vec![
+        Stmt::GAttribute(GraphAttributes::Graph(vec![
+            attr("rankdir", "LR"),
+            attr("fontname", "DejaVu Sans"),
+        ])),
+        Stmt::GAttribute(GraphAttributes::Node(vec![
+            attr("fontname", "DejaVu Sans"),
+            attr("fontsize", "11"),
+        ])),
+        Stmt::GAttribute(GraphAttributes::Edge(vec![
+            attr("fontname", "DejaVu Sans"),
+            attr("fontsize", "9"),
+        ])),
+    ];
+    for (side, edges, other, title, status) in [
+        ("old", &oe, &ne, titles.0, Status::Removed),
+        ("new", &ne, &oe, titles.1, Status::Added),
+    ] {
+        let mut sub = vec![
+            Stmt::Attribute(attr("label", title)),
+            Stmt::Attribute(attr("color", "#BBBBBB")),
+        ];
+        let mut units: BTreeSet<&str> = BTreeSet::from([if side == "old" {
+            old.unit.as_str()
+        } else {
+            new.unit.as_str()
+        }]);
+        let other_units: BTreeSet<&str> = other
+            .iter()
+            .flat_map(|e| [e.0.as_str(), e.2.as_str()])
+            .collect();
+        for e in edges.iter() {
+            units.insert(&e.0);
+            units.insert(&e.2);
+        }
+        for u in &units {
+            let st = if other_units.contains(u) || *u == old.unit {
+                Status::Unchanged
+            } else {
+                status
+            };
+            let id = format!("{side}:{u}");
+            sub.push(
+                node(&PNode {
+                    name: id,
+                    unit_type: crate::unit::UnitName::parse(u).map(|n| n.unit_type),
+                    status: st,
+                    notes: Vec::new(),
+                })
+                .relabel(u),
+            );
+        }
+        for (from, kind, to) in edges.iter() {
+            let st = if other.contains(&(from.clone(), kind.clone(), to.clone())) {
+                Status::Unchanged
+            } else {
+                status
+            };
+            let k = crate::unit::DepKind::from_name(kind).unwrap_or(crate::unit::DepKind::Requires);
+            let label = match st {
+                Status::Added => format!("+ {kind}"),
+                Status::Removed => format!("- {kind}"),
+                _ => kind.clone(),
+            };
+            sub.push(edge(
+                &format!("{side}:{from}"),
+                &format!("{side}:{to}"),
+                &label,
+                k,
+                st,
+            ));
+        }
+        stmts.push(Stmt::Subgraph(Subgraph {
+            id: Id::Plain(format!("cluster_{side}")),
+            stmts: sub,
+        }));
+    }
+    stmts.push(legend());
+    Graph::DiGraph {
+        id: quote("unitdiff-deps"),
+        strict: false,
+        stmts,
+    }
 }

@@ -6,16 +6,19 @@
 //!   (through graphviz-rust's `exec`, which writes the DOT to a temporary file). `dot` writes
 //!   both SVG and PNG itself.
 //! * **Builtin**: our own layered (Sugiyama-style) layout and SVG writer, for machines
-//!   without Graphviz. Cycles are broken by reversing DFS back edges, ranks come from a
-//!   longest-path layering improved by moving single nodes towards their neighbours, edges
-//!   that span several ranks get dummy vertices (edge labels sit on one of them, as in
-//!   `dot`), crossings are reduced with barycentre sweeps plus adjacent swaps, and
-//!   coordinates come from a least-squares placement of each rank (pool-adjacent-violators
-//!   with separation constraints) swept up and down. It draws a 300-node/900-edge graph in
-//!   well under a second and its output is byte-for-byte deterministic. It understands the
-//!   subset of DOT that unitdiff writes: node shapes, `style`, colours, `penwidth`,
-//!   arrowheads, edge labels, `rankdir`, the graph label and one `cluster_legend` subgraph,
-//!   drawn as a framed box beside or below the main drawing. Other clusters are flattened.
+//!   without Graphviz. Cycles are broken by reversing the edges that run against a greedy
+//!   (Eades-Lin-Smyth) node order; ranks come from a longest-path layering improved by
+//!   moving single nodes towards the side with more edges; edges that span several ranks
+//!   get dummy vertices (edge labels sit on one of them, as in `dot`); crossings are reduced
+//!   with barycentre sweeps plus adjacent swaps; coordinates come from an L1-optimal
+//!   placement of each rank given its neighbours (pool-adjacent-violators with separation
+//!   constraints and weighted medians), swept up and down; edges are cubic Béziers through
+//!   the dummies. A 300-node/900-edge graph takes about 0.25 s (release build) and the
+//!   output is byte-for-byte deterministic. It understands the subset of DOT that unitdiff
+//!   writes: node shapes, `style`, colours, `penwidth`, arrowheads, edge labels, `rankdir`,
+//!   the graph label and one `cluster_legend` subgraph, drawn as a framed box beside or
+//!   below the main drawing (whichever gives the smaller picture). Other clusters are
+//!   flattened; edges between the legend and the graph are dropped.
 //!
 //! PNGs of builtin SVGs are rasterised with resvg using a DejaVu Sans font embedded in the
 //! binary, so text renders on machines with no fonts installed (resvg silently drops text
@@ -3050,6 +3053,11 @@ mod tests {
                 t.elapsed(),
                 svg.len()
             );
+            if n == 300 {
+                let t = Instant::now();
+                let png = svg_to_png(&svg).unwrap();
+                println!("  its PNG: {:?}, {} bytes", t.elapsed(), png.len());
+            }
         }
     }
 
