@@ -354,3 +354,45 @@ fn kinds_filter_pictures() {
     let o = unitdiff(&["diff", OLD, NEW, "--format", "dot", "--kinds", "nonsense"]);
     assert_eq!(o.status.code(), Some(2));
 }
+
+/// Without Graphviz on PATH: `auto` falls back to the builtin renderer, `graphviz` is a
+/// clear error.
+#[test]
+fn pictures_without_graphviz() {
+    let empty = tempfile::tempdir().unwrap();
+    let run = |renderer: &str| {
+        Command::cargo_bin("unitdiff")
+            .unwrap()
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .env("PATH", empty.path())
+            .args([
+                "diff",
+                OLD,
+                NEW,
+                "--format",
+                "svg",
+                "--focus",
+                "docker.service",
+                "--renderer",
+                renderer,
+            ])
+            .output()
+            .unwrap()
+    };
+    let o = run("auto");
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let svg = stdout(&o);
+    assert!(svg.contains("<svg") && svg.contains("flanneld.service") && svg.contains("+ Requires"));
+    let o = run("graphviz");
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("Graphviz") && err.contains("not found"),
+        "{err}"
+    );
+}

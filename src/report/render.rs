@@ -320,28 +320,22 @@ fn plain(v: &Val) -> String {
     }
 }
 
-#[derive(Clone, Copy, PartialEq)]
-enum Ctx {
-    Root,
-    Legend,
-    Other,
-}
-
 /// Nodes, edges and attributes gathered from the statements, with DOT's default scoping.
+/// Group 0 is the graph itself; each top-level `cluster*` subgraph is a group of its own.
 #[derive(Default)]
 struct Collector {
-    graph: Attrs,
-    legend: Attrs,
-    has_legend: bool,
+    /// Graph attributes of each group (group 0: the root graph's).
+    groups: Vec<Attrs>,
+    legend: Option<usize>,
     keys: Vec<String>,
     node_attrs: Vec<Attrs>,
-    in_legend: Vec<bool>,
+    group: Vec<usize>,
     index: HashMap<String, usize>,
     edges: Vec<(usize, usize, Attrs)>,
 }
 
 impl Collector {
-    fn node(&mut self, id: &NodeId, defaults: &Attrs, ctx: Ctx) -> usize {
+    fn node(&mut self, id: &NodeId, defaults: &Attrs, group: usize) -> usize {
         let key = id_key(&id.0);
         if let Some(&i) = self.index.get(&key) {
             return i;
@@ -350,23 +344,17 @@ impl Collector {
         self.index.insert(key.clone(), i);
         self.keys.push(key);
         self.node_attrs.push(defaults.clone());
-        self.in_legend.push(ctx == Ctx::Legend);
+        self.group.push(group);
         i
     }
 
-    fn graph_attr(&mut self, k: &Id, v: &Id, ctx: Ctx) {
-        match ctx {
-            Ctx::Root => set_attr(&mut self.graph, id_key(k), id_val(v)),
-            Ctx::Legend => set_attr(&mut self.legend, id_key(k), id_val(v)),
-            Ctx::Other => {}
-        }
-    }
-
-    fn walk(&mut self, stmts: &[Stmt], mut ndef: Attrs, mut edef: Attrs, ctx: Ctx) {
+    /// Walk statements of group `group`; `own` when they are that group's own statements
+    /// (so graph attributes belong to it) rather than a plain subgraph's inside it.
+    fn walk(&mut self, stmts: &[Stmt], mut ndef: Attrs, mut edef: Attrs, group: usize, own: bool) {
         for stmt in stmts {
             match stmt {
                 Stmt::Node(n) => {
-                    let i = self.node(&n.id, &ndef, ctx);
+                    let i = self.node(&n.id, &ndef, group);
                     for a in &n.attributes {
                         set_attr(&mut self.node_attrs[i], id_key(&a.0), id_val(&a.1));
                     }
@@ -379,10 +367,9 @@ impl Collector {
                     let mut ends = Vec::with_capacity(vertices.len());
                     for v in vertices {
                         match v {
-                            Vertex::N(id) => ends.push(Some(self.node(id, &ndef, ctx))),
+                            Vertex::N(id) => ends.push(Some(self.node(id, &ndef, group))),
                             Vertex::S(sub) => {
-                                let inner = if ctx == Ctx::Legend { ctx } else { Ctx::Other };
-                                self.walk(&sub.stmts, ndef.clone(), edef.clone(), inner);
+                                self.walk(&sub.stmts, ndef.clone(), edef.clone(), group, false);
                                 ends.push(None);
                             }
                         }
@@ -397,12 +384,15 @@ impl Collector {
                         }
                     }
                 }
-                Stmt::Attribute(a) => self.graph_attr(&a.0, &a.1, ctx),
-                Stmt::GAttribute(GraphAttributes::Graph(v)) => {
+                Stmt::Attribute(a) if own => {
+                    set_attr(&mut self.groups[group], id_key(&a.0), id_val(&a.1))
+                }
+                Stmt::GAttribute(GraphAttributes::Graph(v)) if own => {
                     for a in v {
-                        self.graph_attr(&a.0, &a.1, ctx);
+                        set_attr(&mut self.groups[group], id_key(&a.0), id_val(&a.1));
                     }
                 }
+                Stmt::Attribute(_) | Stmt::GAttribute(GraphAttributes::Graph(_)) => {}
                 Stmt::GAttribute(GraphAttributes::Node(v)) => {
                     for a in v {
                         set_attr(&mut ndef, id_key(&a.0), id_val(&a.1));
@@ -414,15 +404,17 @@ impl Collector {
                     }
                 }
                 Stmt::Subgraph(s) => {
-                    let inner = if ctx == Ctx::Root && id_key(&s.id) == "cluster_legend" {
-                        self.has_legend = true;
-                        Ctx::Legend
-                    } else if ctx == Ctx::Legend {
-                        Ctx::Legend
+                    let name = id_key(&s.id);
+                    if group == 0 && name.starts_with("cluster") {
+                        let g = self.groups.len();
+                        self.groups.push(Vec::new());
+                        if name == "cluster_legend" && self.legend.is_none() {
+                            self.legend = Some(g);
+                        }
+                        self.walk(&s.stmts, ndef.clone(), edef.clone(), g, true);
                     } else {
-                        Ctx::Other
-                    };
-                    self.walk(&s.stmts, ndef.clone(), edef.clone(), inner);
+                        self.walk(&s.stmts, ndef.clone(), edef.clone(), group, false);
+                    }
                 }
             }
         }
@@ -659,13 +651,35 @@ struct Spec {
     edges: Vec<EdgeSpec>,
 }
 
-/// What the builtin renderer draws: the main graph, its title and an optional legend.
+/// A cluster: its own layout, drawn in a frame under its title.
+struct Group {
+    spec: Spec,
+    title: Vec<String>,
+    font: f64,
+    color: String,
+}
+
+/// What the builtin renderer draws: the graph's own nodes, its clusters (stacked across
+/// the rank direction), its title and an optional legend.
 struct Scene {
     main: Spec,
+    clusters: Vec<Group>,
     title: Vec<String>,
     title_font: f64,
     title_top: bool,
-    legend: Option<(Spec, Vec<String>, f64, String)>,
+    legend: Option<Group>,
+}
+
+fn label_of(attrs: &Attrs, subst: &Subst) -> Option<Vec<String>> {
+    let lines = match get_attr(attrs, "label")? {
+        v if v.html => html_lines(&v.raw),
+        v => label_lines(&v.raw, subst),
+    };
+    Some(if lines.iter().all(String::is_empty) {
+        Vec::new()
+    } else {
+        lines
+    })
 }
 
 fn scene(g: &Graph) -> Scene {
@@ -674,9 +688,13 @@ fn scene(g: &Graph) -> Scene {
         Graph::DiGraph { id, stmts, .. } => (id, true, stmts),
     };
     let gname = label_lines(&id_key(gid), &Subst::default()).join(" ");
-    let mut c = Collector::default();
-    c.walk(stmts, Vec::new(), Vec::new(), Ctx::Root);
-    let dir = match get_attr(&c.graph, "rankdir")
+    let mut c = Collector {
+        groups: vec![Vec::new()],
+        ..Default::default()
+    };
+    c.walk(stmts, Vec::new(), Vec::new(), 0, true);
+    let root = &c.groups[0];
+    let dir = match get_attr(root, "rankdir")
         .map(plain)
         .unwrap_or_default()
         .to_ascii_uppercase()
@@ -692,77 +710,77 @@ fn scene(g: &Graph) -> Scene {
         .iter()
         .map(|k| label_lines(k, &Subst::default()).join(""))
         .collect();
-    let nodes: Vec<NodeSpec> = c
-        .node_attrs
-        .iter()
-        .zip(&names)
-        .map(|(a, name)| node_spec(a, name, &gname))
-        .collect();
-    let edges: Vec<EdgeSpec> = c
-        .edges
-        .iter()
-        .map(|(t, h, a)| edge_spec(*t, *h, a, &names[*t], &names[*h], &gname, directed))
-        .collect();
-    let mut main = Spec {
-        dir,
-        nodes: Vec::new(),
-        edges: Vec::new(),
-    };
-    let mut legend = Spec {
-        dir,
-        nodes: Vec::new(),
-        edges: Vec::new(),
-    };
-    let mut local = Vec::with_capacity(nodes.len());
-    for (n, &in_legend) in nodes.into_iter().zip(&c.in_legend) {
-        let spec = if in_legend { &mut legend } else { &mut main };
-        local.push(spec.nodes.len());
-        spec.nodes.push(n);
-    }
-    for mut e in edges {
-        let (lt, lh) = (c.in_legend[e.tail], c.in_legend[e.head]);
-        if lt != lh {
-            continue; // an edge between the legend and the graph has no place in either
+    // A cluster that shares an edge with the rest of the graph is drawn as part of it
+    // (unframed); edges between the legend and anything else are dropped.
+    let mut flat = vec![false; c.groups.len()];
+    for &(t, h, _) in &c.edges {
+        let (gt, gh) = (c.group[t], c.group[h]);
+        if gt != gh && c.legend != Some(gt) && c.legend != Some(gh) {
+            flat[gt] = true;
+            flat[gh] = true;
         }
-        e.tail = local[e.tail];
-        e.head = local[e.head];
-        if lt {
-            legend.edges.push(e)
-        } else {
-            main.edges.push(e)
+    }
+    let group_of = |v: usize| if flat[c.group[v]] { 0 } else { c.group[v] };
+    let mut specs: Vec<Spec> = (0..c.groups.len())
+        .map(|_| Spec {
+            dir,
+            nodes: Vec::new(),
+            edges: Vec::new(),
+        })
+        .collect();
+    let mut local = Vec::with_capacity(c.keys.len());
+    for (v, (a, name)) in c.node_attrs.iter().zip(&names).enumerate() {
+        let spec = &mut specs[group_of(v)];
+        local.push(spec.nodes.len());
+        spec.nodes.push(node_spec(a, name, &gname));
+    }
+    for (t, h, a) in &c.edges {
+        if group_of(*t) == group_of(*h) {
+            let e = edge_spec(
+                local[*t], local[*h], a, &names[*t], &names[*h], &gname, directed,
+            );
+            specs[group_of(*t)].edges.push(e);
         }
     }
     let subst = Subst {
         graph: &gname,
         ..Default::default()
     };
-    let title = match get_attr(&c.graph, "label") {
-        Some(v) if v.html => html_lines(&v.raw),
-        Some(v) => label_lines(&v.raw, &subst),
-        None => Vec::new(),
-    };
-    let title = if title.iter().all(String::is_empty) {
-        Vec::new()
-    } else {
-        title
-    };
-    let title_top =
-        get_attr(&c.graph, "labelloc").is_some_and(|v| plain(v).trim().starts_with('t'));
-    let legend = c.has_legend.then(|| {
-        let label = match get_attr(&c.legend, "label") {
-            Some(v) if v.html => html_lines(&v.raw),
-            Some(v) => label_lines(&v.raw, &subst),
-            None => vec!["Legend".to_string()],
+    let title = label_of(root, &subst).unwrap_or_default();
+    let title_top = get_attr(root, "labelloc").is_some_and(|v| plain(v).trim().starts_with('t'));
+    let title_font = font_size(root);
+    let mut legend = None;
+    let mut clusters = Vec::new();
+    let mut specs = specs.into_iter().enumerate();
+    let (_, main) = specs.next().expect("group 0");
+    for (g, spec) in specs {
+        if flat[g] {
+            continue;
+        }
+        let attrs = &c.groups[g];
+        let default_title = if c.legend == Some(g) {
+            vec!["Legend".to_string()]
+        } else {
+            Vec::new()
         };
-        let color = get_attr(&c.legend, "color")
-            .map(|v| svg_color(&plain(v)))
-            .unwrap_or_else(|| "#bbbbbb".to_string());
-        (legend, label, font_size(&c.legend), color)
-    });
+        let group = Group {
+            spec,
+            title: label_of(attrs, &subst).unwrap_or(default_title),
+            font: font_size(attrs),
+            color: get_attr(attrs, "color")
+                .map_or_else(|| "#bbbbbb".to_string(), |v| svg_color(&plain(v))),
+        };
+        if c.legend == Some(g) {
+            legend = Some(group)
+        } else {
+            clusters.push(group)
+        }
+    }
     Scene {
         main,
+        clusters,
         title,
-        title_font: font_size(&c.graph),
+        title_font,
         title_top,
         legend,
     }
