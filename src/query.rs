@@ -72,15 +72,7 @@ fn hop(g: &DepGraph, key: &EdgeKey, inverse: bool) -> Hop {
 
 /// The units `unit` lists under `direction`, each with its hop.
 fn listed(g: &DepGraph, unit: &str, direction: Direction) -> Vec<Hop> {
-    let forward = [
-        DepKind::Requires,
-        DepKind::Requisite,
-        DepKind::Wants,
-        DepKind::BindsTo,
-        DepKind::Upholds,
-        DepKind::RequiresOverridable,
-        DepKind::RequisiteOverridable,
-    ];
+    let forward = |k: DepKind| k.pulls_in();
     let mut out: BTreeMap<String, Hop> = BTreeMap::new();
     let mut add = |h: Hop| {
         out.entry(h.to.clone()).or_insert(h);
@@ -88,7 +80,7 @@ fn listed(g: &DepGraph, unit: &str, direction: Direction) -> Vec<Hop> {
     match direction {
         Direction::Forward => {
             for k in g.edges_from(unit) {
-                if forward.contains(&k.1) {
+                if forward(k.1) {
                     add(hop(g, k, false));
                 }
             }
@@ -101,7 +93,7 @@ fn listed(g: &DepGraph, unit: &str, direction: Direction) -> Vec<Hop> {
         }
         Direction::Reverse => {
             for k in g.edges_to(unit) {
-                if forward.contains(&k.1) {
+                if forward(k.1) {
                     add(hop(g, k, true));
                 }
             }
@@ -305,16 +297,7 @@ pub fn boot_set(
     let mut queue = VecDeque::from([root]);
     while let Some(u) = queue.pop_front() {
         for k in g.edges_from(&u) {
-            if !matches!(
-                k.1,
-                DepKind::Requires
-                    | DepKind::Requisite
-                    | DepKind::Wants
-                    | DepKind::BindsTo
-                    | DepKind::Upholds
-                    | DepKind::RequiresOverridable
-                    | DepKind::RequisiteOverridable
-            ) {
+            if !k.1.pulls_in() {
                 continue;
             }
             if set.contains_key(&k.2) || missing.contains_key(&k.2) {

@@ -88,6 +88,21 @@ impl DepKind {
         Self::ALL.into_iter().find(|k| k.as_str() == s)
     }
 
+    /// Kinds by which a start job pulls the other unit into the transaction (and by which
+    /// a target is auto-ordered after it).
+    pub fn pulls_in(self) -> bool {
+        matches!(
+            self,
+            DepKind::Requires
+                | DepKind::Requisite
+                | DepKind::Wants
+                | DepKind::BindsTo
+                | DepKind::Upholds
+                | DepKind::RequiresOverridable
+                | DepKind::RequisiteOverridable
+        )
+    }
+
     /// Kinds that pull the other unit into a start transaction or make it required.
     pub fn is_hard(self) -> bool {
         matches!(

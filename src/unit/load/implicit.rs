@@ -345,22 +345,7 @@ impl Loader<'_> {
                     self.add2(&id, DepKind::BindsTo, DepKind::After, &d, p);
                 }
                 if dd {
-                    let r = rule(Origin::Default, "socket-default");
-                    self.add(&id, DepKind::Before, "sockets.target", r.clone());
-                    self.add2(
-                        &id,
-                        DepKind::After,
-                        DepKind::Requires,
-                        "sysinit.target",
-                        r.clone(),
-                    );
-                    self.add2(
-                        &id,
-                        DepKind::Before,
-                        DepKind::Conflicts,
-                        "shutdown.target",
-                        r,
-                    );
+                    self.early_boot_defaults(&id, "sockets.target", "socket-default");
                 }
             }
             UnitType::Target => {
@@ -380,15 +365,7 @@ impl Loader<'_> {
                     ));
                 }
                 if dd {
-                    let r = rule(Origin::Default, "timer-default");
-                    self.add(&id, DepKind::Before, "timers.target", r.clone());
-                    self.add2(
-                        &id,
-                        DepKind::After,
-                        DepKind::Requires,
-                        "sysinit.target",
-                        r.clone(),
-                    );
+                    self.early_boot_defaults(&id, "timers.target", "timer-default");
                     if !list(u, "Timer", "OnCalendar").is_empty() {
                         let c = rule(Origin::Default, "timer-calendar");
                         self.add(&id, DepKind::After, "time-sync.target", c.clone());
@@ -396,13 +373,6 @@ impl Loader<'_> {
                             self.add(&id, DepKind::After, "time-set.target", c);
                         }
                     }
-                    self.add2(
-                        &id,
-                        DepKind::Before,
-                        DepKind::Conflicts,
-                        "shutdown.target",
-                        r,
-                    );
                 }
             }
             UnitType::Path => {
@@ -422,22 +392,7 @@ impl Loader<'_> {
                         .push((s.value.clone(), from_setting(Origin::File, "path-paths", s)));
                 }
                 if dd {
-                    let r = rule(Origin::Default, "path-default");
-                    self.add(&id, DepKind::Before, "paths.target", r.clone());
-                    self.add2(
-                        &id,
-                        DepKind::After,
-                        DepKind::Requires,
-                        "sysinit.target",
-                        r.clone(),
-                    );
-                    self.add2(
-                        &id,
-                        DepKind::Before,
-                        DepKind::Conflicts,
-                        "shutdown.target",
-                        r,
-                    );
+                    self.early_boot_defaults(&id, "paths.target", "path-default");
                 }
             }
             UnitType::Slice => {
@@ -517,6 +472,27 @@ impl Loader<'_> {
             UnitType::Device => {}
         }
         self.post.insert(id, info);
+    }
+
+    /// The default dependencies sockets, timers and paths share: before their target,
+    /// after and requiring sysinit.target, stopped at shutdown.
+    fn early_boot_defaults(&mut self, id: &str, target: &str, rule_name: &'static str) {
+        let r = rule(Origin::Default, rule_name);
+        self.add(id, DepKind::Before, target, r.clone());
+        self.add2(
+            id,
+            DepKind::After,
+            DepKind::Requires,
+            "sysinit.target",
+            r.clone(),
+        );
+        self.add2(
+            id,
+            DepKind::Before,
+            DepKind::Conflicts,
+            "shutdown.target",
+            r,
+        );
     }
 
     fn oomd(&mut self, u: &Unit, section: &str) {
@@ -864,16 +840,7 @@ impl Loader<'_> {
         let dd = |id: &str| self.post.get(id).is_some_and(|i| i.default_dependencies);
         let mut auto: HashMap<(String, String), ()> = HashMap::new();
         for e in edges.iter() {
-            let pulls = matches!(
-                e.kind,
-                DepKind::Requires
-                    | DepKind::Requisite
-                    | DepKind::Wants
-                    | DepKind::BindsTo
-                    | DepKind::Upholds
-                    | DepKind::RequiresOverridable
-                    | DepKind::RequisiteOverridable
-            );
+            let pulls = e.kind.pulls_in();
             if !pulls || !e.from.ends_with(".target") {
                 continue;
             }
