@@ -2426,38 +2426,100 @@ fn write_spec(out: &mut String, spec: &Spec, placed: &Placed, off: P) {
 }
 
 const MARGIN: f64 = 8.0;
-const LEGEND_GAP: f64 = 24.0;
-const LEGEND_PAD: f64 = 10.0;
+const GROUP_GAP: f64 = 24.0;
+const FRAME_PAD: f64 = 10.0;
+
+/// A cluster laid out in its frame: size of the frame and of its title.
+struct Framed<'a> {
+    group: &'a Group,
+    placed: Placed,
+    w: f64,
+    h: f64,
+    title_h: f64,
+}
+
+fn frame(group: &Group) -> Framed<'_> {
+    let placed = layout(&group.spec);
+    let (tw, th) = text_size(&group.title, group.font);
+    let title_h = if group.title.is_empty() {
+        0.0
+    } else {
+        th + 6.0
+    };
+    Framed {
+        w: placed.width.max(tw) + 2.0 * FRAME_PAD,
+        h: title_h + placed.height + 2.0 * FRAME_PAD,
+        group,
+        placed,
+        title_h,
+    }
+}
+
+fn write_frame(out: &mut String, f: &Framed, at: P) {
+    let _ = writeln!(
+        out,
+        "<g class=\"cluster\">\n<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" rx=\"6\" fill=\"#fcfcfc\" stroke=\"{}\"/>",
+        num(at.0),
+        num(at.1),
+        num(f.w),
+        num(f.h),
+        f.group.color
+    );
+    let (cx, ty) = (at.0 + f.w / 2.0, at.1 + FRAME_PAD + (f.title_h - 6.0) / 2.0);
+    write_text(out, &f.group.title, cx, ty, f.group.font, "#000000", false);
+    let inner = (
+        at.0 + (f.w - f.placed.width) / 2.0,
+        at.1 + FRAME_PAD + f.title_h,
+    );
+    write_spec(out, &f.group.spec, &f.placed, inner);
+    out.push_str("</g>\n");
+}
 
 /// Our own layered layout and SVG writer. The same graph always gives the same bytes.
 pub fn builtin_svg(g: &Graph) -> String {
     let sc = scene(g);
     let main = layout(&sc.main);
-    let (mw, mh) = if sc.main.nodes.is_empty() {
-        (0.0, 0.0)
-    } else {
-        (main.width, main.height)
-    };
+    let clusters: Vec<Framed> = sc.clusters.iter().map(frame).collect();
 
-    // The legend box: title over its own layout, framed.
-    let legend = sc.legend.as_ref().map(|(spec, title, font, color)| {
-        let placed = layout(spec);
-        let (tw, th) = text_size(title, *font);
-        let bw = placed.width.max(tw) + 2.0 * LEGEND_PAD;
-        let bh = th + 6.0 + placed.height + 2.0 * LEGEND_PAD;
-        (spec, placed, title, *font, color, bw, bh, th)
-    });
-    // Beside or below the graph, whichever keeps the picture smaller.
+    // The graph's own nodes, then each cluster, stacked across the rank direction (as dot
+    // places disconnected parts).
+    let stack_down = sc.main.dir.horizontal();
+    let mut items: Vec<(Option<&Framed>, f64, f64)> = Vec::new();
+    if !sc.main.nodes.is_empty() {
+        items.push((None, main.width, main.height));
+    }
+    items.extend(clusters.iter().map(|f| (Some(f), f.w, f.h)));
+    let (mut bw, mut bh) = (0.0f64, 0.0f64);
+    let mut placed_items = Vec::with_capacity(items.len());
+    for (k, &(f, w, h)) in items.iter().enumerate() {
+        let gap = if k > 0 { GROUP_GAP } else { 0.0 };
+        let at = if stack_down {
+            (0.0, bh + gap)
+        } else {
+            (bw + gap, 0.0)
+        };
+        placed_items.push((f, at));
+        if stack_down {
+            bw = bw.max(w);
+            bh += gap + h;
+        } else {
+            bw += gap + w;
+            bh = bh.max(h);
+        }
+    }
+
+    // The legend beside or below all that, whichever keeps the picture smaller.
+    let legend = sc.legend.as_ref().map(frame);
     let (cw, ch, legend_at) = match &legend {
-        None => (mw, mh, (0.0, 0.0)),
-        Some(l) if mw == 0.0 => (l.5, l.6, (0.0, 0.0)),
+        None => (bw, bh, (0.0, 0.0)),
+        Some(l) if items.is_empty() => (l.w, l.h, (0.0, 0.0)),
         Some(l) => {
-            let beside = ((mw + LEGEND_GAP + l.5), mh.max(l.6));
-            let below = (mw.max(l.5), mh + LEGEND_GAP + l.6);
+            let beside = (bw + GROUP_GAP + l.w, bh.max(l.h));
+            let below = (bw.max(l.w), bh + GROUP_GAP + l.h);
             if beside.0 * beside.1 < below.0 * below.1 {
-                (beside.0, beside.1, (mw + LEGEND_GAP, 0.0))
+                (beside.0, beside.1, (bw + GROUP_GAP, 0.0))
             } else {
-                (below.0, below.1, (0.0, mh + LEGEND_GAP))
+                (below.0, below.1, (0.0, bh + GROUP_GAP))
             }
         }
     };
@@ -2503,30 +2565,16 @@ pub fn builtin_svg(g: &Graph) -> String {
             false,
         );
     }
-    if let Some((spec, placed, title, font, color, bw, bh, lth)) = &legend {
-        let (lx, ly) = (left + legend_at.0, top + legend_at.1);
-        let _ = writeln!(
-            out,
-            "<g class=\"cluster\">\n<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" rx=\"6\" fill=\"#fcfcfc\" stroke=\"{color}\"/>",
-            num(lx),
-            num(ly),
-            num(*bw),
-            num(*bh)
-        );
-        write_text(
-            &mut out,
-            title,
-            lx + bw / 2.0,
-            ly + LEGEND_PAD + lth / 2.0,
-            *font,
-            "#000000",
-            false,
-        );
-        let inner = (lx + (bw - placed.width) / 2.0, ly + LEGEND_PAD + lth + 6.0);
-        write_spec(&mut out, spec, placed, inner);
-        out.push_str("</g>\n");
+    if let Some(l) = &legend {
+        write_frame(&mut out, l, (left + legend_at.0, top + legend_at.1));
     }
-    write_spec(&mut out, &sc.main, &main, (left, top));
+    for (f, at) in placed_items {
+        let at = (left + at.0, top + at.1);
+        match f {
+            Some(f) => write_frame(&mut out, f, at),
+            None => write_spec(&mut out, &sc.main, &main, at),
+        }
+    }
     out.push_str("</g>\n</svg>\n");
     out
 }
@@ -3018,6 +3066,90 @@ mod tests {
         digraph(dir, stmts)
     }
 
+    /// Two trees side by side in clusters, as `deps OLD NEW UNIT` draws them, and a legend.
+    fn clusters_graph() -> Graph {
+        let cluster = |side: &str, title: &str, extra: bool| {
+            let id = |u: &str| format!("{side}:{u}");
+            let mut stmts = vec![
+                Stmt::Attribute(Attribute(Id::Plain("label".into()), q(title))),
+                Stmt::Attribute(Attribute(Id::Plain("color".into()), q("#BBBBBB"))),
+            ];
+            for u in ["docker.service", "docker.socket", "network.target"] {
+                stmts.push(node(
+                    &id(u),
+                    &[("label", u), ("shape", "box"), ("style", "rounded")],
+                ));
+            }
+            stmts.push(edge(
+                &id("docker.service"),
+                &id("docker.socket"),
+                &[("label", "Requires")],
+            ));
+            stmts.push(edge(
+                &id("docker.service"),
+                &id("network.target"),
+                &[("label", "After")],
+            ));
+            if extra {
+                stmts.push(node(
+                    &id("flanneld.service"),
+                    &[("label", "flanneld.service"), ("color", "#0072B2")],
+                ));
+                stmts.push(edge(
+                    &id("docker.service"),
+                    &id("flanneld.service"),
+                    &[
+                        ("label", "+ Requires"),
+                        ("color", "#0072B2"),
+                        ("style", "bold"),
+                    ],
+                ));
+            }
+            Stmt::Subgraph(Subgraph {
+                id: Id::Plain(format!("cluster_{side}")),
+                stmts,
+            })
+        };
+        digraph(
+            "LR",
+            vec![
+                cluster("old", "old: coreos-899", false),
+                cluster("new", "new: coreos-1010", true),
+                legend(),
+            ],
+        )
+    }
+
+    #[test]
+    fn builtin_frames_clusters() {
+        let svg = builtin_svg(&clusters_graph());
+        assert_eq!(
+            svg.matches("<g class=\"cluster\">").count(),
+            3,
+            "old, new and the legend"
+        );
+        let text = text_of(&svg);
+        assert!(
+            text.contains("old: coreos-899") && text.contains("new: coreos-1010"),
+            "{text}"
+        );
+        assert_eq!(text.matches("docker.socket").count(), 2);
+        // A cluster joined to the rest of the graph by an edge is drawn unframed.
+        let joined = digraph(
+            "TB",
+            vec![
+                Stmt::Subgraph(Subgraph {
+                    id: Id::Plain("cluster_a".into()),
+                    stmts: vec![node("a", &[])],
+                }),
+                edge("a", "b", &[]),
+            ],
+        );
+        let svg = builtin_svg(&joined);
+        assert_eq!(svg.matches("<g class=\"cluster\">").count(), 0);
+        assert_eq!(svg.matches("<g class=\"edge\">").count(), 1);
+    }
+
     #[test]
     fn builtin_handles_odd_graphs() {
         let parse = |svg: &str| {
@@ -3056,26 +3188,6 @@ mod tests {
                 assert!(text.contains(s), "{dir}: {s}");
             }
             assert!(text.contains("bold") && text.contains("self"), "{dir}");
-        }
-    }
-
-    #[test]
-    #[ignore = "timing of bigger graphs, for information"]
-    fn builtin_scaling() {
-        for (n, m) in [(300, 900), (600, 1800), (1000, 3000)] {
-            let g = big_graph(n, m);
-            let t = Instant::now();
-            let svg = builtin_svg(&g);
-            println!(
-                "{n} nodes / {m} edges: {:?}, {} bytes",
-                t.elapsed(),
-                svg.len()
-            );
-            if n == 300 {
-                let t = Instant::now();
-                let png = svg_to_png(&svg).unwrap();
-                println!("  its PNG: {:?}, {} bytes", t.elapsed(), png.len());
-            }
         }
     }
 
@@ -3173,36 +3285,5 @@ mod tests {
             Err(e @ RenderError::DotFailed(_)) => assert!(!e.to_string().contains('\n'), "{e}"),
             other => panic!("expected a dot failure, got {:?}", other.map(|b| b.len())),
         }
-    }
-
-    #[test]
-    #[ignore = "writes /tmp/render-sample*.png for a person to look at"]
-    fn write_samples() {
-        for (name, dir) in [("lr", "LR"), ("tb", "TB")] {
-            let png = render(&sample(dir), ImageFormat::Png, Renderer::Builtin).unwrap();
-            std::fs::write(format!("/tmp/render-sample-builtin-{name}.png"), png).unwrap();
-            std::fs::write(
-                format!("/tmp/render-sample-builtin-{name}.svg"),
-                builtin_svg(&sample(dir)),
-            )
-            .unwrap();
-            let png = render(&sample(dir), ImageFormat::Png, Renderer::Graphviz).unwrap();
-            std::fs::write(format!("/tmp/render-sample-graphviz-{name}.png"), png).unwrap();
-        }
-        let png = render(&shapes_graph("TB"), ImageFormat::Png, Renderer::Builtin).unwrap();
-        std::fs::write("/tmp/render-sample-builtin-shapes.png", png).unwrap();
-        std::fs::write(
-            "/tmp/render-sample-builtin-shapes.svg",
-            builtin_svg(&shapes_graph("TB")),
-        )
-        .unwrap();
-        let png = render(&big_graph(60, 120), ImageFormat::Png, Renderer::Builtin).unwrap();
-        std::fs::write("/tmp/render-sample-builtin-60.png", png).unwrap();
-        // A 1200 x 600 crop of the middle, to look at details.
-        let svg = builtin_svg(&big_graph(60, 120));
-        let mut lines: Vec<String> = svg.lines().map(str::to_string).collect();
-        lines[2] = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"1000\" height=\"600\" viewBox=\"1500 0 1000 600\">".to_string();
-        let png = svg_to_png(&lines.join("\n")).unwrap();
-        std::fs::write("/tmp/render-sample-builtin-60-crop.png", png).unwrap();
     }
 }
