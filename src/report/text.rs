@@ -3,7 +3,7 @@
 use super::source_label;
 use crate::diff::{Cause, FileChangeKind, GraphDiff};
 use crate::graph::DepGraph;
-use crate::unit::{DepKind, Provenance};
+use crate::unit::{DepKind, How, Provenance};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::io::{self, Write};
@@ -40,14 +40,40 @@ fn edge_section(out: &mut String, d: &GraphDiff, cause: Cause, heading: &str) {
         Removed(&'a crate::diff::EdgeChange),
         Moved(&'a crate::diff::EdgeMove),
     }
+    // The edges systemd's rules give a unit that appears or disappears come and go with
+    // it: listing them would bury the edges someone wrote. JSON keeps them all.
+    let whole: std::collections::BTreeSet<&str> = d
+        .units_added
+        .iter()
+        .chain(d.units_removed.iter())
+        .map(|u| u.name.as_str())
+        .collect();
+    let implied = |e: &&crate::diff::EdgeChange| {
+        whole.contains(e.from.as_str()) && e.provenance.iter().all(|p| p.how == How::Rule)
+    };
+    let hidden = d
+        .edges_removed
+        .iter()
+        .chain(d.edges_added.iter())
+        .filter(|e| e.cause == cause)
+        .filter(implied)
+        .count();
     let mut by_unit: BTreeMap<&str, Vec<(DepKind, &str, u8, Line)>> = BTreeMap::new();
-    for e in d.edges_removed.iter().filter(|e| e.cause == cause) {
+    for e in d
+        .edges_removed
+        .iter()
+        .filter(|e| e.cause == cause && !implied(e))
+    {
         by_unit
             .entry(&e.from)
             .or_default()
             .push((e.kind, &e.to, 0, Line::Removed(e)));
     }
-    for e in d.edges_added.iter().filter(|e| e.cause == cause) {
+    for e in d
+        .edges_added
+        .iter()
+        .filter(|e| e.cause == cause && !implied(e))
+    {
         by_unit
             .entry(&e.from)
             .or_default()
@@ -61,10 +87,16 @@ fn edge_section(out: &mut String, d: &GraphDiff, cause: Cause, heading: &str) {
                 .push((m.kind, &m.to, 2, Line::Moved(m)));
         }
     }
-    if by_unit.is_empty() {
+    if by_unit.is_empty() && hidden == 0 {
         return;
     }
     let _ = writeln!(out, "\n{heading}");
+    if hidden > 0 {
+        let _ = writeln!(
+            out,
+            "({hidden} edges systemd's rules give to units added or removed are not listed; --format json has them)"
+        );
+    }
     for (unit, mut lines) in by_unit {
         lines.sort_by(|a, b| (a.0, a.1, a.2).cmp(&(b.0, b.1, b.2)));
         let kw = lines.iter().map(|l| l.0.as_str().len()).max().unwrap_or(0);
