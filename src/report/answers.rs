@@ -269,8 +269,11 @@ pub fn diff_answers(a: &DiffAnswers) -> String {
             }
         }
     }
-    if !a.boot_added.is_empty() || !a.boot_removed.is_empty() {
-        let _ = writeln!(out, "\nBoot ({}):", a.boot_target);
+    let _ = writeln!(out, "\nBoot ({}):", a.boot_target);
+    if a.boot_added.is_empty() && a.boot_removed.is_empty() {
+        let _ = writeln!(out, "  no unit newly started or no longer started");
+    }
+    {
         for u in &a.boot_added {
             let _ = writeln!(out, "  + {u}  (now started at boot)");
         }
