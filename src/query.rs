@@ -449,7 +449,7 @@ pub struct FailureSetChange {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct DiffAnswers {
     pub failure_witnesses: Vec<FailureWitness>,
-    /// For the units that new or removed hard edges leave from.
+    /// Every unit present on both sides whose failure set changed.
     pub failure_set_changes: Vec<FailureSetChange>,
     pub boot_target: String,
     pub boot_added: Vec<String>,
@@ -492,15 +492,15 @@ pub fn diff_answers(old: &DepGraph, new: &DepGraph, d: &crate::diff::GraphDiff) 
             through: failure_set(new, culprit),
         });
     }
-    for e in &d.edges_removed {
-        if stops(e.kind) {
-            sources.insert(if e.kind == DepKind::PropagatesStopTo {
-                e.to.clone()
-            } else {
-                e.from.clone()
-            });
-        }
-    }
+    // Every unit both sides have: a new hard edge deep down changes the failure set of
+    // everything above it. (Units that appear or disappear are reported as such.)
+    sources.extend(
+        new.set
+            .units
+            .keys()
+            .filter(|u| old.set.units.contains_key(*u))
+            .cloned(),
+    );
     for u in sources {
         let (o, n) = (failure_set(old, &u), failure_set(new, &u));
         let added: BTreeMap<String, Witness> = n
