@@ -156,42 +156,31 @@ fn legend() -> Stmt {
         })
         .relabel(label)
     };
-    stmts.push(n(
-        "legend:added",
-        "added unit",
-        Status::Added,
-        Some(UnitType::Service),
-    ));
-    stmts.push(n(
-        "legend:removed",
-        "removed unit",
-        Status::Removed,
-        Some(UnitType::Service),
-    ));
-    stmts.push(n(
-        "legend:changed",
-        "changed unit",
-        Status::Changed,
-        Some(UnitType::Service),
-    ));
-    stmts.push(n(
-        "legend:a",
-        "service",
-        Status::Unchanged,
-        Some(UnitType::Service),
-    ));
-    stmts.push(n(
-        "legend:b",
-        "target",
-        Status::Unchanged,
-        Some(UnitType::Target),
-    ));
-    stmts.push(n(
-        "legend:c",
-        "socket",
-        Status::Unchanged,
-        Some(UnitType::Socket),
-    ));
+    for (id, label, status, t) in [
+        (
+            "legend:added",
+            "added unit",
+            Status::Added,
+            UnitType::Service,
+        ),
+        (
+            "legend:removed",
+            "removed unit",
+            Status::Removed,
+            UnitType::Service,
+        ),
+        (
+            "legend:changed",
+            "changed unit",
+            Status::Changed,
+            UnitType::Service,
+        ),
+        ("legend:a", "service", Status::Unchanged, UnitType::Service),
+        ("legend:b", "target", Status::Unchanged, UnitType::Target),
+        ("legend:c", "socket", Status::Unchanged, UnitType::Socket),
+    ] {
+        stmts.push(n(id, label, status, Some(t)));
+    }
     stmts.push(edge(
         "legend:a",
         "legend:b",
