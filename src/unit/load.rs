@@ -701,22 +701,19 @@ impl<'t> Loader<'t> {
         }
     }
 
-    /// `unit_file_find_dirs`: the unit's own directory, its template's, and its dash
-    /// prefixes', in search directory `i`.
-    fn find_dirs(&mut self, i: usize, name: &str, suffix: &str, out: &mut Vec<(ImagePath, usize)>) {
-        let present = self.subdir_index[i]
-            .get(name)
-            .is_some_and(|s| s.contains(&suffix));
-        if present && let Some(p) = self.subdir(i, &format!("{name}{suffix}")) {
-            out.push((p, i));
-        }
+    /// The names `unit_file_find_dirs` looks up for `name`, in its order: the name, its
+    /// template's chain, then its dash prefixes' chains (`foo-bar@x.service` →
+    /// `foo-bar@.service`, `foo-@x.service`, `foo-@.service`). The same in every search
+    /// directory, so it is computed once per name.
+    fn name_chain(&self, name: &str, out: &mut Vec<String>) {
+        out.push(name.to_string());
         let Some(un) = UnitName::parse(name) else {
             return;
         };
         if un.kind() == NameKind::Instance
             && let Some(t) = un.template()
         {
-            self.find_dirs(i, &t, suffix, out);
+            self.name_chain(&t, out);
         }
         if !self.rules.prefix_dropins() {
             return;
@@ -742,11 +739,13 @@ impl<'t> Loader<'t> {
             None => format!("{prefix}.{}", un.unit_type),
         };
         if UnitName::parse(&built).is_some() {
-            self.find_dirs(i, &built, suffix, out);
+            self.name_chain(&built, out);
         }
     }
 
-    /// Every candidate directory for `id` with `suffix`, in systemd's precedence order.
+    /// Every candidate directory for `id` with `suffix`, in systemd's precedence order:
+    /// for each name (the unit's, then its aliases'), every search directory with that
+    /// name's chain; then the type-level directories.
     fn candidate_dirs(
         &mut self,
         id: &str,
@@ -755,12 +754,20 @@ impl<'t> Loader<'t> {
         suffix: &str,
     ) -> Vec<(ImagePath, usize)> {
         let mut out = Vec::new();
-        for i in 0..self.dirs.len() {
-            self.find_dirs(i, id, suffix, &mut out);
-        }
-        for alias in aliases.iter().filter(|a| a.as_str() != id) {
+        for name in
+            std::iter::once(id).chain(aliases.iter().map(String::as_str).filter(|a| *a != id))
+        {
+            let mut chain = Vec::new();
+            self.name_chain(name, &mut chain);
             for i in 0..self.dirs.len() {
-                self.find_dirs(i, alias, suffix, &mut out);
+                for n in &chain {
+                    let present = self.subdir_index[i]
+                        .get(n.as_str())
+                        .is_some_and(|s| s.contains(&suffix));
+                    if present && let Some(p) = self.subdir(i, &format!("{n}{suffix}")) {
+                        out.push((p, i));
+                    }
+                }
             }
         }
         if self.rules.type_dropins() {
