@@ -5,6 +5,10 @@
 //! directories are read). Prints min and median over the runs.
 
 use std::path::Path;
+
+// The same allocator as the binary, so the bench measures what users run.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use std::time::{Duration, Instant};
 
 fn measure(old: &Path, new: &Path, runs: usize) -> (Duration, Duration, usize, usize) {
