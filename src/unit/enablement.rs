@@ -209,8 +209,12 @@ pub fn compute(
         }
     }
     let mut out = BTreeMap::new();
+    // Only units with a unit file have an enablement (`systemctl is-enabled` knows no
+    // others).
     for u in set.units.values().chain(set.templates.values()) {
-        out.insert(u.id.clone(), one(u, &linked, &presets));
+        if u.fragment.is_some() {
+            out.insert(u.id.clone(), one(u, &linked, &presets));
+        }
     }
     out
 }
