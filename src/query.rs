@@ -448,6 +448,7 @@ pub struct FailureSetChange {
 /// The answers a diff carries beyond edges.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct DiffAnswers {
+    /// One per new hard edge leaving a unit that exists on both sides.
     pub failure_witnesses: Vec<FailureWitness>,
     /// Every unit present on both sides whose failure set changed.
     pub failure_set_changes: Vec<FailureSetChange>,
@@ -486,6 +487,10 @@ pub fn diff_answers(old: &DepGraph, new: &DepGraph, d: &crate::diff::GraphDiff) 
         } else {
             (&e.from, &e.to)
         };
+        // A unit that did not exist before is not "now" stopped by anything.
+        if !old.set.units.contains_key(victim) {
+            continue;
+        }
         sources.insert(victim.clone());
         a.failure_witnesses.push(FailureWitness {
             edge: hop(new, &key, e.kind == DepKind::PropagatesStopTo),
