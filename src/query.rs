@@ -229,6 +229,53 @@ pub fn why(g: &DepGraph, from: &str, to: &str, limit: usize, max_hops: usize) ->
     found
 }
 
+/// The edges along which a failure or stop reaches a unit, from that unit: its hard
+/// dependencies and what it is part of, and the units that propagate their stop to it.
+fn stop_sources(g: &DepGraph, u: &str) -> impl Iterator<Item = (EdgeKey, bool)> {
+    let forward = g.edges_from(u).into_iter().filter(|k| {
+        matches!(
+            k.1,
+            DepKind::Requires
+                | DepKind::Requisite
+                | DepKind::BindsTo
+                | DepKind::PartOf
+                | DepKind::StopPropagatedFrom
+                | DepKind::RequiresOverridable
+                | DepKind::RequisiteOverridable
+        )
+    });
+    let backward = g
+        .edges_to(u)
+        .into_iter()
+        .filter(|k| k.1 == DepKind::PropagatesStopTo);
+    forward
+        .map(|k| (k.clone(), false))
+        .chain(backward.map(|k| (k.clone(), true)))
+        .collect::<Vec<_>>()
+        .into_iter()
+}
+
+/// The members of [`failure_set`] only, without witnesses (cheap, for comparing).
+pub fn failure_members(g: &DepGraph, unit: &str) -> BTreeSet<String> {
+    let root = g
+        .set
+        .names
+        .get(unit)
+        .cloned()
+        .unwrap_or_else(|| unit.to_string());
+    let mut out = BTreeSet::new();
+    let mut queue = VecDeque::from([root.clone()]);
+    while let Some(u) = queue.pop_front() {
+        for (k, inverse) in stop_sources(g, &u) {
+            let next = if inverse { k.0 } else { k.2 };
+            if next != root && out.insert(next.clone()) {
+                queue.push_back(next);
+            }
+        }
+    }
+    out
+}
+
 /// How one unit's failure or absence reaches `unit`: the chain of hops from `unit`.
 pub type Witness = Vec<Hop>;
 
@@ -246,27 +293,7 @@ pub fn failure_set(g: &DepGraph, unit: &str) -> BTreeMap<String, Witness> {
     let mut out: BTreeMap<String, Witness> = BTreeMap::new();
     let mut queue: VecDeque<(String, Witness)> = VecDeque::from([(root.clone(), Vec::new())]);
     while let Some((u, w)) = queue.pop_front() {
-        let mut next = Vec::new();
-        for k in g.edges_from(&u) {
-            if matches!(
-                k.1,
-                DepKind::Requires
-                    | DepKind::Requisite
-                    | DepKind::BindsTo
-                    | DepKind::PartOf
-                    | DepKind::StopPropagatedFrom
-                    | DepKind::RequiresOverridable
-                    | DepKind::RequisiteOverridable
-            ) {
-                next.push(hop(g, k, false));
-            }
-        }
-        for k in g.edges_to(&u) {
-            if k.1 == DepKind::PropagatesStopTo {
-                next.push(hop(g, k, true));
-            }
-        }
-        for h in next {
+        for h in stop_sources(g, &u).map(|(k, inverse)| hop(g, &k, inverse)) {
             if h.to == root || out.contains_key(&h.to) {
                 continue;
             }
@@ -507,13 +534,16 @@ pub fn diff_answers(old: &DepGraph, new: &DepGraph, d: &crate::diff::GraphDiff) 
             .cloned(),
     );
     for u in sources {
-        let (o, n) = (failure_set(old, &u), failure_set(new, &u));
-        let added: BTreeMap<String, Witness> = n
-            .iter()
-            .filter(|(k, _)| !o.contains_key(*k))
-            .map(|(k, v)| (k.clone(), v.clone()))
+        let (o, n) = (failure_members(old, &u), failure_members(new, &u));
+        if o == n {
+            continue;
+        }
+        // Witnesses only for what is new.
+        let added: BTreeMap<String, Witness> = failure_set(new, &u)
+            .into_iter()
+            .filter(|(k, _)| !o.contains(k))
             .collect();
-        let removed: Vec<String> = o.keys().filter(|k| !n.contains_key(*k)).cloned().collect();
+        let removed: Vec<String> = o.difference(&n).cloned().collect();
         if !added.is_empty() || !removed.is_empty() {
             a.failure_set_changes.push(FailureSetChange {
                 unit: u,
