@@ -196,8 +196,56 @@ impl fmt::Display for SpecifierError {
     }
 }
 
-/// Expand specifiers in a dependency value word for unit `id` (`unit_name_printf`).
+/// What an image says about the machine it will boot as, for the specifiers that depend on
+/// it (`%H`, `%m`, `%o`, …). Whatever the image does not pin down stays unknown.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ImageFacts {
+    /// `/etc/hostname`.
+    pub hostname: Option<String>,
+    /// `/etc/machine-id`, when set (not empty, not `uninitialized`).
+    pub machine_id: Option<String>,
+    /// `os-release` fields, when the image has the file.
+    pub os_release: Option<std::collections::BTreeMap<String, String>>,
+}
+
+impl ImageFacts {
+    fn value(&self, c: char) -> Option<String> {
+        let os = |k: &str| {
+            self.os_release
+                .as_ref()
+                .map(|m| m.get(k).cloned().unwrap_or_default())
+        };
+        match c {
+            'H' => self.hostname.clone(),
+            'l' => self
+                .hostname
+                .as_ref()
+                .map(|h| h.split('.').next().unwrap_or("").to_string()),
+            'm' => self.machine_id.clone(),
+            'o' => os("ID"),
+            'w' => os("VERSION_ID"),
+            'B' => os("BUILD_ID"),
+            'W' => os("VARIANT_ID"),
+            'A' => os("IMAGE_VERSION"),
+            'M' => os("IMAGE_ID"),
+            _ => None,
+        }
+    }
+}
+
+/// Expand specifiers in a dependency value word for unit `id` (`unit_name_printf`); the
+/// machine-dependent ones are errors (see [`expand_specifiers_with`]).
 pub fn expand_specifiers(word: &str, id: &str, rules: &Rules) -> Result<String, SpecifierError> {
+    expand_specifiers_with(word, id, rules, &ImageFacts::default())
+}
+
+/// Expand specifiers, taking the machine-dependent ones from what the image pins down.
+pub fn expand_specifiers_with(
+    word: &str,
+    id: &str,
+    rules: &Rules,
+    facts: &ImageFacts,
+) -> Result<String, SpecifierError> {
     if !word.contains('%') {
         return Ok(word.to_string());
     }
@@ -229,7 +277,10 @@ pub fn expand_specifiers(word: &str, id: &str, rules: &Rules) -> Result<String, 
             'j' => out.push_str(prefix.rsplit('-').next().unwrap_or(prefix)),
             'u' | 'g' => out.push_str("root"),
             'U' | 'G' => out.push('0'),
-            other => return Err(SpecifierError::HostDependent(other)),
+            other => match facts.value(other) {
+                Some(v) => out.push_str(&v),
+                None => return Err(SpecifierError::HostDependent(other)),
+            },
         }
     }
     Ok(out)
@@ -336,6 +387,28 @@ mod tests {
         );
         // %j arrived in v241.
         assert!(expand_specifiers("%j", id, &Rules::new(225, 0)).is_err());
+    }
+
+    #[test]
+    fn machine_specifiers_from_the_image() {
+        let facts = ImageFacts {
+            hostname: Some("node1.example.com".into()),
+            machine_id: None,
+            os_release: Some(
+                [("ID".to_string(), "debian".to_string())]
+                    .into_iter()
+                    .collect(),
+            ),
+        };
+        let e = |w: &str| expand_specifiers_with(w, "a.service", &r(), &facts);
+        assert_eq!(e("%H.service").unwrap(), "node1.example.com.service");
+        assert_eq!(e("%l.service").unwrap(), "node1.service");
+        assert_eq!(e("os-%o.target").unwrap(), "os-debian.target");
+        // Unset os-release fields are empty, as in systemd.
+        assert_eq!(e("b%B.target").unwrap(), "b.target");
+        // Not pinned down by the image: unknown.
+        assert_eq!(e("%m.service"), Err(SpecifierError::HostDependent('m')));
+        assert_eq!(e("%b.service"), Err(SpecifierError::HostDependent('b')));
     }
 
     #[test]

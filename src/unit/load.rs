@@ -261,6 +261,7 @@ pub fn load(tree: &dyn Tree, rules: Rules) -> UnitSet {
         raw_edges: Vec::new(),
         queue: VecDeque::new(),
         post: HashMap::new(),
+        facts: image_facts(tree),
     };
     l.scan();
     l.run();
@@ -298,6 +299,8 @@ struct Loader<'t> {
     names: BTreeMap<String, String>,
     raw_edges: Vec<RawEdge>,
     queue: VecDeque<String>,
+    /// What the image says about the machine (for `%H`, `%m`, `%o`…).
+    facts: deps::ImageFacts,
     /// What the post-load phase needs, per loaded unit.
     post: HashMap<String, implicit::PostInfo>,
 }
@@ -1180,7 +1183,7 @@ impl<'t> Loader<'t> {
         path: &ImagePath,
         line: u32,
     ) -> Option<String> {
-        let expanded = match deps::expand_specifiers(word, id, &self.rules) {
+        let expanded = match deps::expand_specifiers_with(word, id, &self.rules, &self.facts) {
             Ok(e) => e,
             Err(e) => {
                 self.warn(
@@ -1523,6 +1526,40 @@ impl<'t> Loader<'t> {
             warnings: self.warnings,
             enablement: BTreeMap::new(),
         }
+    }
+}
+
+/// Read `/etc/hostname`, `/etc/machine-id` and `os-release` from the image.
+fn image_facts(tree: &dyn Tree) -> deps::ImageFacts {
+    let read = |p: &str| -> Option<String> {
+        let (real, kind) = tree::stat(tree, &ImagePath::new(p)).ok()?;
+        if kind != Some(NodeKind::File) {
+            return None;
+        }
+        let b = tree.read_file(&real, 64 * 1024).ok()?;
+        Some(String::from_utf8_lossy(&b).into_owned())
+    };
+    let hostname = read("/etc/hostname").and_then(|t| {
+        t.lines()
+            .map(str::trim)
+            .find(|l| !l.is_empty() && !l.starts_with('#'))
+            .map(str::to_string)
+    });
+    let machine_id = read("/etc/machine-id")
+        .map(|t| t.trim().to_string())
+        .filter(|m| m.len() == 32 && m.bytes().all(|b| b.is_ascii_hexdigit()));
+    let os_release = read("/etc/os-release")
+        .or_else(|| read("/usr/lib/os-release"))
+        .map(|t| {
+            t.lines()
+                .filter_map(|l| l.split_once('='))
+                .map(|(k, v)| (k.trim().to_string(), v.trim().trim_matches('"').to_string()))
+                .collect()
+        });
+    deps::ImageFacts {
+        hostname,
+        machine_id,
+        os_release,
     }
 }
 
