@@ -455,3 +455,22 @@ fn default_dependencies_per_version() {
     assert_eq!(p.rule, Some("service-default"));
     assert_eq!(p.origin, unitdiff::unit::Origin::Default);
 }
+
+/// A template that depends on itself through its instance (`Wants=foo@%i1.service
+/// foo@%i2.service`) would create ever longer instances: systemd 250+ drops such words
+/// (older rules are bounded by `MAX_UNITS`).
+#[test]
+fn recursive_template_dependencies_are_bounded() {
+    let dir = tempfile::tempdir().unwrap();
+    let sys = dir.path().join("usr/lib/systemd/system");
+    std::fs::create_dir_all(&sys).unwrap();
+    std::fs::write(sys.join("all.target"), "[Unit]\nWants=foo@a.service\n").unwrap();
+    std::fs::write(
+        sys.join("foo@.service"),
+        "[Unit]\nWants=foo@%i1.service foo@%i2.service\n[Service]\nExecStart=/bin/true\n",
+    )
+    .unwrap();
+    let g = unitdiff::load_dir(dir.path(), Rules::new(252, 0)).unwrap();
+    assert!(targets(&g, "foo@a.service", DepKind::Wants).is_empty());
+    assert!(g.set.units.len() < 10, "{}", g.set.units.len());
+}

@@ -231,6 +231,9 @@ enum FileRead {
 
 const MAX_ALIAS_HOPS: usize = 8;
 
+/// Most units one image may create (names referenced but not on disk included).
+pub const MAX_UNITS: usize = 200_000;
+
 /// Suffixes of the per-unit directories systemd looks for.
 const DIR_SUFFIXES: [&str; 4] = [".d", ".wants", ".requires", ".upholds"];
 
@@ -1194,12 +1197,29 @@ impl<'t> Loader<'t> {
                 return None;
             }
         };
-        if UnitName::parse(&expanded).is_none() {
+        let Some(target) = UnitName::parse(&expanded) else {
             self.warn(
                 Some(path),
                 Some(line),
                 format!("'{expanded}' is not a valid unit name, ignoring"),
             );
+            return None;
+        };
+        // v250+: a template depending on itself through an instance specifier
+        // (`foo@.service: Wants=foo@%i-1.service`) is dropped silently; without the guard
+        // every instance would create a longer one (systemd#17602).
+        let owner = UnitName::parse(id);
+        if self.rules.version >= 250
+            && owner.is_some_and(|o| {
+                o.instance.is_some()
+                    && target.instance.is_some()
+                    && o.prefix == target.prefix
+                    && o.unit_type == target.unit_type
+            })
+            && ["%i", "%I", "%n", "%N", "%j", "%J"]
+                .iter()
+                .any(|s| word.contains(s))
+        {
             return None;
         }
         Some(deps::resolve_template(&expanded, id))
@@ -1208,6 +1228,16 @@ impl<'t> Loader<'t> {
     /// Load one unit (and queue what it references).
     fn load_unit(&mut self, name: &str) {
         if self.names.contains_key(name) {
+            return;
+        }
+        // Whatever an image says, loading stays bounded (real systems have a few thousand).
+        if self.units.len() >= MAX_UNITS {
+            // One warning (warnings are de-duplicated).
+            self.warn(
+                None,
+                None,
+                format!("more than {MAX_UNITS} units; the rest are not loaded"),
+            );
             return;
         }
         let Some(un) = UnitName::parse(name) else {
