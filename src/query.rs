@@ -182,47 +182,73 @@ fn expand(
 }
 
 /// Every dependency path from `from` to `to` over the dependency kinds systemd acts on
-/// (everything but ordering and inverse bookkeeping), shortest first, at most `limit`
-/// paths of at most `max_hops` hops.
+/// (everything but ordering, Conflicts and slice bookkeeping), shortest first, at most
+/// `limit` paths of at most `max_hops` hops. Parallel edges between two units are one hop
+/// (the strongest kind), and the search only extends paths that can still reach `to` within
+/// the bound, so it stays cheap on dense graphs.
 pub fn why(g: &DepGraph, from: &str, to: &str, limit: usize, max_hops: usize) -> Vec<Vec<Hop>> {
-    let from = g
-        .set
-        .names
-        .get(from)
-        .cloned()
-        .unwrap_or_else(|| from.to_string());
-    let to = g
-        .set
-        .names
-        .get(to)
-        .cloned()
-        .unwrap_or_else(|| to.to_string());
-    let follows = |k: DepKind| !matches!(k, DepKind::Before | DepKind::After | DepKind::Conflicts);
-    let mut found = Vec::new();
-    // Breadth-first over simple paths: shortest first.
-    let mut queue: VecDeque<Vec<Hop>> = VecDeque::new();
-    for k in g.edges_from(&from) {
-        if follows(k.1) {
-            queue.push_back(vec![hop(g, k, false)]);
+    let canon = |n: &str| g.set.names.get(n).cloned().unwrap_or_else(|| n.to_string());
+    let (from, to) = (canon(from), canon(to));
+    let follows = |k: DepKind| {
+        !matches!(
+            k,
+            DepKind::Before | DepKind::After | DepKind::Conflicts | DepKind::InSlice
+        )
+    };
+    // One hop per (from, to): the first kind in DepKind's order (Requires first).
+    let mut next: BTreeMap<&str, BTreeMap<&str, &EdgeKey>> = BTreeMap::new();
+    for k in g.edges.keys().filter(|k| follows(k.1)) {
+        next.entry(k.0.as_str())
+            .or_default()
+            .entry(k.2.as_str())
+            .or_insert(k);
+    }
+    // Distance from every unit to `to`, backwards.
+    let mut back: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for (u, vs) in &next {
+        for v in vs.keys() {
+            back.entry(v).or_default().push(u);
         }
     }
-    while let Some(p) = queue.pop_front() {
-        let last = &p.last().expect("non-empty").to;
-        if *last == to {
-            found.push(p);
+    let mut dist: BTreeMap<&str, usize> = BTreeMap::from([(to.as_str(), 0)]);
+    let mut queue = VecDeque::from([to.as_str()]);
+    while let Some(v) = queue.pop_front() {
+        let d = dist[v];
+        for u in back.get(v).into_iter().flatten() {
+            if !dist.contains_key(u) {
+                dist.insert(u, d + 1);
+                queue.push_back(u);
+            }
+        }
+    }
+    let mut found = Vec::new();
+    if limit == 0 || !dist.contains_key(from.as_str()) || from == to {
+        return found;
+    }
+    // Breadth-first over simple paths (shortest first), pruned by the distance bound, and
+    // with a budget of partial paths so that a dense graph cannot make it explode.
+    let mut budget: usize = 200_000;
+    let mut paths: VecDeque<Vec<&str>> = VecDeque::from([vec![from.as_str()]]);
+    while let Some(p) = paths.pop_front() {
+        let last = *p.last().expect("non-empty");
+        if last == to {
+            let hops = p
+                .windows(2)
+                .map(|w| hop(g, next[w[0]][w[1]], false))
+                .collect();
+            found.push(hops);
             if found.len() >= limit {
                 break;
             }
             continue;
         }
-        if p.len() >= max_hops {
-            continue;
-        }
-        for k in g.edges_from(last) {
-            if follows(k.1) && k.2 != from && !p.iter().any(|h| h.to == k.2) {
+        for v in next.get(last).into_iter().flat_map(|m| m.keys()) {
+            let within = dist.get(v).is_some_and(|d| p.len() + d <= max_hops);
+            if within && !p.contains(v) && budget > 0 {
+                budget -= 1;
                 let mut q = p.clone();
-                q.push(hop(g, k, false));
-                queue.push_back(q);
+                q.push(v);
+                paths.push_back(q);
             }
         }
     }
