@@ -126,6 +126,9 @@ fn listed(g: &DepGraph, unit: &str, direction: Direction) -> Vec<Hop> {
     v
 }
 
+/// Most nodes a dependency tree expands (see [`deps`]).
+pub const MAX_TREE_NODES: usize = 20_000;
+
 /// `systemctl list-dependencies UNIT`: targets are expanded recursively, other units only
 /// with `all`; a unit already on the path is shown as repeated and not expanded.
 pub fn deps(g: &DepGraph, unit: &str, direction: Direction, all: bool) -> TreeNode {
@@ -136,7 +139,8 @@ pub fn deps(g: &DepGraph, unit: &str, direction: Direction, all: bool) -> TreeNo
         .cloned()
         .unwrap_or_else(|| unit.to_string());
     let mut path = vec![root.clone()];
-    let children = expand(g, &root, direction, all, &mut path);
+    let mut budget = MAX_TREE_NODES;
+    let children = expand(g, &root, direction, all, &mut path, &mut budget);
     TreeNode {
         unit: root,
         via: None,
@@ -151,9 +155,13 @@ fn expand(
     direction: Direction,
     all: bool,
     path: &mut Vec<String>,
+    budget: &mut usize,
 ) -> Vec<TreeNode> {
     let mut out = Vec::new();
     for h in listed(g, unit, direction) {
+        // The tree repeats shared subtrees, as systemctl does; on a dense graph that grows
+        // exponentially, so past the budget nodes are listed but no longer expanded.
+        *budget = budget.saturating_sub(1);
         if path.contains(&h.to) {
             out.push(TreeNode {
                 unit: h.to.clone(),
@@ -163,9 +171,9 @@ fn expand(
             });
             continue;
         }
-        let children = if all || is_target(&h.to) {
+        let children = if (all || is_target(&h.to)) && *budget > 0 {
             path.push(h.to.clone());
-            let c = expand(g, &h.to, direction, all, path);
+            let c = expand(g, &h.to, direction, all, path, budget);
             path.pop();
             c
         } else {
