@@ -144,7 +144,8 @@ impl InstallChange {
 
 impl GraphDiff {
     /// Whether anything about dependencies changed: edges, `[Install]`, units appearing or
-    /// disappearing, or load states (this decides the exit status).
+    /// disappearing, load states, or aliases (`default.target` pointing elsewhere) — this
+    /// decides the exit status.
     pub fn has_dependency_changes(&self) -> bool {
         !(self.edges_added.is_empty()
             && self.edges_removed.is_empty()
@@ -153,7 +154,9 @@ impl GraphDiff {
             && self.install_removed.is_empty()
             && self.units_added.is_empty()
             && self.units_removed.is_empty()
-            && self.units_changed.iter().all(|u| u.state.is_none()))
+            && self.units_changed.iter().all(|u| {
+                u.state.is_none() && u.aliases_added.is_empty() && u.aliases_removed.is_empty()
+            }))
     }
 
     pub fn is_empty(&self) -> bool {

@@ -62,10 +62,10 @@ enum Command {
         /// Show what depends on UNIT instead (RequiredBy, WantedBy, PartOf…).
         #[arg(long, conflicts_with_all = ["before", "after"])]
         reverse: bool,
-        /// Show the units ordered before UNIT.
+        /// Follow Before=: the units UNIT is ordered before (systemctl's --before).
         #[arg(long, conflicts_with = "after")]
         before: bool,
-        /// Show the units ordered after UNIT.
+        /// Follow After=: the units UNIT is ordered after (systemctl's --after).
         #[arg(long)]
         after: bool,
         /// Expand every unit, not only targets.

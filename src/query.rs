@@ -358,7 +358,10 @@ pub fn boot_set(
     let mut queue = VecDeque::from([root]);
     while let Some(u) = queue.pop_front() {
         for k in g.edges_from(&u) {
-            if !k.1.pulls_in() {
+            // Requisite only checks that the unit is already active; it starts nothing.
+            let starts = k.1.pulls_in()
+                && !matches!(k.1, DepKind::Requisite | DepKind::RequisiteOverridable);
+            if !starts {
                 continue;
             }
             if set.contains_key(&k.2) || missing.contains_key(&k.2) {

@@ -740,9 +740,11 @@ impl<'t> Loader<'t> {
             prefix.truncate(dash);
             chopped = true;
         }
+        // A template's prefixes are plain names (`foo-bar@.service` → `foo-.service`); an
+        // instance keeps its instance (`foo-bar@x.service` → `foo-@x.service`).
         let built = match un.instance {
-            Some(inst) => format!("{prefix}@{inst}.{}", un.unit_type),
-            None => format!("{prefix}.{}", un.unit_type),
+            Some(inst) if !inst.is_empty() => format!("{prefix}@{inst}.{}", un.unit_type),
+            _ => format!("{prefix}.{}", un.unit_type),
         };
         if UnitName::parse(&built).is_some() {
             self.name_chain(&built, out);
