@@ -225,15 +225,16 @@ impl Relabel for Stmt {
     }
 }
 
-/// The DOT graph of a picture.
-pub fn graph(p: &Picture, title: &str) -> Graph {
-    let mut stmts = vec![
-        Stmt::GAttribute(GraphAttributes::Graph(vec![
-            attr("rankdir", "LR"),
-            attr("label", title),
-            attr("labelloc", "t"),
-            attr("fontname", "DejaVu Sans"),
-        ])),
+/// Graph, node and edge defaults every picture shares (left to right, DejaVu Sans), with
+/// the title when there is one.
+fn header(title: Option<&str>) -> Vec<Stmt> {
+    let mut graph = vec![attr("rankdir", "LR")];
+    if let Some(t) = title {
+        graph.extend([attr("label", t), attr("labelloc", "t")]);
+    }
+    graph.push(attr("fontname", "DejaVu Sans"));
+    vec![
+        Stmt::GAttribute(GraphAttributes::Graph(graph)),
         Stmt::GAttribute(GraphAttributes::Node(vec![
             attr("fontname", "DejaVu Sans"),
             attr("fontsize", "11"),
@@ -242,7 +243,12 @@ pub fn graph(p: &Picture, title: &str) -> Graph {
             attr("fontname", "DejaVu Sans"),
             attr("fontsize", "9"),
         ])),
-    ];
+    ]
+}
+
+/// The DOT graph of a picture.
+pub fn graph(p: &Picture, title: &str) -> Graph {
+    let mut stmts = header(Some(title));
     stmts.extend(p.nodes.iter().map(node));
     stmts.extend(p.edges.iter().map(pedge));
     stmts.push(legend());
@@ -285,20 +291,7 @@ pub fn deps_graph(
     let (mut oe, mut ne) = (BTreeSet::new(), BTreeSet::new());
     tree_edges(old, &mut oe);
     tree_edges(new, &mut ne);
-    let mut stmts = vec![
-        Stmt::GAttribute(GraphAttributes::Graph(vec![
-            attr("rankdir", "LR"),
-            attr("fontname", "DejaVu Sans"),
-        ])),
-        Stmt::GAttribute(GraphAttributes::Node(vec![
-            attr("fontname", "DejaVu Sans"),
-            attr("fontsize", "11"),
-        ])),
-        Stmt::GAttribute(GraphAttributes::Edge(vec![
-            attr("fontname", "DejaVu Sans"),
-            attr("fontsize", "9"),
-        ])),
-    ];
+    let mut stmts = header(None);
     for (side, edges, other, title, status) in [
         ("old", &oe, &ne, titles.0, Status::Removed),
         ("new", &ne, &oe, titles.1, Status::Added),
