@@ -217,6 +217,7 @@ fn cat_shows_fragment_then_dropins() {
 /// under multi-user.target (all levels, --all) are those systemd reaches over Requires,
 /// Requisite, Wants, BindsTo, Upholds and ConsistsOf.
 #[test]
+#[ignore = "needs systemd 252 at /lib/systemd/systemd, and setpriv"]
 fn deps_closure_matches_systemd_on_this_machines_tree() {
     let tmp = tempfile::tempdir().unwrap();
     support::host::copy_host_tree(tmp.path());
@@ -275,6 +276,7 @@ fn deps_closure_matches_systemd_on_this_machines_tree() {
 /// jobs): the units with a start job are the units we say a boot to default.target starts,
 /// but for units that are always active (the perpetual slices, which get no job).
 #[test]
+#[ignore = "needs systemd 252 at /lib/systemd/systemd, and setpriv"]
 fn boot_set_matches_systemds_transaction() {
     let host = tempfile::tempdir().unwrap();
     support::host::copy_host_tree(host.path());

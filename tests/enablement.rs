@@ -7,8 +7,8 @@ use std::path::Path;
 use std::process::Command;
 use unitdiff::unit::Rules;
 
-fn systemctl_is_enabled(root: &Path, unit: &str) -> String {
-    let o = Command::new("systemctl")
+fn systemctl_is_enabled(systemctl: &Path, root: &Path, unit: &str) -> String {
+    let o = Command::new(systemctl)
         .arg(format!("--root={}", root.display()))
         .args(["is-enabled", unit])
         .output()
@@ -17,6 +17,7 @@ fn systemctl_is_enabled(root: &Path, unit: &str) -> String {
 }
 
 fn compare(root: &Path) {
+    let systemctl = support::tools::require_systemctl();
     let g = unitdiff::load_dir(root, Rules::default()).unwrap();
     let mut problems = Vec::new();
     let mut checked = 0;
@@ -25,7 +26,7 @@ fn compare(root: &Path) {
             continue;
         }
         let ours = g.set.enablement[name].state.as_str();
-        let theirs = systemctl_is_enabled(root, name);
+        let theirs = systemctl_is_enabled(&systemctl, root, name);
         checked += 1;
         if ours != theirs {
             problems.push(format!("{name}: ours {ours}, systemctl {theirs}"));
@@ -48,17 +49,20 @@ fn fixture(p: &str) -> std::path::PathBuf {
 }
 
 #[test]
+#[ignore = "needs systemctl of systemd 252"]
 fn enablement_rules_fixture() {
     compare(&fixture("rules/enablement"));
 }
 
 #[test]
+#[ignore = "needs systemctl of systemd 252"]
 fn coreos_fixtures() {
     compare(&fixture("coreos-899"));
     compare(&fixture("coreos-1010"));
 }
 
 #[test]
+#[ignore = "needs systemctl of systemd 252"]
 fn this_machines_own_tree() {
     let tmp = tempfile::tempdir().unwrap();
     support::host::copy_host_tree(tmp.path());

@@ -2,6 +2,8 @@
 //! rendered SVG/PNG with both renderers, and the output plumbing. Snapshots (insta) pin the
 //! exact text of DOT, Markdown and the text report for the CoreOS story.
 
+mod support;
+
 use assert_cmd::Command;
 use std::path::Path;
 
@@ -60,7 +62,7 @@ fn dot_of_the_coreos_diff() {
 }
 
 #[test]
-fn dot_parses_back_with_graphviz_rust_and_dot() {
+fn dot_parses_back_with_graphviz_rust() {
     let text = coreos_dot(&[]);
     let parsed = graphviz_rust::parse(&text).expect("graphviz-rust parses our DOT");
     let c = unitdiff::compare(&root(OLD), &root(NEW), None, None).unwrap();
@@ -69,8 +71,14 @@ fn dot_parses_back_with_graphviz_rust_and_dot() {
         parsed,
         unitdiff::report::dot::graph(&p, "coreos-899 -> coreos-1010")
     );
-    // Graphviz itself (installed by .ci/run): this fails, not skips, without it.
-    let mut child = std::process::Command::new("dot")
+}
+
+#[test]
+#[ignore = "needs Graphviz dot"]
+fn graphviz_dot_reads_our_dot() {
+    let text = coreos_dot(&[]);
+    let dot = support::tools::require("dot", "graphviz");
+    let mut child = std::process::Command::new(dot)
         .arg("-Tsvg")
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
@@ -124,8 +132,25 @@ fn markdown_of_the_coreos_diff() {
     let md = stdout(&o);
     insta::assert_snapshot!("coreos_focus_docker.md", md);
     assert!(md.contains("```mermaid\nflowchart LR"));
-    // Rendered by a real CommonMark/GFM renderer (installed by .ci/run).
-    let mut child = std::process::Command::new("cmark-gfm")
+}
+
+/// The Markdown report rendered by a real CommonMark/GFM renderer.
+#[test]
+#[ignore = "needs cmark-gfm"]
+fn cmark_gfm_renders_the_markdown() {
+    let cmark = support::tools::require("cmark-gfm", "cmark-gfm");
+    let o = unitdiff(&[
+        "diff",
+        OLD,
+        NEW,
+        "--format",
+        "markdown",
+        "--focus",
+        "docker.service",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    let md = stdout(&o);
+    let mut child = std::process::Command::new(cmark)
         .args(["-e", "table", "-e", "autolink", "--unsafe"])
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
@@ -261,9 +286,20 @@ fn is_png(b: &[u8]) -> bool {
 }
 
 #[test]
-fn images_with_both_renderers() {
+fn images_with_the_builtin_renderer() {
+    images_with("builtin");
+}
+
+#[test]
+#[ignore = "needs Graphviz dot"]
+fn images_with_graphviz() {
+    support::tools::require("dot", "graphviz");
+    images_with("graphviz");
+}
+
+fn images_with(renderer: &str) {
     let dir = tempfile::tempdir().unwrap();
-    for renderer in ["graphviz", "builtin"] {
+    {
         for format in ["svg", "png"] {
             let f = dir.path().join(format!("docker-{renderer}.{format}"));
             let o = unitdiff(&[
@@ -302,13 +338,15 @@ fn images_with_both_renderers() {
 
 /// A PNG is not written to a terminal (util-linux `script` gives the command a pty).
 #[test]
+#[ignore = "needs script (util-linux)"]
 fn png_refuses_a_terminal() {
+    let script = support::tools::require("script", "util-linux (bsdutils)");
     let bin = assert_cmd::cargo::cargo_bin("unitdiff");
     let cmd = format!(
         "{} diff {OLD} {NEW} --format png --renderer builtin; echo \"rc=$?\"",
         bin.display()
     );
-    let o = std::process::Command::new("script")
+    let o = std::process::Command::new(script)
         .args(["-qec", &cmd, "/dev/null"])
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .output()

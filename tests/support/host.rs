@@ -5,7 +5,9 @@ use std::path::Path;
 
 /// Copy this machine's own unit directories into a root laid out like the host's (`/lib`
 /// stays a symlink if it is one), so a real distribution tree is compared too.
+#[track_caller]
 pub fn copy_host_tree(dst: &Path) {
+    super::tools::require_host_tree();
     use std::os::unix::fs::symlink;
     for top in ["lib", "usr/lib"] {
         let src = Path::new("/").join(top);

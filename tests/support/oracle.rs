@@ -293,11 +293,8 @@ pub fn run_systemd_test_with(
     opts: &OracleOptions,
 ) -> Result<OracleRun, String> {
     // --- prerequisites -----------------------------------------------------------------
-    if !Path::new(SYSTEMD_BIN).is_file() {
-        return Err(format!(
-            "oracle: {SYSTEMD_BIN} not found; systemd 252 must be installed to run oracle tests"
-        ));
-    }
+    super::tools::check_systemd_version(Path::new(SYSTEMD_BIN))
+        .map_err(|e| format!("oracle: {e}"))?;
     let as_root = fs::metadata("/proc/self")
         .map(|m| m.uid() == 0)
         .unwrap_or(true);
