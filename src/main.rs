@@ -6,6 +6,7 @@ use std::io::{self, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use unitdiff::query::{self, Direction};
+use unitdiff::report::escape;
 use unitdiff::report::picture::Selection;
 use unitdiff::report::render::{self, ImageFormat, Renderer};
 use unitdiff::unit::DepKind;
@@ -190,12 +191,18 @@ fn warn_all(g: &unitdiff::graph::DepGraph) {
     let stderr = io::stderr();
     let mut e = stderr.lock();
     for w in &g.set.warnings {
-        let _ = writeln!(e, "unitdiff: warning: {}: {w}", g.root);
+        let _ = writeln!(
+            e,
+            "unitdiff: warning: {}: {}",
+            escape::field(&g.root),
+            escape::field(&w.to_string())
+        );
     }
 }
 
 fn json_bytes(v: &serde_json::Value) -> Vec<u8> {
-    let mut b = serde_json::to_vec_pretty(v).expect("serialisable");
+    let s = serde_json::to_string_pretty(v).expect("serialisable");
+    let mut b = escape::json(&s).into_owned().into_bytes();
     b.push(b'\n');
     b
 }
@@ -278,6 +285,17 @@ impl OutputArgs {
     }
 }
 
+/// A text report for the terminal or a pipe, coloured: control characters from the image
+/// are escaped before our own styling is added.
+fn styled(text: &str) -> Vec<u8> {
+    report::text::colorize(&escape::text(text)).into_bytes()
+}
+
+/// A text report without styling (`cat`'s content, `why`), control characters escaped.
+fn plain(text: &str) -> Vec<u8> {
+    escape::text(text).into_owned().into_bytes()
+}
+
 fn text_of(f: impl FnOnce(&mut Vec<u8>) -> io::Result<()>) -> io::Result<String> {
     let mut v = Vec::new();
     f(&mut v)?;
@@ -330,7 +348,7 @@ fn run(cli: Cli) -> Result<u8, anyhow::Error> {
                             text.push_str(&p.text);
                         }
                     }
-                    report::text::colorize(&text).into_bytes()
+                    styled(&text)
                 }
                 Format::Json => {
                     let mut v = report::json::diff(&d, &og, &ng);
@@ -388,7 +406,7 @@ fn run(cli: Cli) -> Result<u8, anyhow::Error> {
                 match out.format {
                     Format::Json => json_bytes(&serde_json::json!({
                         "schema": "unitdiff.deps.v1", "root": g.root, "tree": t })),
-                    _ => report::text::colorize(&report::answers::tree(&t, why)).into_bytes(),
+                    _ => styled(&report::answers::tree(&t, why)),
                 }
             } else {
                 let (og, ng) = (
@@ -419,7 +437,7 @@ fn run(cli: Cli) -> Result<u8, anyhow::Error> {
                             ng.root,
                             report::answers::tree_diff(&ot, &nt, why, all)
                         );
-                        report::text::colorize(&text).into_bytes()
+                        styled(&text)
                     }
                 }
             };
@@ -440,7 +458,7 @@ fn run(cli: Cli) -> Result<u8, anyhow::Error> {
             let bytes = match out.format {
                 Format::Json => json_bytes(&serde_json::json!({
                     "schema": "unitdiff.why.v1", "root": g.root, "from": from, "to": to, "paths": paths })),
-                _ => report::answers::paths(&from, &to, &paths).into_bytes(),
+                _ => plain(&report::answers::paths(&from, &to, &paths)),
             };
             (bytes, out, code)
         }
@@ -449,7 +467,7 @@ fn run(cli: Cli) -> Result<u8, anyhow::Error> {
             let g = load(&root, quiet)?;
             let text = report::answers::cat(&g, &unit)
                 .ok_or_else(|| anyhow::anyhow!("{}: no unit {unit}", g.root))?;
-            (text.into_bytes(), out, 0)
+            (plain(&text), out, 0)
         }
         Command::Graph {
             root,
@@ -463,14 +481,14 @@ fn run(cli: Cli) -> Result<u8, anyhow::Error> {
             let bytes = match out.format {
                 Format::Text => {
                     let text = text_of(|w| report::text::graph(&g, w))?;
-                    report::text::colorize(&text).into_bytes()
+                    styled(&text)
                 }
                 Format::Json => json_bytes(&report::json::graph(&g)),
                 Format::Markdown => {
                     let p = report::picture::graph_picture(&g, &out.selection());
                     format!(
-                        "# `{}`\n\n```mermaid\n{}```\n",
-                        g.root,
+                        "# {}\n\n```mermaid\n{}```\n",
+                        escape::markdown_code(&g.root),
                         report::markdown::mermaid(&p)
                     )
                     .into_bytes()
@@ -507,7 +525,7 @@ fn main() -> ExitCode {
             {
                 return ExitCode::SUCCESS;
             }
-            eprintln!("unitdiff: error: {e:#}");
+            eprintln!("unitdiff: error: {}", escape::field(&format!("{e:#}")));
             ExitCode::from(2)
         }
     }

@@ -356,9 +356,14 @@ pub fn cat(g: &DepGraph, unit: &str) -> Option<String> {
         let target = f
             .target
             .as_ref()
-            .map(|t| format!(" -> {t}"))
+            .map(|t| format!(" -> {}", super::escape::field(&t.to_string())))
             .unwrap_or_default();
-        let _ = writeln!(out, "# {}{target}  ({}{what})", f.path, f.layer);
+        let _ = writeln!(
+            out,
+            "# {}{target}  ({}{what})",
+            super::escape::field(f.path.as_str()),
+            f.layer
+        );
         if let Some(c) = &f.content {
             let text = String::from_utf8_lossy(c);
             out.push_str(&text);

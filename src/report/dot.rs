@@ -20,14 +20,10 @@ pub const REMOVED: &str = "#E69F00";
 pub const MOVED: &str = "#CC79A7";
 pub const UNCHANGED: &str = "#999999";
 
-/// A DOT quoted string with `\` and `"` escaped and line breaks as `\n`.
+/// A DOT quoted string with `\` and `"` escaped, line breaks as `\n` and other control
+/// characters shown as text ([`super::escape::dot`]).
 pub fn quote(s: &str) -> Id {
-    Id::Escaped(format!(
-        "\"{}\"",
-        s.replace('\\', "\\\\")
-            .replace('"', "\\\"")
-            .replace('\n', "\\n")
-    ))
+    Id::Escaped(format!("\"{}\"", super::escape::dot(s, true)))
 }
 
 fn attr(k: &str, v: &str) -> Attribute {

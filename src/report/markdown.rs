@@ -10,45 +10,14 @@ use crate::unit::DepKind;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-/// An inline code span holding `s` verbatim (code spans take no escapes, so the fence
-/// grows past any backticks inside).
+use super::escape;
+
 fn code(s: &str) -> String {
-    let mut fence = "`".to_string();
-    while s.contains(&fence) {
-        fence.push('`');
-    }
-    let pad = if s.starts_with('`') || s.ends_with('`') {
-        " "
-    } else {
-        ""
-    };
-    format!("{fence}{pad}{s}{pad}{fence}")
+    escape::markdown_code(s)
 }
 
-/// Text inside a Mermaid quoted label: `#` first (entity syntax), then backslashes (Mermaid
-/// reads `\n` as a line break), quotes and angle brackets as entity codes.
-fn mermaid_label(s: &str) -> String {
-    s.replace('#', "#35;")
-        .replace('\\', "#92;")
-        .replace('&', "#amp;")
-        .replace('"', "#quot;")
-        .replace('<', "#lt;")
-        .replace('>', "#gt;")
-}
-
-/// Escape text for HTML.
-fn html(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-}
-
-/// A fenced code block whose fence is longer than any backtick run inside.
 fn fenced(lang: &str, body: &str) -> String {
-    let longest = body.split(|c| c != '`').map(str::len).max().unwrap_or(0);
-    let fence = "`".repeat(longest.max(2) + 1);
-    let nl = if body.ends_with('\n') { "" } else { "\n" };
-    format!("{fence}{lang}\n{body}{nl}{fence}")
+    escape::markdown_fenced(lang, body)
 }
 
 /// A Mermaid flowchart of a picture.
@@ -61,11 +30,10 @@ pub fn mermaid(p: &Picture) -> String {
         .map(|(i, n)| (n.name.as_str(), format!("n{i}")))
         .collect();
     for n in &p.nodes {
-        let mut label = n.name.clone();
+        let mut label = escape::mermaid(&n.name);
         for note in &n.notes {
-            label.push_str(&format!("<br/>({note})"));
+            label.push_str(&format!("<br/>({})", escape::mermaid(note)));
         }
-        let label = mermaid_label(&label).replace("#lt;br/#gt;", "<br/>");
         let _ = writeln!(out, "  {}[\"{}\"]", ids[n.name.as_str()], label);
         let class = match n.status {
             Status::Added => Some("added"),
@@ -153,8 +121,9 @@ pub fn diff(d: &GraphDiff, picture: &Picture, patches: &[FilePatch]) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "# systemd dependency changes: `{}` → `{}`\n",
-        d.old_root, d.new_root
+        "# systemd dependency changes: {} → {}\n",
+        code(&d.old_root),
+        code(&d.new_root)
     );
     let _ = writeln!(out, "systemd {} → {}\n", d.old_rules, d.new_rules);
     let _ = writeln!(out, "| | |\n|---|---|");
@@ -286,7 +255,7 @@ pub fn diff(d: &GraphDiff, picture: &Picture, patches: &[FilePatch]) -> String {
             let _ = writeln!(
                 out,
                 "<details><summary>diff of <code>{}</code></summary>\n\n{}\n\n</details>\n",
-                html(p.path.as_str()),
+                escape::html(p.path.as_str()),
                 fenced("diff", &p.text)
             );
         }

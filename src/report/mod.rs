@@ -3,6 +3,7 @@
 
 pub mod answers;
 pub mod dot;
+pub mod escape;
 pub mod json;
 pub mod markdown;
 pub mod picture;
@@ -16,8 +17,8 @@ use crate::unit::Provenance;
 pub fn source_label(p: &Provenance) -> String {
     let rule = p.rule.map(|r| format!(" (rule {r})")).unwrap_or_default();
     match (&p.path, p.line) {
-        (Some(path), Some(line)) => format!("{path}:{line}{rule}"),
-        (Some(path), None) => format!("{path}{rule}"),
+        (Some(path), Some(line)) => format!("{}:{line}{rule}", escape::field(path.as_str())),
+        (Some(path), None) => format!("{}{rule}", escape::field(path.as_str())),
         (None, _) => match p.rule {
             Some(r) => format!("(rule {r})"),
             None => "(unknown)".to_string(),

@@ -1,5 +1,6 @@
 //! Human-readable reports: one image's graph, and the difference between two.
 
+use super::escape::field;
 use super::source_label;
 use crate::diff::{Cause, FileChangeKind, GraphDiff};
 use crate::graph::DepGraph;
@@ -218,7 +219,7 @@ pub fn diff(d: &GraphDiff, w: &mut dyn Write) -> io::Result<()> {
                     FileChangeKind::Removed => "removed",
                     FileChangeKind::Modified => "modified",
                 };
-                let _ = writeln!(out, "      {verb} {} ({})", f.path, f.layer);
+                let _ = writeln!(out, "      {verb} {} ({})", field(f.path.as_str()), f.layer);
             }
             for a in &c.aliases_added {
                 let _ = writeln!(out, "      + alias {a}");
@@ -245,7 +246,9 @@ pub fn graph(g: &DepGraph, w: &mut dyn Write) -> io::Result<()> {
     let _ = writeln!(
         out,
         "root: {}\nrules: systemd {} ({})",
-        g.root, g.set.rules, g.rules_how
+        field(&g.root),
+        g.set.rules,
+        field(&g.rules_how)
     );
     let _ = writeln!(out, "search path:");
     for d in &g.set.search_dirs {
@@ -293,7 +296,12 @@ pub fn graph(g: &DepGraph, w: &mut dyn Write) -> io::Result<()> {
         }
         for d in &u.dropins {
             let mask = if d.masked { " masked" } else { "" };
-            let _ = writeln!(out, "  drop-in  {} ({}){mask}", d.path, d.layer);
+            let _ = writeln!(
+                out,
+                "  drop-in  {} ({}){mask}",
+                field(d.path.as_str()),
+                d.layer
+            );
         }
         let edges = g.edges_from(name);
         let rules: std::collections::BTreeSet<&str> = edges

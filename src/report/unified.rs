@@ -38,7 +38,7 @@ pub fn patches(d: &GraphDiff, old: &DepGraph, new: &DepGraph) -> Vec<FilePatch> 
         for f in &c.files {
             let before = content(old, &c.name, &f.path).unwrap_or_default();
             let after = content(new, &c.name, &f.path).unwrap_or_default();
-            let rel = f.path.relative();
+            let rel = super::escape::field(f.path.relative());
             let (a, b) = match f.change {
                 FileChangeKind::Added => ("/dev/null".to_string(), format!("b/{rel}")),
                 FileChangeKind::Removed => (format!("a/{rel}"), "/dev/null".to_string()),
