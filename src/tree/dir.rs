@@ -1,60 +1,141 @@
 //! An extracted root filesystem on the host, seen as a [`Tree`].
 //!
-//! Only physical in-image paths reach this module (see [`super::resolve`]), so joining them
-//! to the host root never passes through a symlink of the image. Files are opened with
-//! `O_NOFOLLOW | O_NONBLOCK` and checked to be regular after opening, so a FIFO or device
-//! swapped in behind our back is never read and never blocks us.
+//! Only physical in-image paths reach this module (see [`super::resolve`]): no component of
+//! them is a symlink. This module makes that true *at the moment of reading* as well, so a
+//! tree that changes under us (a live container rootfs, a directory swapped for a symlink to
+//! `/` mid-run) can never lead a read outside the root:
+//!
+//! - the root is opened once, as a directory descriptor, when the tree is opened;
+//! - every path is opened relative to that descriptor with `openat2(RESOLVE_BENEATH |
+//!   RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS)` (Linux 5.6+), which fails instead of
+//!   following any symlink or leaving the root; where the kernel (or a seccomp filter)
+//!   refuses `openat2`, each component is opened in turn with `openat(O_NOFOLLOW |
+//!   O_DIRECTORY)` from the previous one;
+//! - a final component is examined with `fstatat(AT_SYMLINK_NOFOLLOW)` and `readlinkat`
+//!   relative to its opened parent;
+//! - a file is first opened with `O_PATH | O_NOFOLLOW` (which never opens a device or a
+//!   FIFO), checked to be a regular file, and only then re-opened for reading through that
+//!   descriptor, so a FIFO or device swapped in behind our back is never opened.
+//!
+//! rustix gives these system calls safe, typed wrappers (it is maintained by the Bytecode
+//! Alliance and already in our dependency tree through tempfile), rather than raw `libc`.
 
 use super::{ImagePath, NodeKind, Tree};
-use std::fs;
+use rustix::fd::{AsFd, OwnedFd};
+use rustix::fs::{AtFlags, FileType, Mode, OFlags, ResolveFlags};
 use std::io::{self, Read};
-use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// A directory on the host holding an extracted OS root.
 #[derive(Debug)]
 pub struct DirTree {
     root: PathBuf,
+    fd: OwnedFd,
+    /// Whether `openat2` works here (cleared on the first `ENOSYS`/`EPERM`).
+    openat2: AtomicBool,
 }
 
 impl DirTree {
     /// Open `root`, which must be an existing directory (a symlink to one is fine: the user
     /// named it, the image did not).
     pub fn open(root: &Path) -> io::Result<Self> {
-        let meta = fs::metadata(root)?;
-        if !meta.is_dir() {
-            return Err(io::Error::new(
-                io::ErrorKind::NotADirectory,
-                "not a directory",
-            ));
-        }
+        let fd = rustix::fs::open(
+            root,
+            OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC,
+            Mode::empty(),
+        )
+        .map_err(|e| match e {
+            rustix::io::Errno::NOTDIR => {
+                io::Error::new(io::ErrorKind::NotADirectory, "not a directory")
+            }
+            e => io::Error::from(e),
+        })?;
         Ok(DirTree {
             root: root.to_path_buf(),
+            fd,
+            openat2: AtomicBool::new(true),
         })
     }
 
-    fn host(&self, path: &ImagePath) -> PathBuf {
-        if path.is_root() {
-            self.root.clone()
-        } else {
-            self.root.join(path.relative())
+    /// Open the physical path `rel` (relative to the root, `""` for the root itself) with
+    /// `flags`, following no symlink anywhere and never leaving the root.
+    fn open_beneath(&self, rel: &str, flags: OFlags) -> io::Result<OwnedFd> {
+        let mut flags = flags | OFlags::CLOEXEC | OFlags::NOFOLLOW;
+        if !flags.contains(OFlags::PATH) {
+            // (openat2 refuses flags that mean nothing with O_PATH.)
+            flags |= OFlags::NOCTTY;
         }
+        let rel = if rel.is_empty() { "." } else { rel };
+        if self.openat2.load(Ordering::Relaxed) {
+            let how =
+                ResolveFlags::BENEATH | ResolveFlags::NO_SYMLINKS | ResolveFlags::NO_MAGICLINKS;
+            match rustix::fs::openat2(&self.fd, rel, flags, Mode::empty(), how) {
+                Err(rustix::io::Errno::NOSYS) | Err(rustix::io::Errno::PERM) => {
+                    self.openat2.store(false, Ordering::Relaxed);
+                }
+                // The kernel retries internally; a persistent EAGAIN means heavy renaming.
+                r => return r.map_err(io::Error::from),
+            }
+        }
+        self.open_by_components(rel, flags)
+    }
+
+    /// The fallback: one `openat(O_NOFOLLOW)` per component from the root descriptor.
+    fn open_by_components(&self, rel: &str, flags: OFlags) -> io::Result<OwnedFd> {
+        let comps: Vec<&str> = rel.split('/').filter(|c| !c.is_empty()).collect();
+        let dir_flags = OFlags::PATH | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+        let mut cur: Option<OwnedFd> = None;
+        for (i, c) in comps.iter().enumerate() {
+            if *c == ".." {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    "`..` in a physical path",
+                ));
+            }
+            let last = i + 1 == comps.len();
+            let f = if last { flags } else { dir_flags };
+            let parent = cur.as_ref().map_or(self.fd.as_fd(), |f| f.as_fd());
+            cur = Some(rustix::fs::openat(parent, *c, f, Mode::empty())?);
+        }
+        match cur {
+            Some(fd) => Ok(fd),
+            None => Ok(rustix::fs::openat(&self.fd, ".", flags, Mode::empty())?),
+        }
+    }
+
+    /// The opened parent directory of `path` and its final component's name.
+    fn parent<'p>(&self, path: &'p ImagePath) -> io::Result<(OwnedFd, &'p str)> {
+        let parent = path.parent().unwrap_or_else(ImagePath::root);
+        let fd = self.open_beneath(parent.relative(), OFlags::PATH | OFlags::DIRECTORY)?;
+        Ok((fd, path.file_name()))
+    }
+
+    fn lstat_raw(&self, path: &ImagePath) -> io::Result<rustix::fs::Stat> {
+        if path.is_root() {
+            return Ok(rustix::fs::fstat(&self.fd)?);
+        }
+        let (dir, name) = self.parent(path)?;
+        Ok(rustix::fs::statat(&dir, name, AtFlags::SYMLINK_NOFOLLOW)?)
     }
 }
 
-fn kind_of(meta: &fs::Metadata) -> NodeKind {
-    let ft = meta.file_type();
-    if ft.is_symlink() {
-        NodeKind::Symlink
-    } else if ft.is_dir() {
-        NodeKind::Dir
-    } else if ft.is_file() {
-        NodeKind::File
-    } else if ft.is_char_device() {
-        NodeKind::CharDevice
-    } else {
-        NodeKind::Special
+fn kind_of(ft: FileType) -> NodeKind {
+    match ft {
+        FileType::Symlink => NodeKind::Symlink,
+        FileType::Directory => NodeKind::Dir,
+        FileType::RegularFile => NodeKind::File,
+        FileType::CharacterDevice => NodeKind::CharDevice,
+        _ => NodeKind::Special,
     }
+}
+
+fn mode_kind(st: &rustix::fs::Stat) -> NodeKind {
+    kind_of(FileType::from_raw_mode(st.st_mode))
+}
+
+fn is_absent(e: &io::Error) -> bool {
+    e.kind() == io::ErrorKind::NotFound || e.raw_os_error() == Some(libc::ENOTDIR)
 }
 
 impl Tree for DirTree {
@@ -63,77 +144,82 @@ impl Tree for DirTree {
     }
 
     fn lstat(&self, path: &ImagePath) -> io::Result<Option<NodeKind>> {
-        match fs::symlink_metadata(self.host(path)) {
-            Ok(m) => Ok(Some(kind_of(&m))),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
-            Err(e) if e.raw_os_error() == Some(libc::ENOTDIR) => Ok(None),
+        match self.lstat_raw(path) {
+            Ok(st) => Ok(Some(mode_kind(&st))),
+            Err(e) if is_absent(&e) => Ok(None),
             Err(e) => Err(e),
         }
     }
 
     fn read_dir(&self, path: &ImagePath) -> io::Result<Vec<(String, NodeKind)>> {
+        let fd = self.open_beneath(path.relative(), OFlags::RDONLY | OFlags::DIRECTORY)?;
+        let mut dir = rustix::fs::Dir::read_from(&fd)?;
         let mut out = Vec::new();
-        let walk = walkdir::WalkDir::new(self.host(path))
-            .min_depth(1)
-            .max_depth(1)
-            .follow_links(false)
-            .sort_by_file_name();
-        for entry in walk {
-            let entry = entry.map_err(io::Error::other)?;
-            let Some(name) = entry.file_name().to_str() else {
+        while let Some(entry) = dir.read() {
+            let entry = entry?;
+            let name = entry.file_name().to_bytes();
+            if name == b"." || name == b".." {
+                continue;
+            }
+            let Ok(name) = std::str::from_utf8(name) else {
                 // Not UTF-8: cannot be a valid unit or drop-in name.
                 continue;
             };
-            // The directory entry's type is enough (no stat per entry) except to tell a
-            // character device from other special files.
-            let ft = entry.file_type();
-            let kind = if ft.is_file() {
-                NodeKind::File
-            } else if ft.is_dir() {
-                NodeKind::Dir
-            } else if ft.is_symlink() {
-                NodeKind::Symlink
-            } else {
-                kind_of(&entry.metadata().map_err(io::Error::other)?)
+            // The entry's type is enough (no stat per entry) unless the file system does
+            // not record it.
+            let kind = match entry.file_type() {
+                FileType::Unknown => {
+                    match rustix::fs::statat(&fd, name, AtFlags::SYMLINK_NOFOLLOW) {
+                        Ok(st) => mode_kind(&st),
+                        // Gone since it was listed.
+                        Err(rustix::io::Errno::NOENT) => continue,
+                        Err(e) => return Err(e.into()),
+                    }
+                }
+                ft => kind_of(ft),
             };
             out.push((name.to_string(), kind));
         }
+        out.sort_unstable_by(|a, b| a.0.cmp(&b.0));
         Ok(out)
     }
 
     fn is_empty_file(&self, path: &ImagePath) -> io::Result<bool> {
-        let m = fs::symlink_metadata(self.host(path))?;
-        Ok(m.is_file() && m.len() == 0)
+        let st = self.lstat_raw(path)?;
+        Ok(mode_kind(&st) == NodeKind::File && st.st_size == 0)
     }
 
     fn read_link(&self, path: &ImagePath) -> io::Result<String> {
-        let target = fs::read_link(self.host(path))?;
+        let (dir, name) = self.parent(path)?;
+        let target = rustix::fs::readlinkat(&dir, name, Vec::new())?;
         target
-            .into_os_string()
             .into_string()
             .map_err(|_| io::Error::new(io::ErrorKind::InvalidData, "symlink target is not UTF-8"))
     }
 
     fn read_file(&self, path: &ImagePath, limit: u64) -> io::Result<Vec<u8>> {
-        let file = fs::OpenOptions::new()
-            .read(true)
-            .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
-            .open(self.host(path))?;
-        let meta = file.metadata()?;
-        if !meta.is_file() {
+        // O_PATH opens nothing: a FIFO does not block, a device is not touched.
+        let handle = self.open_beneath(path.relative(), OFlags::PATH)?;
+        let st = rustix::fs::fstat(&handle)?;
+        if mode_kind(&st) != NodeKind::File {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidInput,
                 "not a regular file",
             ));
         }
-        if meta.len() > limit {
+        if st.st_size as u64 > limit {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidData,
-                format!("file too large ({} bytes, limit {limit})", meta.len()),
+                format!("file too large ({} bytes, limit {limit})", st.st_size),
             ));
         }
-        let mut buf = Vec::with_capacity(meta.len() as usize);
-        file.take(limit + 1).read_to_end(&mut buf)?;
+        let file = reopen_for_reading(&handle, &st, || {
+            self.open_beneath(path.relative(), OFlags::RDONLY | OFlags::NONBLOCK)
+        })?;
+        let mut buf = Vec::with_capacity(st.st_size as usize);
+        std::fs::File::from(file)
+            .take(limit + 1)
+            .read_to_end(&mut buf)?;
         if buf.len() as u64 > limit {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidData,
@@ -141,5 +227,94 @@ impl Tree for DirTree {
             ));
         }
         Ok(buf)
+    }
+}
+
+/// Open the regular file behind an `O_PATH` handle for reading: through `/proc/self/fd`,
+/// which re-opens exactly that inode, or (without `/proc`) by opening the path again and
+/// checking it is still the same inode.
+fn reopen_for_reading(
+    handle: &OwnedFd,
+    st: &rustix::fs::Stat,
+    again: impl FnOnce() -> io::Result<OwnedFd>,
+) -> io::Result<OwnedFd> {
+    use rustix::fd::AsRawFd;
+    let proc = format!("/proc/self/fd/{}", handle.as_raw_fd());
+    let fd = match rustix::fs::open(
+        proc.as_str(),
+        OFlags::RDONLY | OFlags::NONBLOCK | OFlags::CLOEXEC | OFlags::NOCTTY,
+        Mode::empty(),
+    ) {
+        Ok(fd) => fd,
+        Err(rustix::io::Errno::NOENT) | Err(rustix::io::Errno::ACCESS) => again()?,
+        Err(e) => return Err(e.into()),
+    };
+    let now = rustix::fs::fstat(&fd)?;
+    if now.st_ino != st.st_ino || now.st_dev != st.st_dev || mode_kind(&now) != NodeKind::File {
+        return Err(io::Error::other("file replaced while it was read"));
+    }
+    Ok(fd)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::symlink;
+
+    fn tree() -> (tempfile::TempDir, DirTree) {
+        let d = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(d.path().join("a/b")).unwrap();
+        std::fs::write(d.path().join("a/b/f"), "x").unwrap();
+        symlink("/", d.path().join("a/up")).unwrap();
+        let t = DirTree::open(d.path()).unwrap();
+        (d, t)
+    }
+
+    #[test]
+    fn reads_physical_paths() {
+        let (_d, t) = tree();
+        assert_eq!(t.lstat(&ImagePath::root()).unwrap(), Some(NodeKind::Dir));
+        assert_eq!(
+            t.lstat(&ImagePath::new("/a/b/f")).unwrap(),
+            Some(NodeKind::File)
+        );
+        assert_eq!(
+            t.lstat(&ImagePath::new("/a/up")).unwrap(),
+            Some(NodeKind::Symlink)
+        );
+        assert_eq!(t.lstat(&ImagePath::new("/a/nope")).unwrap(), None);
+        assert_eq!(t.lstat(&ImagePath::new("/a/b/f/g")).unwrap(), None);
+        assert_eq!(t.read_file(&ImagePath::new("/a/b/f"), 10).unwrap(), b"x");
+        assert_eq!(t.read_link(&ImagePath::new("/a/up")).unwrap(), "/");
+        let names: Vec<String> = t
+            .read_dir(&ImagePath::new("/a"))
+            .unwrap()
+            .into_iter()
+            .map(|e| e.0)
+            .collect();
+        assert_eq!(names, ["b", "up"]);
+    }
+
+    #[test]
+    fn never_follows_a_symlink_in_a_path() {
+        let (_d, t) = tree();
+        // `/a/up` is a symlink to the host's `/`: nothing below it may be reached, by
+        // either way of opening.
+        for use_openat2 in [true, false] {
+            t.openat2.store(use_openat2, Ordering::Relaxed);
+            assert!(
+                t.read_file(&ImagePath::new("/a/up/etc/hostname"), 1 << 20)
+                    .is_err()
+            );
+            assert!(t.read_dir(&ImagePath::new("/a/up/etc")).is_err());
+            assert!(t.read_dir(&ImagePath::new("/a/up")).is_err());
+            assert!(t.read_file(&ImagePath::new("/a/up"), 1 << 20).is_err());
+            // Absent or an error, never the host's /etc.
+            assert!(!matches!(
+                t.lstat(&ImagePath::new("/a/up/etc")),
+                Ok(Some(_))
+            ));
+            assert!(t.read_file(&ImagePath::new("/a/b/f"), 10).is_ok());
+        }
     }
 }
