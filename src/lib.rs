@@ -35,8 +35,18 @@ pub fn load_dir(root: &Path, rules: unit::Rules) -> Result<graph::DepGraph, Erro
 /// Load the image rooted at `root` with the rules of the systemd it ships (detected), or
 /// with `rules` when given.
 pub fn open(root: &Path, rules: Option<unit::Rules>) -> Result<graph::DepGraph, Error> {
+    open_with(root, rules, &[])
+}
+
+/// [`open`], also loading the template instances named in `instances` that nothing in the
+/// image references (see [`unit::load_with`]), as `systemctl` loads them on demand.
+pub fn open_with(
+    root: &Path,
+    rules: Option<unit::Rules>,
+    instances: &[String],
+) -> Result<graph::DepGraph, Error> {
     let (tree, detected) = detect_dir(root, rules)?;
-    Ok(load_detected(root, &tree, detected))
+    Ok(load_detected(root, &tree, detected, instances))
 }
 
 fn detect_dir(
@@ -58,8 +68,9 @@ fn load_detected(
     root: &Path,
     tree: &tree::dir::DirTree,
     detected: unit::detect::Detected,
+    instances: &[String],
 ) -> graph::DepGraph {
-    let set = unit::load(tree, detected.rules);
+    let set = unit::load_with(tree, detected.rules, instances);
     let mut g = graph::DepGraph::new(root.display().to_string(), set);
     g.rules_how = detected.how;
     g
@@ -100,9 +111,9 @@ pub fn compare(
     });
     // The loads are independent: run them on separate threads.
     let (og, ng, new_as_old) = std::thread::scope(|s| {
-        let o = s.spawn(|| load_detected(old, &old_tree, old_detected));
-        let a = upgrade.map(|d| s.spawn(|| load_detected(new, &new_tree, d)));
-        let n = load_detected(new, &new_tree, new_detected);
+        let o = s.spawn(|| load_detected(old, &old_tree, old_detected, &[]));
+        let a = upgrade.map(|d| s.spawn(|| load_detected(new, &new_tree, d, &[])));
+        let n = load_detected(new, &new_tree, new_detected, &[]);
         (
             o.join().expect("loader thread"),
             n,

@@ -9,7 +9,7 @@ use unitdiff::query::{self, Direction};
 use unitdiff::report::escape;
 use unitdiff::report::picture::Selection;
 use unitdiff::report::render::{self, ImageFormat, Renderer};
-use unitdiff::unit::DepKind;
+use unitdiff::unit::{DepKind, resolve};
 use unitdiff::{report, unit::Rules};
 
 // Loading makes many small strings; mimalloc roughly halves the allocator's share of it.
@@ -302,12 +302,76 @@ fn text_of(f: impl FnOnce(&mut Vec<u8>) -> io::Result<()>) -> io::Result<String>
     Ok(String::from_utf8(v).expect("reports are UTF-8"))
 }
 
-fn load(root: &Path, quiet: bool) -> Result<unitdiff::graph::DepGraph, anyhow::Error> {
-    let g = unitdiff::open(root, None)?;
+/// Load `root`, with the template instances among `units` that nothing references (as
+/// systemctl loads them on demand).
+fn load(
+    root: &Path,
+    quiet: bool,
+    units: &[&str],
+) -> Result<unitdiff::graph::DepGraph, anyhow::Error> {
+    let instances: Vec<String> = units
+        .iter()
+        .filter_map(|u| resolve::instance_to_load(u))
+        .collect();
+    let g = unitdiff::open_with(root, None, &instances)?;
     if !quiet {
         warn_all(&g);
     }
     Ok(g)
+}
+
+/// The unit `asked` names in one of `graphs` (systemctl's rules: `ssh` is `ssh.service`,
+/// aliases followed), or an error naming the closest units. Templates are refused (they
+/// have no dependencies), unless `templates`.
+fn unit_in(
+    graphs: &[&unitdiff::graph::DepGraph],
+    asked: &str,
+    templates: bool,
+) -> Result<String, anyhow::Error> {
+    let sets: Vec<&unitdiff::unit::UnitSet> = graphs.iter().map(|g| &g.set).collect();
+    let roots = || {
+        graphs
+            .iter()
+            .map(|g| g.root.as_str())
+            .collect::<Vec<_>>()
+            .join(" and ")
+    };
+    match resolve::resolve_in(&sets, asked) {
+        Ok((resolve::Resolved::Unit(n), _)) => Ok(n),
+        Ok((resolve::Resolved::Template(t), _)) if templates => Ok(t),
+        Ok((resolve::Resolved::Template(t), _)) => Err(anyhow::anyhow!(
+            "{}: {}",
+            roots(),
+            resolve::UnknownUnit {
+                asked: asked.to_string(),
+                mangled: Some(t),
+                suggestions: Vec::new(),
+                template: true,
+            }
+        )),
+        Err(e) => Err(anyhow::anyhow!("{}: {e}", roots())),
+    }
+}
+
+/// `--focus` names and globs, resolved in `graphs` to canonical names.
+fn focus_in(
+    graphs: &[&unitdiff::graph::DepGraph],
+    focus: &[String],
+) -> Result<Vec<String>, anyhow::Error> {
+    let sets: Vec<&unitdiff::unit::UnitSet> = graphs.iter().map(|g| &g.set).collect();
+    let mut out = Vec::new();
+    for f in focus {
+        match resolve::resolve_pattern(&sets, f) {
+            Ok(v) => out.extend(v),
+            Err(e) => {
+                let roots: Vec<&str> = graphs.iter().map(|g| g.root.as_str()).collect();
+                anyhow::bail!("--focus: {}: {e}", roots.join(" and "))
+            }
+        }
+    }
+    out.sort();
+    out.dedup();
+    Ok(out)
 }
 
 fn run(cli: Cli) -> Result<u8, anyhow::Error> {
@@ -333,6 +397,8 @@ fn run(cli: Cli) -> Result<u8, anyhow::Error> {
                 warn_all(&og);
                 warn_all(&ng);
             }
+            let mut out = out;
+            out.focus = focus_in(&[&og, &ng], &out.focus)?;
             let code = u8::from(d.has_dependency_changes());
             let title = format!("{} -> {}", d.old_root, d.new_root);
             let answers = query::diff_answers(&og, &ng, &d);
@@ -399,9 +465,10 @@ fn run(cli: Cli) -> Result<u8, anyhow::Error> {
             } else {
                 Direction::Forward
             };
-            let unit = args.last().expect("clap requires it").clone();
+            let asked = args.last().expect("clap requires it").clone();
             let bytes = if args.len() == 2 {
-                let g = load(Path::new(&args[0]), quiet)?;
+                let g = load(Path::new(&args[0]), quiet, &[&asked])?;
+                let unit = unit_in(&[&g], &asked, false)?;
                 let t = query::deps(&g, &unit, direction, all);
                 match out.format {
                     Format::Json => json_bytes(&serde_json::json!({
@@ -410,9 +477,10 @@ fn run(cli: Cli) -> Result<u8, anyhow::Error> {
                 }
             } else {
                 let (og, ng) = (
-                    load(Path::new(&args[0]), quiet)?,
-                    load(Path::new(&args[1]), quiet)?,
+                    load(Path::new(&args[0]), quiet, &[&asked])?,
+                    load(Path::new(&args[1]), quiet, &[&asked])?,
                 );
+                let unit = unit_in(&[&og, &ng], &asked, false)?;
                 let (ot, nt) = (
                     query::deps(&og, &unit, direction, true),
                     query::deps(&ng, &unit, direction, true),
@@ -452,7 +520,8 @@ fn run(cli: Cli) -> Result<u8, anyhow::Error> {
             out,
         } => {
             out.only(&[Format::Text, Format::Json], "why")?;
-            let g = load(&root, quiet)?;
+            let g = load(&root, quiet, &[&from, &to])?;
+            let (from, to) = (unit_in(&[&g], &from, false)?, unit_in(&[&g], &to, false)?);
             let paths = query::why(&g, &from, &to, limit, max_hops);
             let code = u8::from(paths.is_empty());
             let bytes = match out.format {
@@ -464,7 +533,8 @@ fn run(cli: Cli) -> Result<u8, anyhow::Error> {
         }
         Command::Cat { root, unit, out } => {
             out.only(&[Format::Text], "cat")?;
-            let g = load(&root, quiet)?;
+            let g = load(&root, quiet, &[&unit])?;
+            let unit = unit_in(&[&g], &unit, true)?;
             let text = report::answers::cat(&g, &unit)
                 .ok_or_else(|| anyhow::anyhow!("{}: no unit {unit}", g.root))?;
             (plain(&text), out, 0)
@@ -478,6 +548,8 @@ fn run(cli: Cli) -> Result<u8, anyhow::Error> {
             if !quiet {
                 warn_all(&g);
             }
+            let mut out = out;
+            out.focus = focus_in(&[&g], &out.focus)?;
             let bytes = match out.format {
                 Format::Text => {
                     let text = text_of(|w| report::text::graph(&g, w))?;

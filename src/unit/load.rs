@@ -239,6 +239,13 @@ const DIR_SUFFIXES: [&str; 4] = [".d", ".wants", ".requires", ".upholds"];
 
 /// Load every unit of the image behind `tree` with the given systemd rules.
 pub fn load(tree: &dyn Tree, rules: Rules) -> UnitSet {
+    load_with(tree, rules, &[])
+}
+
+/// [`load`], and also load the template instances in `instances` that nothing references
+/// (as `systemctl` loads `getty@tty5.service` on demand): each one whose template has a
+/// unit file. Other names are ignored.
+pub fn load_with(tree: &dyn Tree, rules: Rules, instances: &[String]) -> UnitSet {
     let (dirs, dir_warnings) = paths::search_dirs(tree, &rules);
     let mut l = Loader {
         tree,
@@ -267,7 +274,7 @@ pub fn load(tree: &dyn Tree, rules: Rules) -> UnitSet {
         facts: image_facts(tree),
     };
     l.scan();
-    l.run();
+    l.run(instances);
     let links = l.config_links();
     let mut set = l.finish();
     set.enablement = super::enablement::compute(tree, &set, &links);
@@ -1486,7 +1493,7 @@ impl<'t> Loader<'t> {
         }
     }
 
-    fn run(&mut self) {
+    fn run(&mut self, instances: &[String]) {
         let mut keys: Vec<String> = self.ids.keys().cloned().collect();
         keys.sort();
         for k in &keys {
@@ -1494,6 +1501,14 @@ impl<'t> Loader<'t> {
                 Some(NameKind::Template) => self.load_template(k),
                 Some(_) => self.queue.push_back(k.clone()),
                 None => {}
+            }
+        }
+        for name in instances {
+            let template = UnitName::parse(name)
+                .filter(|u| u.kind() == NameKind::Instance)
+                .and_then(|u| u.template());
+            if template.is_some_and(|t| self.ids.contains_key(&t)) {
+                self.queue.push_back(name.clone());
             }
         }
         // Perpetual units exist in every manager, referenced or not.

@@ -12,12 +12,14 @@ pub mod enablement;
 pub mod load;
 pub mod name;
 pub mod paths;
+pub mod resolve;
 pub mod syntax;
 pub mod version;
 
 pub use deps::DepKind;
 pub use load::{
     Edge, How, LoadState, Origin, Provenance, Setting, Unit, UnitFile, UnitSet, Warning, load,
+    load_with,
 };
 pub use name::{UnitName, UnitType};
 pub use paths::{Layer, SearchDir};
