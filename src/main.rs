@@ -135,6 +135,10 @@ struct OutputArgs {
     /// Pictures: also draw unchanged edges systemd adds by itself (default dependencies…).
     #[arg(long)]
     implicit: bool,
+    /// Markdown: cut the report past N characters, with a note on what was left out
+    /// (0: no limit). The default fits a GitHub or GitLab comment.
+    #[arg(long, value_name = "N", default_value_t = report::markdown::DEFAULT_MAX_CHARS)]
+    max_chars: usize,
     /// How to draw svg and png: Graphviz's `dot` when installed (auto), or the builtin renderer.
     #[arg(long, value_enum, default_value_t = RendererArg::Auto)]
     renderer: RendererArg,
@@ -424,7 +428,8 @@ fn run(cli: Cli) -> Result<u8, anyhow::Error> {
                 Format::Markdown => {
                     let p = report::picture::diff_picture(&d, &og, &ng, &out.selection());
                     let patches = report::unified::patches(&d, &og, &ng);
-                    report::markdown::diff(&d, &p, &patches).into_bytes()
+                    let opts = report::markdown::Options::with_max_chars(out.max_chars);
+                    report::markdown::diff(&d, &p, &patches, &opts).into_bytes()
                 }
                 Format::Dot | Format::Svg | Format::Png => {
                     let p = report::picture::diff_picture(&d, &og, &ng, &out.selection());
@@ -558,12 +563,16 @@ fn run(cli: Cli) -> Result<u8, anyhow::Error> {
                 Format::Json => json_bytes(&report::json::graph(&g)),
                 Format::Markdown => {
                     let p = report::picture::graph_picture(&g, &out.selection());
-                    format!(
-                        "# {}\n\n```mermaid\n{}```\n",
-                        escape::markdown_code(&g.root),
-                        report::markdown::mermaid(&p)
-                    )
-                    .into_bytes()
+                    let opts = report::markdown::Options::with_max_chars(out.max_chars);
+                    let seeds = report::excerpt::graph_seeds(&p, &out.focus);
+                    let diagram = report::markdown::diagram(
+                        &p,
+                        &seeds,
+                        opts.diagram,
+                        "units",
+                        "unitdiff graph ROOT --format svg -o graph.svg",
+                    );
+                    format!("# {}\n\n{diagram}", escape::markdown_code(&g.root)).into_bytes()
                 }
                 Format::Dot | Format::Svg | Format::Png => {
                     let p = report::picture::graph_picture(&g, &out.selection());

@@ -2,6 +2,7 @@
 //! with its edge changes and provenance, collapsible unified diffs, and a Mermaid flowchart
 //! of the changed subgraph (rendered natively by GitHub and GitLab).
 
+use super::excerpt::{self, Limits, Seed};
 use super::picture::{Picture, Status};
 use super::source_label;
 use super::unified::FilePatch;
@@ -22,6 +23,12 @@ fn fenced(lang: &str, body: &str) -> String {
 
 /// A Mermaid flowchart of a picture.
 pub fn mermaid(p: &Picture) -> String {
+    mermaid_counted(p).0
+}
+
+/// A Mermaid flowchart of a picture and its number of edges as Mermaid counts them (its
+/// `maxEdges` limit): parallel edges are merged into one.
+pub fn mermaid_counted(p: &Picture) -> (String, usize) {
     let mut out = String::from("flowchart LR\n");
     let ids: BTreeMap<&str, String> = p
         .nodes
@@ -99,7 +106,7 @@ pub fn mermaid(p: &Picture) -> String {
     out.push_str("  classDef added fill:#DCEBF7,stroke:#0072B2,stroke-width:3px\n");
     out.push_str("  classDef removed fill:#FCEFD6,stroke:#E69F00,stroke-dasharray:5 5\n");
     out.push_str("  classDef changed fill:#F5E3EE,stroke:#CC79A7,stroke-width:2px\n");
-    out
+    (out, i)
 }
 
 fn count_by_kind<'a>(edges: impl Iterator<Item = &'a DepKind>) -> String {
@@ -116,8 +123,266 @@ fn count_by_kind<'a>(edges: impl Iterator<Item = &'a DepKind>) -> String {
         .join(", ")
 }
 
-/// The Markdown report.
-pub fn diff(d: &GraphDiff, picture: &Picture, patches: &[FilePatch]) -> String {
+/// How large a Markdown report may be.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Options {
+    /// Most characters of the whole document (0: no limit). The rest is cut, with a note.
+    pub max_chars: usize,
+    /// How large the Mermaid diagram may be.
+    pub diagram: Limits,
+}
+
+/// A GitHub comment holds 65,536 characters; this leaves room for a heading around it.
+pub const DEFAULT_MAX_CHARS: usize = 60_000;
+
+impl Default for Options {
+    fn default() -> Self {
+        Options::with_max_chars(DEFAULT_MAX_CHARS)
+    }
+}
+
+impl Options {
+    /// The diagram takes at most a third of a limited document.
+    pub fn with_max_chars(max_chars: usize) -> Self {
+        let mut diagram = Limits::default();
+        if max_chars > 0 {
+            diagram.max_text = diagram.max_text.min(max_chars / 3);
+        }
+        Options { max_chars, diagram }
+    }
+}
+
+/// What a piece of the document is, for the note saying what a cut left out.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Part {
+    Lead,
+    Diagram,
+    Unit,
+    Patch,
+}
+
+/// One piece of the document: `head`, then `items` (list lines, which a cut may shorten),
+/// then `tail`. A cut never falls inside a code block or a `<details>`.
+struct Piece {
+    part: Part,
+    name: String,
+    head: String,
+    items: Vec<String>,
+    tail: String,
+}
+
+impl Piece {
+    fn len(&self) -> usize {
+        chars(&self.head) + self.items.iter().map(|i| chars(i)).sum::<usize>() + chars(&self.tail)
+    }
+
+    fn write(&self, out: &mut String) {
+        out.push_str(&self.head);
+        for i in &self.items {
+            out.push_str(i);
+        }
+        out.push_str(&self.tail);
+    }
+}
+
+fn chars(s: &str) -> usize {
+    s.chars().count()
+}
+
+/// A document assembled from pieces, cut past a number of characters.
+struct Doc {
+    pieces: Vec<Piece>,
+}
+
+impl Doc {
+    fn push(&mut self, part: Part, name: &str, text: String) {
+        self.push_items(part, name, text, Vec::new(), String::new());
+    }
+
+    fn push_items(
+        &mut self,
+        part: Part,
+        name: &str,
+        head: String,
+        items: Vec<String>,
+        tail: String,
+    ) {
+        self.pieces.push(Piece {
+            part,
+            name: name.to_string(),
+            head,
+            items,
+            tail,
+        });
+    }
+
+    /// The pieces in order up to `max_chars` (0: all), then a note on what was left out.
+    fn finish(self, max_chars: usize) -> String {
+        let total: usize = self.pieces.iter().map(Piece::len).sum();
+        let mut out = String::new();
+        if max_chars == 0 || total <= max_chars {
+            for p in &self.pieces {
+                p.write(&mut out);
+            }
+            return out;
+        }
+        // Room for the note itself.
+        let budget = max_chars.saturating_sub(1_000);
+        let mut used = 0;
+        let mut cut = self.pieces.len();
+        let mut partly: Option<&str> = None;
+        for (i, p) in self.pieces.iter().enumerate() {
+            let n = p.len();
+            if used + n <= budget {
+                p.write(&mut out);
+                used += n;
+                continue;
+            }
+            cut = i;
+            // A list is cut between its lines, if its head and a line or more fit.
+            let mut room = budget.saturating_sub(used + chars(&p.head) + chars(&p.tail) + 40);
+            let keep = p
+                .items
+                .iter()
+                .take_while(|it| {
+                    let n = chars(it);
+                    let ok = n <= room;
+                    room = room.saturating_sub(n);
+                    ok
+                })
+                .count();
+            if keep > 0 {
+                out.push_str(&p.head);
+                for it in &p.items[..keep] {
+                    out.push_str(it);
+                }
+                let _ = writeln!(out, "- … {} more (cut)", p.items.len() - keep);
+                out.push_str(&p.tail);
+                used += chars(&p.head) + chars(&p.tail);
+                used += p.items[..keep].iter().map(|i| chars(i)).sum::<usize>();
+                partly = Some(&p.name);
+            }
+            break;
+        }
+        let rest = &self.pieces[cut..];
+        let count = |part: Part| {
+            let all = self.pieces.iter().filter(|p| p.part == part).count();
+            let left: Vec<&str> = rest
+                .iter()
+                .filter(|p| p.part == part)
+                .map(|p| p.name.as_str())
+                .collect();
+            (left, all)
+        };
+        let mut what = Vec::new();
+        let (units, all_units) = count(Part::Unit);
+        if let (Some(first), Some(last)) = (units.first(), units.last()) {
+            let part = if partly == Some(*first) {
+                " in part"
+            } else {
+                ""
+            };
+            what.push(format!(
+                "{} of {all_units} changed units ({}{part} to {})",
+                units.len(),
+                code(&shorten(first)),
+                code(&shorten(last))
+            ));
+        }
+        let (patches, all_patches) = count(Part::Patch);
+        if !patches.is_empty() {
+            what.push(format!("{} of {all_patches} file diffs", patches.len()));
+        }
+        if rest.iter().any(|p| p.part == Part::Diagram) {
+            what.push("the diagram".to_string());
+        }
+        if rest.iter().any(|p| p.part == Part::Lead) {
+            what.push("part of the summary".to_string());
+        }
+        let left = total - used;
+        let _ = writeln!(
+            out,
+            "---\n\n**Cut at {} characters**: left out {} ({} characters). \
+             Run again with `--max-chars 0` for the whole report (or `--max-chars N`), \
+             or use `--format text` or `--format json`.",
+            thousands(max_chars),
+            what.join(", "),
+            thousands(left)
+        );
+        out
+    }
+}
+
+/// A name from the image, bounded for a one-line note.
+fn shorten(s: &str) -> String {
+    if s.chars().count() <= 80 {
+        s.to_string()
+    } else {
+        let mut t: String = s.chars().take(79).collect();
+        t.push('…');
+        t
+    }
+}
+
+fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// The Mermaid block of the most important seeds' neighbourhoods, with a line saying what the
+/// diagram leaves out (`what` names the seeds, e.g. "changes"), and `whole`, the command that
+/// draws the whole picture.
+pub fn diagram(full: &Picture, seeds: &[Seed], limits: Limits, what: &str, whole: &str) -> String {
+    let x = excerpt::excerpt(full, seeds, limits, mermaid_counted);
+    if x.picture.nodes.is_empty() && x.picture.edges.is_empty() {
+        return String::new();
+    }
+    let mut out = format!("{}\n\n", fenced("mermaid", &mermaid(&x.picture)));
+    if !x.whole {
+        let _ = write!(
+            out,
+            "*The whole picture is too large to draw here: the diagram shows the \
+             neighbourhoods of the {} most important {what} ({} of {} units, {} of {} edges)",
+            x.drawn.len(),
+            x.picture.nodes.len(),
+            x.picture.nodes.len() + x.nodes_left_out,
+            x.picture.edges.len(),
+            x.picture.edges.len() + x.edges_left_out,
+        );
+        if !x.left_out.is_empty() {
+            let some: Vec<String> = x
+                .left_out
+                .iter()
+                .take(5)
+                .map(|l| code(&shorten(l)))
+                .collect();
+            let more = if x.left_out.len() > 5 { ", …" } else { "" };
+            let _ = write!(
+                out,
+                "; {} more are not drawn: {}{more}",
+                x.left_out.len(),
+                some.join(", ")
+            );
+        }
+        let _ = write!(
+            out,
+            ". The whole picture: `{whole}`; one unit's neighbourhood: `--focus UNIT`.*\n\n"
+        );
+    }
+    out
+}
+
+/// The Markdown report: the summary, a diagram of the most important changes, a section per
+/// changed unit, then the file diffs; cut past `opts.max_chars` with a note.
+pub fn diff(d: &GraphDiff, picture: &Picture, patches: &[FilePatch], opts: &Options) -> String {
+    let mut doc = Doc { pieces: Vec::new() };
     let mut out = String::new();
     let _ = writeln!(
         out,
@@ -151,10 +416,19 @@ pub fn diff(d: &GraphDiff, picture: &Picture, patches: &[FilePatch]) -> String {
         "| `[Install]` changes | {} |\n",
         d.install_added.len() + d.install_removed.len()
     );
+    doc.push(Part::Lead, "", out);
 
-    if !picture.edges.is_empty() || !picture.nodes.is_empty() {
-        let _ = writeln!(out, "{}\n", fenced("mermaid", &mermaid(picture)));
-    }
+    doc.push(
+        Part::Diagram,
+        "",
+        diagram(
+            picture,
+            &excerpt::diff_seeds(d),
+            opts.diagram,
+            "changes",
+            "unitdiff diff OLD NEW --format svg -o diff.svg",
+        ),
+    );
 
     // A section per unit that changed in any way.
     let mut units: BTreeMap<&str, Vec<String>> = BTreeMap::new();
@@ -242,26 +516,32 @@ pub fn diff(d: &GraphDiff, picture: &Picture, patches: &[FilePatch]) -> String {
             }
         }
     }
-    if !units.is_empty() {
-        let _ = writeln!(out, "## Changed units\n");
+    for (i, (unit, lines)) in units.iter().enumerate() {
+        // The section heading goes with the first piece, so a cut never leaves it alone.
+        let mut head = if i == 0 {
+            "## Changed units\n\n".to_string()
+        } else {
+            String::new()
+        };
+        let _ = writeln!(head, "### {}\n", code(unit));
+        let items = lines.iter().map(|l| format!("{l}\n")).collect();
+        doc.push_items(Part::Unit, unit, head, items, "\n".to_string());
     }
-    for (unit, lines) in &units {
-        let _ = writeln!(out, "### {}\n", code(unit));
-        for l in lines {
-            let _ = writeln!(out, "{l}");
-        }
-        out.push('\n');
-        for p in patches.iter().filter(|p| p.unit == *unit) {
-            let _ = writeln!(
-                out,
-                "<details><summary>diff of <code>{}</code></summary>\n\n{}\n\n</details>\n",
+    // The file diffs last: the bulkiest part, the first to be cut.
+    for (i, p) in patches.iter().enumerate() {
+        let head = if i == 0 { "## File diffs\n\n" } else { "" };
+        doc.push(
+            Part::Patch,
+            &p.unit,
+            format!(
+                "{head}<details><summary>diff of <code>{}</code></summary>\n\n{}\n\n</details>\n\n",
                 escape::html(p.path.as_str()),
                 fenced("diff", &p.text)
-            );
-        }
+            ),
+        );
     }
     if d.is_empty() {
-        let _ = writeln!(out, "No changes.");
+        doc.push(Part::Lead, "", "No changes.\n".to_string());
     }
-    out
+    doc.finish(opts.max_chars)
 }

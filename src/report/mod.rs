@@ -4,6 +4,7 @@
 pub mod answers;
 pub mod dot;
 pub mod escape;
+pub mod excerpt;
 pub mod json;
 pub mod markdown;
 pub mod picture;
