@@ -16,7 +16,7 @@
 # diagram with more than `maxEdges` (500) edges, and a syntax error, make mmdc fail.
 #
 # --setup needs only the npm registry and Debian's chromium (`apt-get install chromium`).
-# mermaid-cli 12.x needs Node >= 22.13; 11.x runs on Node 20. Puppeteer must not download
+# mermaid-cli 12.x needs Node >= 22.13; 11.x runs on Node 18.19 (Debian 12) and 20. Puppeteer must not download
 # its own browser: it runs Debian's chromium, headless, without a sandbox (we run as root in
 # CI) and without network features.
 #
