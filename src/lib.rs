@@ -2,10 +2,11 @@
 //!
 //! Data flows one way: [`tree`] (a read-only view of an image root) → [`unit`] (systemd's
 //! loading rules) → [`graph`] (typed edges with provenance) → [`diff`] (what changed) →
-//! [`report`] (text, JSON). The core never formats output and never touches the host
+//! [`findings`] (judged changes, the gate) → [`report`] (text, JSON). The core never formats output and never touches the host
 //! outside the image root.
 
 pub mod diff;
+pub mod findings;
 pub mod graph;
 pub mod query;
 pub mod report;

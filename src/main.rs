@@ -5,12 +5,15 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::io::{self, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use unitdiff::findings::{self, FailOn};
 use unitdiff::query::{self, Direction};
 use unitdiff::report::escape;
 use unitdiff::report::picture::Selection;
 use unitdiff::report::render::{self, ImageFormat, Renderer};
 use unitdiff::unit::{DepKind, resolve};
 use unitdiff::{report, unit::Rules};
+
+mod cli;
 
 // Loading makes many small strings; mimalloc roughly halves the allocator's share of it.
 #[global_allocator]
@@ -23,6 +26,9 @@ struct Cli {
     /// Do not print warnings about the images' unit files.
     #[arg(short, long, global = true)]
     quiet: bool,
+    /// Do not send long text output on a terminal through the pager ($PAGER, or less).
+    #[arg(long, global = true)]
+    no_pager: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -52,6 +58,63 @@ enum Command {
         /// Apply this systemd version's rules to NEW only.
         #[arg(long, value_name = "VERSION", value_parser = parse_rules)]
         new_systemd_version: Option<Rules>,
+    },
+    /// Judge the changes between two root filesystems and gate on them.
+    ///
+    /// Every finding has a rule (`unitdiff rules`) and a level; a policy file can change
+    /// levels and allow findings, a baseline can accept the current ones.
+    /// Exit status: 0 pass, 1 the gate failed (a new finding at or above --fail-on), 2 error.
+    Check {
+        /// The old root filesystem (an extracted directory).
+        old: PathBuf,
+        /// The new root filesystem.
+        new: PathBuf,
+        /// The lowest level that fails the gate.
+        #[arg(long, value_enum, default_value_t = FailOnArg::Error)]
+        fail_on: FailOnArg,
+        /// The policy file (default: unitdiff.toml in the working directory, when present).
+        #[arg(long, value_name = "FILE")]
+        policy: Option<PathBuf>,
+        /// Accept the findings recorded in this baseline file (listed as baselined, with
+        /// their age).
+        #[arg(long, value_name = "FILE")]
+        baseline: Option<PathBuf>,
+        /// Record the current findings in a baseline file (first-seen dates kept from
+        /// --baseline).
+        #[arg(long, value_name = "FILE")]
+        write_baseline: Option<PathBuf>,
+        /// The format of the report on standard output (or -o FILE).
+        #[arg(long, value_enum, default_value_t = CheckFormatArg::Text)]
+        format: CheckFormatArg,
+        /// Also write a report in FORMAT to FILE (repeatable), e.g. --report json=check.json.
+        #[arg(long = "report", value_name = "FORMAT=FILE", value_parser = cli::check::parse_report)]
+        reports: Vec<(report::check::CheckFormat, PathBuf)>,
+        /// Write the report to FILE instead of standard output.
+        #[arg(short, long, value_name = "FILE")]
+        output: Option<PathBuf>,
+        /// Colour the text report: auto (a terminal, unless NO_COLOR is set), always, never.
+        #[arg(long, value_enum, default_value_t = ColorArg::Auto)]
+        color: ColorArg,
+        /// Apply this systemd version's rules to both sides.
+        #[arg(long, value_name = "VERSION", value_parser = parse_rules)]
+        systemd_version: Option<Rules>,
+        /// Apply this systemd version's rules to OLD only.
+        #[arg(long, value_name = "VERSION", value_parser = parse_rules)]
+        old_systemd_version: Option<Rules>,
+        /// Apply this systemd version's rules to NEW only.
+        #[arg(long, value_name = "VERSION", value_parser = parse_rules)]
+        new_systemd_version: Option<Rules>,
+    },
+    /// List every rule of the findings with its default level.
+    Rules {
+        /// text, markdown (docs/rules.md) or json.
+        #[arg(long, value_enum, default_value_t = RulesFormat::Text)]
+        format: RulesFormat,
+    },
+    /// What a rule means, why it matters, an example, and how to allow it.
+    Explain {
+        /// A rule ID, e.g. new-hard-dependency.
+        rule: String,
     },
     /// Offline `systemctl list-dependencies`: ROOT UNIT, or OLD NEW UNIT to compare.
     ///
@@ -142,6 +205,47 @@ struct OutputArgs {
     /// How to draw svg and png: Graphviz's `dot` when installed (auto), or the builtin renderer.
     #[arg(long, value_enum, default_value_t = RendererArg::Auto)]
     renderer: RendererArg,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum FailOnArg {
+    Error,
+    Warn,
+    Info,
+    Never,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum CheckFormatArg {
+    Text,
+    Json,
+    Sarif,
+    Github,
+    Junit,
+    Gitlab,
+    Markdown,
+}
+
+impl CheckFormatArg {
+    fn format(self) -> report::check::CheckFormat {
+        use report::check::CheckFormat as F;
+        match self {
+            CheckFormatArg::Text => F::Text,
+            CheckFormatArg::Json => F::Json,
+            CheckFormatArg::Sarif => F::Sarif,
+            CheckFormatArg::Github => F::Github,
+            CheckFormatArg::Junit => F::Junit,
+            CheckFormatArg::Gitlab => F::Gitlab,
+            CheckFormatArg::Markdown => F::Markdown,
+        }
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum RulesFormat {
+    Text,
+    Markdown,
+    Json,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -245,45 +349,78 @@ impl OutputArgs {
     }
 
     /// Write a finished report to the file or standard output.
-    fn emit(&self, bytes: &[u8]) -> io::Result<()> {
-        let binary = self.format == Format::Png;
-        let styled = self.format == Format::Text;
-        match &self.output {
-            Some(path) => {
-                let keep = styled && matches!(self.color, ColorArg::Always);
-                let data: Vec<u8> = if styled && !keep {
-                    strip_str(&String::from_utf8_lossy(bytes))
-                        .to_string()
-                        .into_bytes()
-                } else {
-                    bytes.to_vec()
-                };
-                std::fs::write(path, data).map_err(|e| {
-                    io::Error::new(e.kind(), format!("cannot write {}: {e}", path.display()))
-                })
+    fn emit(&self, bytes: &[u8], no_pager: bool) -> io::Result<()> {
+        emit(
+            bytes,
+            self.output.as_deref(),
+            self.format == Format::Text,
+            self.format == Format::Png,
+            self.color,
+            no_pager,
+        )
+    }
+}
+
+/// Write a finished report to `output` or standard output: styled text loses its styles
+/// in a file (unless colour is `always`) and goes through the pager on a terminal.
+fn emit(
+    bytes: &[u8],
+    output: Option<&Path>,
+    styled: bool,
+    binary: bool,
+    color: ColorArg,
+    no_pager: bool,
+) -> io::Result<()> {
+    let strip = |b: &[u8]| -> Vec<u8> {
+        strip_str(&String::from_utf8_lossy(b))
+            .to_string()
+            .into_bytes()
+    };
+    match output {
+        Some(path) => {
+            let keep = styled && matches!(color, ColorArg::Always);
+            let data: Vec<u8> = if styled && !keep {
+                strip(bytes)
+            } else {
+                bytes.to_vec()
+            };
+            std::fs::write(path, data).map_err(|e| {
+                io::Error::new(e.kind(), format!("cannot write {}: {e}", path.display()))
+            })
+        }
+        None => {
+            let stdout = io::stdout();
+            if binary && stdout.is_terminal() {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    "refusing to write a PNG image to a terminal; use -o FILE or redirect",
+                ));
             }
-            None => {
-                let stdout = io::stdout();
-                if binary && stdout.is_terminal() {
-                    return Err(io::Error::new(
-                        io::ErrorKind::InvalidInput,
-                        "refusing to write a PNG image to a terminal; use -o FILE or redirect",
-                    ));
+            if styled && let Some(pager) = cli::pager::command(no_pager) {
+                let colour = match color {
+                    ColorArg::Always => true,
+                    ColorArg::Never => false,
+                    ColorArg::Auto => std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+                };
+                let data = if colour { bytes.to_vec() } else { strip(bytes) };
+                match cli::pager::page(&pager, &data) {
+                    Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+                    other => return other,
                 }
-                if styled {
-                    let choice = match self.color {
-                        ColorArg::Auto => anstream::ColorChoice::Auto,
-                        ColorArg::Always => anstream::ColorChoice::Always,
-                        ColorArg::Never => anstream::ColorChoice::Never,
-                    };
-                    let mut w = anstream::AutoStream::new(stdout.lock(), choice);
-                    w.write_all(bytes)?;
-                    w.flush()
-                } else {
-                    let mut w = stdout.lock();
-                    w.write_all(bytes)?;
-                    w.flush()
-                }
+            }
+            if styled {
+                let choice = match color {
+                    ColorArg::Auto => anstream::ColorChoice::Auto,
+                    ColorArg::Always => anstream::ColorChoice::Always,
+                    ColorArg::Never => anstream::ColorChoice::Never,
+                };
+                let mut w = anstream::AutoStream::new(stdout.lock(), choice);
+                w.write_all(bytes)?;
+                w.flush()
+            } else {
+                let mut w = stdout.lock();
+                w.write_all(bytes)?;
+                w.flush()
             }
         }
     }
@@ -380,7 +517,78 @@ fn focus_in(
 
 fn run(cli: Cli) -> Result<u8, anyhow::Error> {
     let quiet = cli.quiet;
+    let no_pager = cli.no_pager;
     let (bytes, out, code) = match cli.command {
+        Command::Check {
+            old,
+            new,
+            fail_on,
+            policy,
+            baseline,
+            write_baseline,
+            format,
+            reports,
+            output,
+            color,
+            systemd_version,
+            old_systemd_version,
+            new_systemd_version,
+        } => {
+            let args = cli::check::CheckArgs {
+                old,
+                new,
+                fail_on: match fail_on {
+                    FailOnArg::Error => FailOn::Error,
+                    FailOnArg::Warn => FailOn::Warn,
+                    FailOnArg::Info => FailOn::Info,
+                    FailOnArg::Never => FailOn::Never,
+                },
+                policy,
+                baseline,
+                write_baseline,
+                format: format.format(),
+                reports,
+                old_rules: old_systemd_version.or(systemd_version),
+                new_rules: new_systemd_version.or(systemd_version),
+            };
+            let (bytes, code) = cli::check::run(&args, |g| {
+                if !quiet {
+                    warn_all(g)
+                }
+            })?;
+            let styled = args.format == report::check::CheckFormat::Text;
+            return match emit(&bytes, output.as_deref(), styled, false, color, no_pager) {
+                Err(e) if e.kind() != io::ErrorKind::BrokenPipe => Err(e.into()),
+                _ => Ok(code),
+            };
+        }
+        Command::Rules { format } => {
+            let text = match format {
+                RulesFormat::Text => findings::rules::list(),
+                RulesFormat::Markdown => findings::rules::markdown(),
+                RulesFormat::Json => {
+                    String::from_utf8(json_bytes(&serde_json::to_value(findings::RULES)?))?
+                }
+            };
+            let mut w = io::stdout().lock();
+            return match w.write_all(text.as_bytes()).and_then(|_| w.flush()) {
+                Err(e) if e.kind() != io::ErrorKind::BrokenPipe => Err(e.into()),
+                _ => Ok(0),
+            };
+        }
+        Command::Explain { rule } => {
+            let info = findings::RuleId::parse(&rule)
+                .map(|r| r.info())
+                .ok_or_else(|| anyhow::anyhow!("no rule {rule:?}; `unitdiff rules` lists them"))?;
+            let mut w = io::stdout().lock();
+            return match w
+                .write_all(findings::rules::explain(info).as_bytes())
+                .and_then(|_| w.flush())
+            {
+                Err(e) if e.kind() != io::ErrorKind::BrokenPipe => Err(e.into()),
+                _ => Ok(0),
+            };
+        }
         Command::Diff {
             old,
             new,
@@ -406,9 +614,23 @@ fn run(cli: Cli) -> Result<u8, anyhow::Error> {
             let code = u8::from(d.has_dependency_changes());
             let title = format!("{} -> {}", d.old_root, d.new_root);
             let answers = query::diff_answers(&og, &ng, &d);
+            let found = findings::compute(&d, &answers, &og, &ng);
+            let judged = findings::check::check(
+                found,
+                None,
+                None,
+                cli::check::today()?,
+                FailOn::Never,
+                (&d.old_root, &d.new_root),
+            );
             let bytes = match out.format {
                 Format::Text => {
-                    let mut text = text_of(|w| report::text::diff(&d, w))?;
+                    let summary = if d.is_empty() {
+                        String::new()
+                    } else {
+                        report::findings::summary(&judged, false)
+                    };
+                    let mut text = text_of(|w| report::text::diff(&d, &summary, w))?;
                     if !d.is_empty() {
                         text.push_str(&report::answers::diff_answers(&answers));
                     }
@@ -423,6 +645,7 @@ fn run(cli: Cli) -> Result<u8, anyhow::Error> {
                 Format::Json => {
                     let mut v = report::json::diff(&d, &og, &ng);
                     v["answers"] = serde_json::to_value(&answers)?;
+                    v["findings"] = report::json::findings(&judged);
                     json_bytes(&v)
                 }
                 Format::Markdown => {
@@ -582,7 +805,7 @@ fn run(cli: Cli) -> Result<u8, anyhow::Error> {
             (bytes, out, 0)
         }
     };
-    match out.emit(&bytes) {
+    match out.emit(&bytes, no_pager) {
         // A reader that stops early (`| head`) still gets the command's exit status.
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(code),
         Err(e) => Err(e.into()),

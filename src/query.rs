@@ -523,6 +523,12 @@ pub struct DiffAnswers {
     pub resolved_cycles: Vec<Cycle>,
     pub new_broken: Vec<(Hop, LoadState)>,
     pub fixed_broken: Vec<(Hop, LoadState)>,
+    /// The units a boot to `boot_target` starts in OLD and in NEW (for ranking findings;
+    /// not serialised: JSON carries the differences above).
+    #[serde(skip)]
+    pub boot_old: BTreeSet<String>,
+    #[serde(skip)]
+    pub boot_new: BTreeSet<String>,
 }
 
 fn stops(k: DepKind) -> bool {
@@ -626,5 +632,7 @@ pub fn diff_answers(old: &DepGraph, new: &DepGraph, d: &crate::diff::GraphDiff) 
         .into_iter()
         .filter(|x| !nkeys.contains(&key(x)))
         .collect();
+    a.boot_old = ob.into_keys().collect();
+    a.boot_new = nb.into_keys().collect();
     a
 }

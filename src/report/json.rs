@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 
 pub const GRAPH_SCHEMA: &str = "unitdiff.graph.v1";
 pub const DIFF_SCHEMA: &str = "unitdiff.diff.v1";
+pub const CHECK_SCHEMA: &str = "unitdiff.check.v1";
 
 #[derive(Serialize)]
 struct Source<'a> {
@@ -411,4 +412,26 @@ pub fn diff(d: &GraphDiff, old: &DepGraph, new: &DepGraph) -> serde_json::Value 
         },
     };
     serde_json::to_value(doc).expect("serialisable")
+}
+
+/// The `findings` array of a `unitdiff.diff.v1` document (ranked; no policy, so every
+/// finding's status is `new`).
+pub fn findings(r: &crate::findings::CheckResult) -> serde_json::Value {
+    serde_json::to_value(&r.findings).expect("serialisable")
+}
+
+/// The `unitdiff.check.v1` document: the verdict, the counts and every finding with its
+/// status.
+pub fn check(r: &crate::findings::CheckResult) -> serde_json::Value {
+    #[derive(Serialize)]
+    struct WireCheck<'a> {
+        schema: &'static str,
+        #[serde(flatten)]
+        result: &'a crate::findings::CheckResult,
+    }
+    serde_json::to_value(WireCheck {
+        schema: CHECK_SCHEMA,
+        result: r,
+    })
+    .expect("serialisable")
 }

@@ -2,9 +2,11 @@
 //! [`crate::diff::GraphDiff`]) and writes to a `Write`; nothing here reads files.
 
 pub mod answers;
+pub mod check;
 pub mod dot;
 pub mod escape;
 pub mod excerpt;
+pub mod findings;
 pub mod json;
 pub mod markdown;
 pub mod picture;

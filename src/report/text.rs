@@ -121,8 +121,8 @@ fn edge_section(out: &mut String, d: &GraphDiff, cause: Cause, heading: &str) {
     }
 }
 
-/// Write the diff report.
-pub fn diff(d: &GraphDiff, w: &mut dyn Write) -> io::Result<()> {
+/// Write the diff report; `summary` (the findings' summary) follows the header.
+pub fn diff(d: &GraphDiff, summary: &str, w: &mut dyn Write) -> io::Result<()> {
     let mut out = String::new();
     if d.is_empty() {
         let _ = writeln!(out, "No changes between {} and {}.", d.old_root, d.new_root);
@@ -133,6 +133,10 @@ pub fn diff(d: &GraphDiff, w: &mut dyn Write) -> io::Result<()> {
         "--- {}  (systemd {})\n+++ {}  (systemd {})",
         d.old_root, d.old_rules, d.new_root, d.new_rules
     );
+    if !summary.is_empty() {
+        out.push('\n');
+        out.push_str(summary);
+    }
     edge_section(&mut out, d, Cause::Files, "Dependency changes:");
     let heading = format!(
         "Dependency changes from the systemd upgrade ({} -> {}), same unit files:",
