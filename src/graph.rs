@@ -2,6 +2,7 @@
 //! edges. Edges are keyed by `(from, kind, to)` — systemd stores one dependency per key and
 //! merges origins — and each key keeps every provenance that produced it.
 
+use crate::tree::{ImagePath, Tree, mem::ImageLayer};
 use crate::unit::{DepKind, Edge, Provenance, UnitSet};
 use petgraph::graph::{DiGraph, NodeIndex};
 use std::collections::{BTreeMap, HashMap};
@@ -19,6 +20,8 @@ pub struct DepGraph {
     pub rules_how: String,
     /// Every edge key with its provenances (first = the one systemd saw first).
     pub edges: BTreeMap<EdgeKey, Vec<Provenance>>,
+    /// For layered images: the layer each unit file, drop-in and link came from.
+    pub image_layers: BTreeMap<ImagePath, ImageLayer>,
     graph: DiGraph<String, EdgeKey>,
     index: HashMap<String, NodeIndex>,
 }
@@ -58,9 +61,55 @@ impl DepGraph {
             set,
             rules_how: String::new(),
             edges,
+            image_layers: BTreeMap::new(),
             graph,
             index,
         }
+    }
+
+    /// Record the image layer of every file behind a unit or an edge (layered images only).
+    pub fn attach_image_layers(&mut self, tree: &dyn Tree) {
+        let mut paths: Vec<&ImagePath> = Vec::new();
+        for u in self.set.units.values().chain(self.set.templates.values()) {
+            for f in u.fragment.iter().chain(&u.dropins) {
+                paths.push(&f.path);
+                paths.extend(&f.target);
+            }
+        }
+        paths.extend(
+            self.set
+                .edges
+                .iter()
+                .filter_map(|e| e.provenance.path.as_ref()),
+        );
+        let mut out = BTreeMap::new();
+        for p in paths {
+            if out.contains_key(p) {
+                continue;
+            }
+            let phys = crate::tree::resolve(tree, p, false).unwrap_or_else(|_| p.clone());
+            if let Some(l) = tree.image_layer(&phys) {
+                out.insert(p.clone(), l);
+            }
+        }
+        self.image_layers = out;
+    }
+
+    /// "image layer 2 sha256:…: RUN …" for a file of a layered image, printable as is
+    /// (control characters replaced, long history lines cut).
+    pub fn layer_note(&self, path: &ImagePath) -> Option<String> {
+        let l = self.image_layers.get(path)?;
+        let mut s = format!("image layer {} {}", l.index, l.digest);
+        if let Some(c) = &l.created_by {
+            let c: String = c
+                .chars()
+                .take(200)
+                .map(|ch| if ch.is_control() { '?' } else { ch })
+                .collect();
+            s.push_str(": ");
+            s.push_str(&c);
+        }
+        Some(s)
     }
 
     /// Edges leaving `unit`, sorted by kind and target.

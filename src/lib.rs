@@ -33,10 +33,13 @@ pub fn load_dir(root: &Path, rules: unit::Rules) -> Result<graph::DepGraph, Erro
     Ok(g)
 }
 
+pub use tree::input::InputOptions;
+
 /// Load the image rooted at `root` with the rules of the systemd it ships (detected), or
-/// with `rules` when given.
+/// with `rules` when given. `root` is anything [`tree::input`] accepts (a directory, an
+/// archive, a container or filesystem image, a snapshot).
 pub fn open(root: &Path, rules: Option<unit::Rules>) -> Result<graph::DepGraph, Error> {
-    open_with(root, rules, &[])
+    open_input_with(root, rules, &[], &InputOptions::default())
 }
 
 /// [`open`], also loading the template instances named in `instances` that nothing in the
@@ -46,34 +49,66 @@ pub fn open_with(
     rules: Option<unit::Rules>,
     instances: &[String],
 ) -> Result<graph::DepGraph, Error> {
-    let (tree, detected) = detect_dir(root, rules)?;
-    Ok(load_detected(root, &tree, detected, instances))
+    open_input_with(root, rules, instances, &InputOptions::default())
 }
 
-fn detect_dir(
+/// [`open_with`], with choices for inputs holding several roots (platform, ref, partition).
+pub fn open_input_with(
     root: &Path,
     rules: Option<unit::Rules>,
-) -> Result<(tree::dir::DirTree, unit::detect::Detected), Error> {
-    let tree = open_dir(root)?;
+    instances: &[String],
+    opts: &InputOptions,
+) -> Result<graph::DepGraph, Error> {
+    let (input, detected) = detect(root, rules, opts)?;
+    Ok(load_detected(root, &input, detected, instances))
+}
+
+/// Open the input named `root` (see [`tree::input`]).
+pub fn open_input(root: &Path, opts: &InputOptions) -> Result<tree::input::Opened, Error> {
+    tree::input::open(root, opts).map_err(|reason| Error::Root {
+        path: root.display().to_string(),
+        reason,
+    })
+}
+
+fn detect(
+    root: &Path,
+    rules: Option<unit::Rules>,
+    opts: &InputOptions,
+) -> Result<(tree::input::Opened, unit::detect::Detected), Error> {
+    let input = open_input(root, opts)?;
     let detected = match rules {
         Some(r) => unit::detect::Detected {
             rules: r,
             how: "--systemd-version".to_string(),
         },
-        None => unit::detect::detect(&tree),
+        None => unit::detect::detect(&*input.tree),
     };
-    Ok((tree, detected))
+    Ok((input, detected))
 }
 
 fn load_detected(
     root: &Path,
-    tree: &tree::dir::DirTree,
+    input: &tree::input::Opened,
     detected: unit::detect::Detected,
     instances: &[String],
 ) -> graph::DepGraph {
+    let tree = &*input.tree;
     let set = unit::load_with(tree, detected.rules, instances);
-    let mut g = graph::DepGraph::new(root.display().to_string(), set);
+    let name = match &input.description {
+        Some(d) => format!("{} ({d})", root.display()),
+        None => root.display().to_string(),
+    };
+    let mut g = graph::DepGraph::new(name, set);
     g.rules_how = detected.how;
+    for w in &input.warnings {
+        g.set.warnings.push(unit::Warning {
+            path: None,
+            line: None,
+            message: format!("input: {w}"),
+        });
+    }
+    g.attach_image_layers(tree);
     g
 }
 
@@ -104,8 +139,25 @@ pub fn compare(
     old_rules: Option<unit::Rules>,
     new_rules: Option<unit::Rules>,
 ) -> Result<Comparison, Error> {
-    let (old_tree, old_detected) = detect_dir(old, old_rules)?;
-    let (new_tree, new_detected) = detect_dir(new, new_rules)?;
+    compare_with(old, new, old_rules, new_rules, &InputOptions::default())
+}
+
+/// [`compare`] with choices for inputs holding several roots (applied to both sides).
+pub fn compare_with(
+    old: &Path,
+    new: &Path,
+    old_rules: Option<unit::Rules>,
+    new_rules: Option<unit::Rules>,
+    opts: &InputOptions,
+) -> Result<Comparison, Error> {
+    // Reading an archive or image takes a while: open both sides at once.
+    let (o, n) = std::thread::scope(|s| {
+        let o = s.spawn(|| detect(old, old_rules, opts));
+        let n = detect(new, new_rules, opts);
+        (o.join().expect("reader thread"), n)
+    });
+    let (old_tree, old_detected) = o?;
+    let (new_tree, new_detected) = n?;
     let upgrade = (old_detected.rules != new_detected.rules).then(|| unit::detect::Detected {
         rules: old_detected.rules,
         how: "the old side's version".to_string(),

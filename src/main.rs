@@ -29,8 +29,32 @@ struct Cli {
     /// Do not send long text output on a terminal through the pager ($PAGER, or less).
     #[arg(long, global = true)]
     no_pager: bool,
+    #[command(flatten)]
+    input: InputArgs,
     #[command(subcommand)]
     command: Command,
+}
+
+/// Choices for ROOTs that hold more than one root filesystem (both sides of a diff).
+#[derive(Args)]
+struct InputArgs {
+    /// Image to read from a multi-platform index: OS/ARCH[/VARIANT] (e.g. linux/arm64).
+    #[arg(long, global = true, value_name = "OS/ARCH")]
+    platform: Option<String>,
+    /// Image to read from an archive holding several: its ref name or tag.
+    #[arg(long, global = true, value_name = "REF")]
+    image_ref: Option<String>,
+    /// Partition of a GPT disk image: its number (from 1) or label (default: the one
+    /// holding the systemd unit directories).
+    #[arg(long, global = true, value_name = "LABEL|N")]
+    partition: Option<String>,
+}
+
+/// The input choices, set once from the command line.
+static INPUT: std::sync::OnceLock<unitdiff::InputOptions> = std::sync::OnceLock::new();
+
+fn input_options() -> &'static unitdiff::InputOptions {
+    INPUT.get_or_init(Default::default)
 }
 
 #[derive(Subcommand)]
@@ -154,6 +178,15 @@ enum Command {
         max_hops: usize,
         #[command(flatten)]
         out: OutputArgs,
+    },
+    /// Save every file of ROOT that unitdiff reads into one compressed snapshot file,
+    /// usable wherever a ROOT is (e.g. to diff a candidate against a past release).
+    Snapshot {
+        /// The root filesystem, archive or image to snapshot.
+        root: PathBuf,
+        /// The snapshot file to write.
+        #[arg(short, long, value_name = "FILE")]
+        output: PathBuf,
     },
     /// Offline `systemctl cat`: a unit's fragment and drop-ins in the order systemd applies
     /// them, each under its in-image path and layer.
@@ -454,7 +487,7 @@ fn load(
         .iter()
         .filter_map(|u| resolve::instance_to_load(u))
         .collect();
-    let g = unitdiff::open_with(root, None, &instances)?;
+    let g = unitdiff::open_input_with(root, None, &instances, input_options())?;
     if !quiet {
         warn_all(&g);
     }
@@ -518,6 +551,11 @@ fn focus_in(
 fn run(cli: Cli) -> Result<u8, anyhow::Error> {
     let quiet = cli.quiet;
     let no_pager = cli.no_pager;
+    let _ = INPUT.set(unitdiff::InputOptions {
+        platform: cli.input.platform,
+        image_ref: cli.input.image_ref,
+        partition: cli.input.partition,
+    });
     let (bytes, out, code) = match cli.command {
         Command::Check {
             old,
@@ -598,11 +636,12 @@ fn run(cli: Cli) -> Result<u8, anyhow::Error> {
             old_systemd_version,
             new_systemd_version,
         } => {
-            let c = unitdiff::compare(
+            let c = unitdiff::compare_with(
                 &old,
                 &new,
                 old_systemd_version.or(systemd_version),
                 new_systemd_version.or(systemd_version),
+                input_options(),
             )?;
             let (og, ng, d) = (c.old, c.new, c.diff);
             if !quiet {
@@ -759,6 +798,27 @@ fn run(cli: Cli) -> Result<u8, anyhow::Error> {
             };
             (bytes, out, code)
         }
+        Command::Snapshot { root, output } => {
+            let input = unitdiff::open_input(&root, input_options())?;
+            if !quiet {
+                for w in &input.warnings {
+                    eprintln!("unitdiff: warning: input: {}", strip_str(w));
+                }
+            }
+            let source = match &input.description {
+                Some(d) => format!("{} ({d})", root.display()),
+                None => format!("{} (directory)", root.display()),
+            };
+            let mem = match input.mem {
+                Some(m) => m,
+                None => std::sync::Arc::new(unitdiff::tree::snapshot::copy_tree(&*input.tree)?),
+            };
+            let mut file = std::fs::File::create(&output)
+                .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", output.display()))?;
+            unitdiff::tree::snapshot::write(&mem, &source, &mut file)
+                .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", output.display()))?;
+            return Ok(0);
+        }
         Command::Cat { root, unit, out } => {
             out.only(&[Format::Text], "cat")?;
             let g = load(&root, quiet, &[&unit])?;
@@ -772,7 +832,7 @@ fn run(cli: Cli) -> Result<u8, anyhow::Error> {
             out,
             systemd_version,
         } => {
-            let g = unitdiff::open(&root, systemd_version)?;
+            let g = unitdiff::open_input_with(&root, systemd_version, &[], input_options())?;
             if !quiet {
                 warn_all(&g);
             }

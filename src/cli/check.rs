@@ -96,7 +96,13 @@ pub fn run(
         })
         .transpose()?;
 
-    let c = unitdiff::compare(&a.old, &a.new, a.old_rules, a.new_rules)?;
+    let c = unitdiff::compare_with(
+        &a.old,
+        &a.new,
+        a.old_rules,
+        a.new_rules,
+        crate::input_options(),
+    )?;
     warn(&c.old);
     warn(&c.new);
     let answers = query::diff_answers(&c.old, &c.new, &c.diff);

@@ -358,9 +358,13 @@ pub fn cat(g: &DepGraph, unit: &str) -> Option<String> {
             .as_ref()
             .map(|t| format!(" -> {}", super::escape::field(&t.to_string())))
             .unwrap_or_default();
+        let image = g
+            .layer_note(&f.path)
+            .map(|n| format!(", {}", super::escape::field(&n)))
+            .unwrap_or_default();
         let _ = writeln!(
             out,
-            "# {}{target}  ({}{what})",
+            "# {}{target}  ({}{what}{image})",
             super::escape::field(f.path.as_str()),
             f.layer
         );

@@ -160,6 +160,35 @@ struct WireGraph<'a> {
     templates: Vec<WireUnit<'a>>,
     edges: Vec<WireEdge<'a>>,
     warnings: Vec<String>,
+    /// Layered images: the layers files came from (docs/json.md).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    input: Option<WireInput<'a>>,
+}
+
+/// The image layers behind the files of a layered image.
+#[derive(Serialize)]
+struct WireInput<'a> {
+    /// Every layer some unit file, drop-in or link came from, by index.
+    layers: Vec<&'a crate::tree::mem::ImageLayer>,
+    /// In-image path → layer index.
+    files: BTreeMap<&'a str, usize>,
+}
+
+fn wire_input(g: &DepGraph) -> Option<WireInput<'_>> {
+    if g.image_layers.is_empty() {
+        return None;
+    }
+    let mut layers: Vec<_> = g.image_layers.values().collect();
+    layers.sort();
+    layers.dedup();
+    Some(WireInput {
+        layers,
+        files: g
+            .image_layers
+            .iter()
+            .map(|(p, l)| (p.as_str(), l.index))
+            .collect(),
+    })
 }
 
 fn edges_of<'a>(
@@ -189,6 +218,7 @@ pub fn graph(g: &DepGraph) -> serde_json::Value {
         templates: g.set.templates.values().map(|u| wire_unit(u, g)).collect(),
         edges: edges_of(g.edges.iter()),
         warnings: g.set.warnings.iter().map(|w| w.to_string()).collect(),
+        input: wire_input(g),
     };
     serde_json::to_value(doc).expect("serialisable")
 }

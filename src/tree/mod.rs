@@ -5,10 +5,17 @@
 //! what a directory holds, where a symlink points, and what a regular file contains.
 //! [`resolve`] turns any in-image path into a physical one by following symlinks itself,
 //! component by component, re-rooting absolute targets at the image root and clamping `..`
-//! at it, so no path ever leaves the image. Directory inputs live in [`dir`]; tar and OCI
-//! inputs will implement the same trait.
+//! at it, so no path ever leaves the image. Directory inputs live in [`dir`]; archives,
+//! container images, filesystem images and snapshots are read into a [`mem::MemTree`]
+//! ([`input`] tells them apart and opens them).
 
+pub mod archive;
 pub mod dir;
+pub mod fsimage;
+pub mod input;
+pub mod mem;
+pub mod oci;
+pub mod snapshot;
 
 use std::fmt;
 use std::io;
@@ -142,6 +149,10 @@ pub trait Tree {
     fn read_link(&self, path: &ImagePath) -> io::Result<String>;
     /// The contents of a regular file, refusing anything larger than `limit` bytes.
     fn read_file(&self, path: &ImagePath, limit: u64) -> io::Result<Vec<u8>>;
+    /// For layered images: the layer the node at physical `path` came from.
+    fn image_layer(&self, _path: &ImagePath) -> Option<mem::ImageLayer> {
+        None
+    }
 }
 
 /// Why a path could not be resolved inside the image.

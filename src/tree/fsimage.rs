@@ -1,0 +1,338 @@
+//! Raw filesystem images (ext2/3/4, squashfs, EROFS) and GPT disk images, read with
+//! pure-Rust readers without mounting anything, into a [`MemTree`].
+//!
+//! Each reader walks the whole directory tree once (metadata of every entry; contents only
+//! of the files the loader reads), depth at most [`MAX_DEPTH`], entries bounded as in
+//! [`super::mem`]. A filesystem image may start at an offset (a GPT partition).
+
+use super::ImagePath;
+use super::mem::{self, Entry, MemTree};
+use std::fs::File;
+use std::io::{self, BufReader, Read};
+use std::os::unix::fs::FileExt;
+use std::path::Path;
+use std::sync::Arc;
+
+/// Deepest directory nesting walked (a corrupt image may loop).
+pub const MAX_DEPTH: usize = 128;
+
+/// A filesystem format, told by its superblock magic.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FsKind {
+    Ext,
+    Squashfs,
+    Erofs,
+    Btrfs,
+}
+
+impl FsKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            FsKind::Ext => "ext2/3/4",
+            FsKind::Squashfs => "squashfs",
+            FsKind::Erofs => "EROFS",
+            FsKind::Btrfs => "btrfs",
+        }
+    }
+}
+
+fn read_at(f: &File, offset: u64, len: usize) -> Vec<u8> {
+    let mut buf = vec![0u8; len];
+    match f.read_at(&mut buf, offset) {
+        Ok(n) => buf.truncate(n),
+        Err(_) => buf.clear(),
+    }
+    buf
+}
+
+/// The filesystem starting at `offset` in `f`, if its magic is known.
+pub fn sniff(f: &File, offset: u64) -> Option<FsKind> {
+    if read_at(f, offset, 4) == b"hsqs" {
+        return Some(FsKind::Squashfs);
+    }
+    if read_at(f, offset + 1080, 2) == [0x53, 0xef] {
+        return Some(FsKind::Ext);
+    }
+    if read_at(f, offset + 1024, 4) == [0xe2, 0xe1, 0xf5, 0xe0] {
+        return Some(FsKind::Erofs);
+    }
+    if read_at(f, offset + 0x10040, 8) == b"_BHRfS_M" {
+        return Some(FsKind::Btrfs);
+    }
+    None
+}
+
+/// Whether `f` holds a GPT partition table (`EFI PART` at 512 or 4096).
+pub fn is_gpt(f: &File) -> bool {
+    read_at(f, 512, 8) == b"EFI PART" || read_at(f, 4096, 8) == b"EFI PART"
+}
+
+/// Read the filesystem of kind `kind` at `offset` in `path` into `tree`.
+pub fn read_fs(path: &Path, offset: u64, kind: FsKind, tree: &mut MemTree) -> io::Result<()> {
+    match kind {
+        FsKind::Ext => read_ext(path, offset, tree),
+        FsKind::Squashfs => read_squashfs(path, offset, tree),
+        FsKind::Erofs => read_erofs(path, offset, tree),
+        FsKind::Btrfs => Err(io::Error::other(
+            "btrfs images are not supported yet; mount it read-only (or extract it) and pass the directory",
+        )),
+    }
+}
+
+fn corrupt(what: &str, e: impl std::fmt::Display) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::InvalidData,
+        format!("corrupt {what} image: {e}"),
+    )
+}
+
+/// `Ext4Read` over a byte range of a file.
+struct Part {
+    file: File,
+    offset: u64,
+}
+
+impl ext4_view::Ext4Read for Part {
+    fn read(
+        &mut self,
+        start: u64,
+        dst: &mut [u8],
+    ) -> Result<(), Box<dyn std::error::Error + Send + Sync + 'static>> {
+        self.file
+            .read_exact_at(dst, self.offset.saturating_add(start))
+            .map_err(|e| Box::new(e) as _)
+    }
+}
+
+fn keep(path: &ImagePath, size: u64, read: impl FnOnce() -> io::Result<Vec<u8>>) -> Entry {
+    let data = if mem::wanted(path.as_str(), size) {
+        read().ok().map(Arc::from)
+    } else {
+        None
+    };
+    Entry::File { size, data }
+}
+
+fn read_ext(path: &Path, offset: u64, tree: &mut MemTree) -> io::Result<()> {
+    let file = File::open(path)?;
+    let fs = ext4_view::Ext4::load(Box::new(Part { file, offset }))
+        .map_err(|e| corrupt("ext2/3/4", e))?;
+    let mut stack: Vec<(ext4_view::PathBuf, ImagePath, usize)> =
+        vec![(ext4_view::PathBuf::new("/"), ImagePath::root(), 0)];
+    while let Some((dir, ipath, depth)) = stack.pop() {
+        if depth >= MAX_DEPTH {
+            tree.warn(format!("{ipath}: nested too deeply; not read further"));
+            continue;
+        }
+        let rd = match fs.read_dir(&dir) {
+            Ok(rd) => rd,
+            Err(e) => {
+                tree.warn(format!("{ipath}: cannot list directory: {e}"));
+                continue;
+            }
+        };
+        for ent in rd {
+            let ent = ent.map_err(|e| corrupt("ext2/3/4", e))?;
+            let name = ent.file_name();
+            let Ok(name) = name.as_str() else { continue };
+            if name == "." || name == ".." {
+                continue;
+            }
+            let name = name.to_string();
+            let child = ipath.join(&name);
+            let epath = ent.path();
+            let ft = match ent.file_type() {
+                Ok(ft) => ft,
+                Err(e) => {
+                    tree.warn(format!("{child}: {e}; skipped"));
+                    continue;
+                }
+            };
+            let entry = if ft.is_dir() {
+                stack.push((epath, child.clone(), depth + 1));
+                Entry::Dir
+            } else if ft.is_symlink() {
+                match fs.read_link(&epath) {
+                    Ok(t) => match t.to_str() {
+                        Ok(t) if t.len() <= mem::MAX_PATH => Entry::Symlink(t.to_string()),
+                        _ => continue,
+                    },
+                    Err(e) => {
+                        tree.warn(format!("{child}: {e}; skipped"));
+                        continue;
+                    }
+                }
+            } else if ft.is_regular_file() {
+                let size = ent.metadata().map(|m| m.len()).unwrap_or(0);
+                keep(&child, size, || {
+                    fs.read(&epath).map_err(|e| corrupt("ext2/3/4", e))
+                })
+            } else if ft.is_char_dev() {
+                Entry::CharDevice
+            } else {
+                Entry::Special
+            };
+            tree.insert(&child, entry)?;
+        }
+    }
+    Ok(())
+}
+
+fn read_squashfs(path: &Path, offset: u64, tree: &mut MemTree) -> io::Result<()> {
+    use backhand::InnerNode;
+    let r = BufReader::new(File::open(path)?);
+    let fs = backhand::FilesystemReader::from_reader_with_offset(r, offset)
+        .map_err(|e| corrupt("squashfs", e))?;
+    for node in fs.files() {
+        let Some(p) = node.fullpath.to_str() else {
+            continue;
+        };
+        let Ok(Some(ipath)) = super::archive::sanitise(p.as_bytes()) else {
+            continue;
+        };
+        if ipath.components().count() > MAX_DEPTH {
+            continue;
+        }
+        let entry = match &node.inner {
+            InnerNode::Dir(_) => Entry::Dir,
+            InnerNode::File(f) => {
+                let size = f.file_len() as u64;
+                keep(&ipath, size, || {
+                    let mut buf = Vec::new();
+                    fs.file(f)
+                        .reader()
+                        .take(size)
+                        .read_to_end(&mut buf)
+                        .map(|_| buf)
+                })
+            }
+            InnerNode::Symlink(s) => match s.link.to_str() {
+                Some(t) if t.len() <= mem::MAX_PATH => Entry::Symlink(t.to_string()),
+                _ => continue,
+            },
+            InnerNode::CharacterDevice(_) => Entry::CharDevice,
+            _ => Entry::Special,
+        };
+        tree.insert(&ipath, entry)?;
+    }
+    Ok(())
+}
+
+/// An EROFS image seen through a read-only memory map, from `offset` on.
+struct MapAt {
+    map: memmap2::Mmap,
+    offset: usize,
+}
+
+impl erofs_rs::backend::Image for MapAt {
+    fn get<R: std::ops::RangeBounds<u64>>(&self, range: R) -> Option<&[u8]> {
+        use std::ops::Bound::*;
+        let data = self.map.get(self.offset..)?;
+        let start = match range.start_bound() {
+            Included(&s) => s,
+            Excluded(&s) => s.checked_add(1)?,
+            Unbounded => 0,
+        };
+        let end = match range.end_bound() {
+            Included(&e) => e.checked_add(1)?,
+            Excluded(&e) => e,
+            Unbounded => data.len() as u64,
+        };
+        data.get(usize::try_from(start).ok()?..usize::try_from(end).ok()?)
+    }
+
+    fn len(&self) -> u64 {
+        (self.map.len().saturating_sub(self.offset)) as u64
+    }
+}
+
+fn read_erofs(path: &Path, offset: u64, tree: &mut MemTree) -> io::Result<()> {
+    let file = File::open(path)?;
+    // SAFETY: the map is read-only and private; the image file is the user's input. A
+    // file truncated while we read it would fault, which the caller accepts for images.
+    let map = unsafe { memmap2::Mmap::map(&file)? };
+    let image = MapAt {
+        map,
+        offset: usize::try_from(offset).map_err(io::Error::other)?,
+    };
+    let fs = erofs_rs::EroFS::new(image).map_err(|e| corrupt("EROFS", e))?;
+    let walk = fs
+        .walk_dir("/")
+        .map_err(|e| corrupt("EROFS", e))?
+        .max_depth(MAX_DEPTH);
+    for ent in walk {
+        let ent = ent.map_err(|e| corrupt("EROFS", e))?;
+        let p = ent.dir_entry.path();
+        let Ok(p) = std::str::from_utf8(p.as_bytes()) else {
+            continue;
+        };
+        let Ok(Some(ipath)) = super::archive::sanitise(p.as_bytes()) else {
+            continue;
+        };
+        let inode = &ent.inode;
+        let entry = if inode.is_dir() {
+            Entry::Dir
+        } else if inode.is_symlink() {
+            match fs.read_link_inode(*inode) {
+                Ok(t) => match std::str::from_utf8(t.as_bytes()) {
+                    Ok(t) if t.len() <= mem::MAX_PATH => Entry::Symlink(t.to_string()),
+                    _ => continue,
+                },
+                Err(e) => {
+                    tree.warn(format!("{ipath}: {e}; skipped"));
+                    continue;
+                }
+            }
+        } else if inode.is_file() {
+            let size = inode.data_size();
+            keep(&ipath, size, || {
+                let mut buf = Vec::new();
+                fs.open_inode_file(*inode)
+                    .map_err(|e| corrupt("EROFS", e))?
+                    .take(size)
+                    .read_to_end(&mut buf)?;
+                Ok(buf)
+            })
+        } else if ent.dir_entry.file_type() == erofs_rs::types::DirentFileType::CharacterDevice {
+            Entry::CharDevice
+        } else {
+            Entry::Special
+        };
+        tree.insert(&ipath, entry)?;
+    }
+    Ok(())
+}
+
+/// A partition of a GPT disk.
+#[derive(Clone, Debug)]
+pub struct Partition {
+    /// 1-based, as `/dev/sdaN` numbers it.
+    pub number: u32,
+    pub label: String,
+    pub offset: u64,
+    pub fs: Option<FsKind>,
+}
+
+/// The used partitions of the GPT disk image `path`.
+pub fn partitions(path: &Path) -> io::Result<Vec<Partition>> {
+    let mut f = File::open(path)?;
+    let gpt = gptman::GPT::find_from(&mut f).map_err(|e| corrupt("GPT disk", e))?;
+    let len = f.metadata()?.len();
+    let mut out = Vec::new();
+    for (n, p) in gpt.iter() {
+        if !p.is_used() {
+            continue;
+        }
+        let offset = p.starting_lba.saturating_mul(gpt.sector_size);
+        if offset >= len {
+            continue;
+        }
+        out.push(Partition {
+            number: n,
+            label: p.partition_name.as_str().to_string(),
+            offset,
+            fs: sniff(&f, offset),
+        });
+    }
+    Ok(out)
+}
