@@ -63,7 +63,7 @@ enum Command {
     ///
     /// Exit status: 0 no dependency change, 1 dependency changes found, 2 error.
     Diff {
-        /// The old root filesystem (an extracted directory).
+        /// The old root: a directory, tarball, container image, filesystem image or snapshot.
         old: PathBuf,
         /// The new root filesystem.
         new: PathBuf,
@@ -198,7 +198,7 @@ enum Command {
     },
     /// Print one root filesystem's dependency graph.
     Graph {
-        /// The root filesystem (an extracted directory).
+        /// The root: a directory, tarball, container image, filesystem image or snapshot.
         root: PathBuf,
         #[command(flatten)]
         out: OutputArgs,
