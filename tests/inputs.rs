@@ -633,3 +633,70 @@ fn every_format_gives_the_same_graph() {
         Some("/bin/sh -c #(nop) ADD layer2")
     );
 }
+
+#[test]
+#[ignore = "needs mkfs.ext4 (e2fsprogs), sfdisk (fdisk)"]
+fn a_gpt_disk_reads_the_partition_holding_the_units() {
+    let t = tempfile::tempdir().unwrap();
+    let (fs, disk) = (t.path().join("r.ext4"), t.path().join("disk.img"));
+    let base = repo(BASE);
+    run(
+        "mkfs.ext4",
+        &[
+            "-q",
+            "-F",
+            "-d",
+            base.to_str().unwrap(),
+            fs.to_str().unwrap(),
+            "8M",
+        ],
+    );
+    std::fs::File::create(&disk)
+        .unwrap()
+        .set_len(20 << 20)
+        .unwrap();
+    let mut sfdisk = std::process::Command::new("sfdisk")
+        .args(["-q", disk.to_str().unwrap()])
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    {
+        use std::io::Write;
+        sfdisk
+            .stdin
+            .as_mut()
+            .unwrap()
+            .write_all(
+                b"label: gpt\nstart=2048, size=4096, name=EFI\nstart=8192, size=16384, name=ROOT\n",
+            )
+            .unwrap();
+    }
+    assert!(sfdisk.wait().unwrap().success());
+    {
+        use std::os::unix::fs::FileExt;
+        let img = std::fs::read(&fs).unwrap();
+        let f = std::fs::OpenOptions::new().write(true).open(&disk).unwrap();
+        f.write_all_at(&img, 8192 * 512).unwrap();
+    }
+    let want = graph(&base);
+    assert_eq!(graph(&disk), want);
+    let g = unitdiff::open(&disk, None).unwrap();
+    assert!(
+        g.root.contains("partition 2 \"ROOT\"") && g.root.contains("holding the unit directories"),
+        "{}",
+        g.root
+    );
+    let by_label = unitdiff::InputOptions {
+        partition: Some("ROOT".into()),
+        ..Default::default()
+    };
+    assert_eq!(graph_with(&disk, &by_label), want);
+    let (code, _, err) = cli(&[
+        "graph".as_ref(),
+        "--partition".as_ref(),
+        "1".as_ref(),
+        disk.as_os_str(),
+    ]);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("2 \"ROOT\" (ext2/3/4)"), "{err}");
+}
