@@ -691,7 +691,12 @@ fn run(cli: Cli) -> Result<u8, anyhow::Error> {
                     let p = report::picture::diff_picture(&d, &og, &ng, &out.selection());
                     let patches = report::unified::patches(&d, &og, &ng);
                     let opts = report::markdown::Options::with_max_chars(out.max_chars);
-                    report::markdown::diff(&d, &p, &patches, &opts).into_bytes()
+                    let j = report::markdown::Judged {
+                        result: &judged,
+                        verdict: false,
+                    };
+                    let j = (!d.is_empty()).then_some(&j);
+                    report::markdown::diff(&d, &p, &patches, j, &opts).into_bytes()
                 }
                 Format::Dot | Format::Svg | Format::Png => {
                     let p = report::picture::diff_picture(&d, &og, &ng, &out.selection());

@@ -8,6 +8,7 @@ use unitdiff::findings::policy::Policy;
 use unitdiff::findings::{self, FailOn};
 use unitdiff::query;
 use unitdiff::report::check::{CheckFormat, CheckInput, render};
+use unitdiff::report::{github, markdown};
 use unitdiff::unit::Rules;
 
 /// The policy file used when `--policy` is not given and it exists in the working
@@ -72,6 +73,31 @@ fn file_bytes(format: CheckFormat, bytes: Vec<u8>) -> Vec<u8> {
     }
 }
 
+/// A step summary GitHub accepts (it drops a larger one whole).
+const STEP_SUMMARY_MAX: usize = 1024 * 1024 - 1024;
+
+/// In a GitHub Actions step: append the Markdown summary to `$GITHUB_STEP_SUMMARY` and the
+/// counts to `$GITHUB_OUTPUT`, when they are set.
+fn github_files(input: &CheckInput) -> Result<(), anyhow::Error> {
+    use std::io::Write as _;
+    let append = |var: &str, text: &str| -> Result<(), anyhow::Error> {
+        let Some(path) = std::env::var_os(var).filter(|p| !p.is_empty()) else {
+            return Ok(());
+        };
+        let mut f = std::fs::OpenOptions::new()
+            .append(true)
+            .create(true)
+            .open(&path)
+            .with_context(|| format!("cannot open {var}={}", Path::new(&path).display()))?;
+        f.write_all(text.as_bytes())
+            .with_context(|| format!("cannot write {var}={}", Path::new(&path).display()))
+    };
+    // Characters, not bytes, bound the Markdown: a character takes at most 4 bytes.
+    let opts = markdown::Options::with_max_chars(STEP_SUMMARY_MAX / 4);
+    append("GITHUB_STEP_SUMMARY", &markdown::check(input, &opts))?;
+    append("GITHUB_OUTPUT", &github::outputs(input.result))
+}
+
 /// Run the check: write the baseline and every `--report`, and return the report for
 /// standard output and the exit status (0 pass, 1 the gate failed).
 pub fn run(
@@ -130,6 +156,9 @@ pub fn run(
     for (format, file) in &a.reports {
         let bytes = file_bytes(*format, render(*format, &input).map_err(|e| anyhow!(e))?);
         std::fs::write(file, bytes).with_context(|| format!("cannot write {}", file.display()))?;
+    }
+    if a.format == CheckFormat::Github || a.reports.iter().any(|r| r.0 == CheckFormat::Github) {
+        github_files(&input)?;
     }
     let out = render(a.format, &input).map_err(|e| anyhow!(e))?;
     let code = u8::from(result.failed);

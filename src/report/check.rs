@@ -72,9 +72,16 @@ pub fn render(format: CheckFormat, input: &CheckInput) -> Result<Vec<u8>, String
             b.push(b'\n');
             Ok(b)
         }
-        other => Err(format!(
-            "check --format {} is not available yet",
-            other.as_str()
-        )),
+        CheckFormat::Sarif => Ok(escape::json(&super::sarif::sarif(input))
+            .into_owned()
+            .into_bytes()),
+        CheckFormat::Github => Ok(super::github::commands(input).into_bytes()),
+        CheckFormat::Junit => Ok(super::junit::junit(input).into_bytes()),
+        CheckFormat::Gitlab => Ok(escape::json(&super::gitlab::gitlab(input))
+            .into_owned()
+            .into_bytes()),
+        CheckFormat::Markdown => {
+            Ok(super::markdown::check(input, &super::markdown::Options::default()).into_bytes())
+        }
     }
 }

@@ -2,11 +2,13 @@
 //! with its edge changes and provenance, collapsible unified diffs, and a Mermaid flowchart
 //! of the changed subgraph (rendered natively by GitHub and GitLab).
 
+use super::check::CheckInput;
 use super::excerpt::{self, Limits, Seed};
 use super::picture::{Picture, Status};
 use super::source_label;
 use super::unified::FilePatch;
 use crate::diff::{Cause, GraphDiff};
+use crate::findings::{CheckResult, Level, Site};
 use crate::unit::DepKind;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -130,6 +132,8 @@ pub struct Options {
     pub max_chars: usize,
     /// How large the Mermaid diagram may be.
     pub diagram: Limits,
+    /// How many findings the summary lists.
+    pub top: usize,
 }
 
 /// A GitHub comment holds 65,536 characters; this leaves room for a heading around it.
@@ -148,7 +152,11 @@ impl Options {
         if max_chars > 0 {
             diagram.max_text = diagram.max_text.min(max_chars / 3);
         }
-        Options { max_chars, diagram }
+        Options {
+            max_chars,
+            diagram,
+            top: 25,
+        }
     }
 }
 
@@ -156,6 +164,7 @@ impl Options {
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Part {
     Lead,
+    Finding,
     Diagram,
     Unit,
     Patch,
@@ -293,6 +302,10 @@ impl Doc {
         if !patches.is_empty() {
             what.push(format!("{} of {all_patches} file diffs", patches.len()));
         }
+        let findings = rest.iter().filter(|p| p.part == Part::Finding).count();
+        if findings > 0 {
+            what.push(format!("{findings} of the top findings"));
+        }
         if rest.iter().any(|p| p.part == Part::Diagram) {
             what.push("the diagram".to_string());
         }
@@ -379,9 +392,149 @@ pub fn diagram(full: &Picture, seeds: &[Seed], limits: Limits, what: &str, whole
     out
 }
 
-/// The Markdown report: the summary, a diagram of the most important changes, a section per
-/// changed unit, then the file diffs; cut past `opts.max_chars` with a note.
-pub fn diff(d: &GraphDiff, picture: &Picture, patches: &[FilePatch], opts: &Options) -> String {
+/// The findings for a Markdown report: the check's result, and whether to state the verdict
+/// (`check`) or not (`diff`).
+pub struct Judged<'a> {
+    pub result: &'a CheckResult,
+    pub verdict: bool,
+}
+
+/// Seeds for the diagram from ranked findings: each finding's units and edge.
+fn finding_seeds(r: &CheckResult) -> Vec<Seed> {
+    r.findings
+        .iter()
+        .filter(|c| !c.finding.units.is_empty())
+        .map(|c| {
+            let f = &c.finding;
+            let edges = f
+                .edge
+                .as_ref()
+                .and_then(|e| {
+                    DepKind::ALL
+                        .into_iter()
+                        .find(|k| k.as_str() == e.kind)
+                        .map(|k| vec![(e.from.clone(), k, e.to.clone())])
+                })
+                .unwrap_or_default();
+            Seed {
+                label: format!("{} {}", f.rule, f.unit()),
+                units: f.units.clone(),
+                edges,
+            }
+        })
+        .collect()
+}
+
+fn site_md(s: &Site) -> String {
+    let mut out = match (&s.path, s.line) {
+        (Some(p), Some(l)) => code(&format!("{p}:{l}")),
+        (Some(p), None) => code(p),
+        (None, _) => String::new(),
+    };
+    if let Some(l) = s.layer {
+        out.push_str(&format!(" ({})", l.as_str()));
+    }
+    if let Some(r) = s.rule {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(&format!("(rule {})", escape::markdown_text(r)));
+    }
+    out
+}
+
+/// The findings' summary: counts per level (new, allowed, baselined), the verdict, and the
+/// top findings with where they come from, their witness and how they were accepted.
+fn push_findings(doc: &mut Doc, j: &Judged, top: usize) {
+    let r = j.result;
+    let mut head = String::from("## Findings\n\n");
+    if j.verdict {
+        let v = if r.failed { "**failed**" } else { "passed" };
+        let _ = writeln!(head, "Gate {v} (`--fail-on {}`).\n", r.fail_on.as_str());
+    }
+    let _ = writeln!(
+        head,
+        "| level | new | allowed | baselined |\n|---|---|---|---|"
+    );
+    for l in Level::ALL {
+        let c = r.count(l);
+        let _ = writeln!(
+            head,
+            "| {l} | {} | {} | {} |",
+            c.new, c.allowed, c.baselined
+        );
+    }
+    head.push('\n');
+    if r.findings.is_empty() {
+        head.push_str("No findings.\n\n");
+    }
+    doc.push(Part::Lead, "", head);
+    for (i, c) in r.findings.iter().take(top).enumerate() {
+        let f = &c.finding;
+        let mut out = format!(
+            "{}. **{}** {} — {}",
+            i + 1,
+            f.level,
+            code(f.rule.as_str()),
+            escape::markdown_text(&f.message)
+        );
+        match (&f.old, &f.new) {
+            (Some(o), Some(n)) => {
+                let _ = write!(out, "<br/>was {}, now {}", site_md(o), site_md(n));
+            }
+            (Some(s), None) | (None, Some(s)) => {
+                let _ = write!(out, "<br/>at {}", site_md(s));
+            }
+            (None, None) => {}
+        }
+        if let Some(w) = super::ci::witness_line(f) {
+            let _ = write!(out, "<br/>witness: {}", code(&w));
+        }
+        if let Some(n) = &f.condition {
+            let _ = write!(out, "<br/>note: {}", escape::markdown_text(n));
+        }
+        if let Some(n) = super::ci::status_note(c) {
+            let _ = write!(out, "<br/>*{}*", escape::markdown_text(&n));
+        }
+        out.push('\n');
+        doc.push(Part::Finding, f.unit(), out);
+    }
+    if r.findings.len() > top {
+        doc.push(
+            Part::Lead,
+            "",
+            format!(
+                "\n{} more findings: `unitdiff check OLD NEW --format text` lists them all.\n\n",
+                r.findings.len() - top
+            ),
+        );
+    } else {
+        doc.push(Part::Lead, "", "\n".to_string());
+    }
+}
+
+/// `check`'s Markdown: the findings first (verdict, counts, top findings), then the diff's
+/// report.
+pub fn check(input: &CheckInput, opts: &Options) -> String {
+    let p = super::picture::diff_picture(input.diff, input.old, input.new, &Default::default());
+    let patches = super::unified::patches(input.diff, input.old, input.new);
+    let judged = Judged {
+        result: input.result,
+        verdict: true,
+    };
+    diff(input.diff, &p, &patches, Some(&judged), opts)
+}
+
+/// The Markdown report: the summary, the findings, a diagram of the most important changes
+/// (the top findings' neighbourhoods), a section per changed unit, then the file diffs; cut
+/// past `opts.max_chars` with a note.
+pub fn diff(
+    d: &GraphDiff,
+    picture: &Picture,
+    patches: &[FilePatch],
+    judged: Option<&Judged>,
+    opts: &Options,
+) -> String {
     let mut doc = Doc { pieces: Vec::new() };
     let mut out = String::new();
     let _ = writeln!(
@@ -418,12 +571,19 @@ pub fn diff(d: &GraphDiff, picture: &Picture, patches: &[FilePatch], opts: &Opti
     );
     doc.push(Part::Lead, "", out);
 
+    // The top findings' neighbourhoods first, then every other change.
+    let mut seeds = Vec::new();
+    if let Some(j) = judged {
+        push_findings(&mut doc, j, opts.top);
+        seeds = finding_seeds(j.result);
+    }
+    seeds.extend(excerpt::diff_seeds(d));
     doc.push(
         Part::Diagram,
         "",
         diagram(
             picture,
-            &excerpt::diff_seeds(d),
+            &seeds,
             opts.diagram,
             "changes",
             "unitdiff diff OLD NEW --format svg -o diff.svg",

@@ -3,14 +3,19 @@
 
 pub mod answers;
 pub mod check;
+pub mod ci;
 pub mod dot;
 pub mod escape;
 pub mod excerpt;
 pub mod findings;
+pub mod github;
+pub mod gitlab;
 pub mod json;
+pub mod junit;
 pub mod markdown;
 pub mod picture;
 pub mod render;
+pub mod sarif;
 pub mod text;
 pub mod unified;
 
