@@ -426,12 +426,15 @@ fn github_accepted_findings_are_counted_not_annotated() {
     assert!(last.data.contains("1 accepted finding"), "{}", last.data);
 }
 
-/// The JUnit document as (suite attributes, test cases: name, child element, message).
-fn parse_junit(xml: &str) -> (Vec<(String, String)>, Vec<(String, Option<String>, String)>) {
+/// A parsed test case: name, child element (failure, skipped…), its message.
+type Case = (String, Option<String>, String);
+
+/// The JUnit document as (suite attributes, test cases).
+fn parse_junit(xml: &str) -> (Vec<(String, String)>, Vec<Case>) {
     use quick_xml::events::Event;
     let mut r = quick_xml::Reader::from_str(xml);
     let (mut suites_attrs, mut cases) = (Vec::new(), Vec::new());
-    let mut current: Option<(String, Option<String>, String)> = None;
+    let mut current: Option<Case> = None;
     let mut depth_seen = Vec::new();
     loop {
         let ev = r.read_event().expect("well-formed XML");
