@@ -169,10 +169,7 @@ fn a_large_diff_is_cut_at_max_chars_with_a_note() {
         .lines()
         .find(|l| l.starts_with("*The whole picture is too large to draw here"))
         .expect("a note under the diagram");
-    assert!(
-        line.contains(" more are not drawn: `"),
-        "{line}"
-    );
+    assert!(line.contains(" more are not drawn: `"), "{line}");
     // Even without a character limit the diagram stays within Mermaid's limits.
     let b = mermaid_blocks(&whole)[0];
     assert!(b.len() <= 50_000 && edges(b) < 500);
