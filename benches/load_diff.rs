@@ -3,6 +3,10 @@
 //! `cargo bench` (or `cargo bench -- OLD NEW` for other roots). Pairs measured by default:
 //! the CoreOS fixtures, and this machine's own root against itself (only its systemd search
 //! directories are read). Prints min and median over the runs.
+//!
+//! Each run also times what `unitdiff check` adds on top of `diff`'s work (load, diff,
+//! answers): computing the findings and judging them (no policy), printed as a share of
+//! the diff's time (the target is under 10 %).
 
 use std::path::Path;
 
@@ -11,23 +15,64 @@ use std::path::Path;
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use std::time::{Duration, Instant};
 
-fn measure(old: &Path, new: &Path, runs: usize) -> (Duration, Duration, usize, usize) {
+struct Measured {
+    min: Duration,
+    median: Duration,
+    /// `diff`'s work: load, diff and the answers.
+    diff_median: Duration,
+    /// What `check` adds: findings and the verdict.
+    check_median: Duration,
+    units: usize,
+    edges: usize,
+    findings: usize,
+}
+
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v[v.len() / 2]
+}
+
+fn measure(old: &Path, new: &Path, runs: usize) -> Measured {
     let mut times = Vec::with_capacity(runs);
-    let mut sizes = (0, 0);
+    let mut diffs = Vec::with_capacity(runs);
+    let mut checks = Vec::with_capacity(runs);
+    let mut sizes = (0, 0, 0);
     for _ in 0..runs {
         let start = Instant::now();
         // What `unitdiff diff` does: detect each side's systemd, load both (in parallel),
         // reload NEW with OLD's rules if they differ, diff.
         let c = unitdiff::compare(old, new, None, None).expect("roots load");
         times.push(start.elapsed());
+        let answers = unitdiff::query::diff_answers(&c.old, &c.new, &c.diff);
+        let answered = Instant::now();
+        diffs.push(answered - start);
+        let found = unitdiff::findings::compute(&c.diff, &answers, &c.old, &c.new);
+        let result = unitdiff::findings::check::check(
+            found,
+            None,
+            None,
+            unitdiff::findings::date::Date::from_days(0),
+            unitdiff::findings::FailOn::Error,
+            (&c.diff.old_root, &c.diff.new_root),
+        );
+        checks.push(answered.elapsed());
         sizes = (
             c.old.set.units.len() + c.new.set.units.len(),
             c.old.edges.len() + c.new.edges.len(),
+            result.findings.len(),
         );
-        std::hint::black_box(c.diff);
+        std::hint::black_box((c.diff, answers, result));
     }
     times.sort();
-    (times[0], times[runs / 2], sizes.0, sizes.1)
+    Measured {
+        min: times[0],
+        median: times[runs / 2],
+        diff_median: median(diffs),
+        check_median: median(checks),
+        units: sizes.0,
+        edges: sizes.1,
+        findings: sizes.2,
+    }
 }
 
 fn main() {
@@ -46,11 +91,21 @@ fn main() {
         ]
     };
     for (old, new) in pairs {
-        let (min, median, units, edges) = measure(Path::new(&old), Path::new(&new), 50);
+        let m = measure(Path::new(&old), Path::new(&new), 50);
+        let ms = |d: Duration| d.as_secs_f64() * 1e3;
         println!(
-            "load+diff {old} -> {new}: {units} units, {edges} edges: min {:.2} ms, median {:.2} ms",
-            min.as_secs_f64() * 1e3,
-            median.as_secs_f64() * 1e3
+            "load+diff {old} -> {new}: {} units, {} edges: min {:.2} ms, median {:.2} ms",
+            m.units,
+            m.edges,
+            ms(m.min),
+            ms(m.median)
+        );
+        println!(
+            "  diff (load+diff+answers) median {:.2} ms; check adds findings+verdict ({} findings) median {:.3} ms = {:.1} %",
+            ms(m.diff_median),
+            m.findings,
+            ms(m.check_median),
+            100.0 * m.check_median.as_secs_f64() / m.diff_median.as_secs_f64()
         );
     }
 }

@@ -3,6 +3,8 @@
 //! moved lines and renamed drop-ins, the baseline, several reports in one run, and the
 //! rule registry (`rules`, `explain`, docs/rules.md).
 
+mod support;
+
 use assert_cmd::Command;
 use serde_json::Value;
 use std::path::Path;
@@ -551,4 +553,150 @@ fn never_pages_when_stdout_is_not_a_terminal() {
     assert_eq!(o.status.code(), Some(1));
     assert!(text(&o).contains("new-hard-dependency"));
     assert!(!marker.exists(), "the pager ran although stdout is a pipe");
+}
+
+fn write(root: &Path, rel: &str, text: &str) {
+    let p = root.join(rel);
+    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+    std::fs::write(p, text).unwrap();
+}
+
+fn link(root: &Path, rel: &str, target: &str) {
+    let p = root.join(rel);
+    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+    std::os::unix::fs::symlink(target, p).unwrap();
+}
+
+/// A small upgrade made on a copy of fixtures/cycle/old: a first-boot service and a tmpfs on
+/// /tmp now start at boot, a service runs every boot (negated condition), and an admin
+/// masks c.service that a drop-in in /etc makes a.service require.
+#[test]
+fn boot_units_conditions_masks_and_overrides() {
+    let old = fixture("cycle/old");
+    let t = tempfile::tempdir().unwrap();
+    let new = t.path();
+    copy_tree(Path::new(&old), new);
+    let sys = "usr/lib/systemd/system";
+    write(
+        new,
+        &format!("{sys}/first-boot.service"),
+        "[Unit]\nConditionFirstBoot=yes\n[Service]\nExecStart=/bin/true\n",
+    );
+    write(
+        new,
+        &format!("{sys}/every-boot.service"),
+        "[Unit]\nConditionNeedsUpdate=!/etc\n[Service]\nExecStart=/bin/true\n",
+    );
+    write(
+        new,
+        &format!("{sys}/tmp.mount"),
+        "[Mount]\nWhat=tmpfs\nWhere=/tmp\nType=tmpfs\n",
+    );
+    for u in ["first-boot.service", "every-boot.service", "tmp.mount"] {
+        link(
+            new,
+            &format!("{sys}/default.target.wants/{u}"),
+            &format!("../{u}"),
+        );
+    }
+    link(new, "etc/systemd/system/c.service", "/dev/null");
+    write(
+        new,
+        "etc/systemd/system/a.service.d/10-c.conf",
+        "[Unit]\nRequires=c.service\n",
+    );
+    let cwd = tempfile::tempdir().unwrap();
+    let o = check_in(
+        cwd.path(),
+        &old,
+        new.to_str().unwrap(),
+        &["--format", "json", "--systemd-version", "252"],
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", err(&o));
+    let v = json(&o);
+    let one = |rule: &str, unit: &str| -> Value {
+        let all: Vec<&Value> = findings(&v)
+            .iter()
+            .filter(|f| f["rule"] == rule && f["units"][0] == unit)
+            .collect();
+        assert_eq!(all.len(), 1, "{rule} {unit}: {v}");
+        all[0].clone()
+    };
+    let fb = one("boot-unit-added", "first-boot.service");
+    assert!(
+        fb["condition"]
+            .as_str()
+            .is_some_and(|c| c.contains("ConditionFirstBoot=yes")),
+        "{fb}"
+    );
+    assert_eq!(fb["level"], "warn");
+    assert!(one("boot-unit-added", "every-boot.service")["condition"].is_null());
+    let tmp = one("boot-unit-added", "tmp.mount");
+    assert!(
+        tmp["message"].as_str().unwrap().contains("tmpfs on /tmp"),
+        "{tmp}"
+    );
+    // default.target is an alias of multi-user.target in this tree.
+    assert_eq!(tmp["witness"][0]["from"], "multi-user.target");
+
+    let masked = one("hard-dependency-on-masked", "a.service");
+    assert_eq!(masked["level"], "error");
+    assert_eq!(masked["target"], "c.service");
+    assert_eq!(
+        masked["new"]["path"],
+        "/etc/systemd/system/a.service.d/10-c.conf"
+    );
+    assert_eq!(one("unit-load-degraded", "c.service")["target"], "masked");
+    let admin: Vec<&Value> = findings(&v)
+        .iter()
+        .filter(|f| f["rule"] == "admin-override" && f["units"][0] == "a.service")
+        .collect();
+    assert_eq!(admin.len(), 1, "{v}");
+    assert_eq!(admin[0]["new"]["layer"], "admin");
+    // Errors rank first.
+    let levels: Vec<&str> = findings(&v)
+        .iter()
+        .map(|f| f["level"].as_str().unwrap())
+        .collect();
+    let mut sorted = levels.clone();
+    sorted.sort_by_key(|l| ["error", "warn", "info"].iter().position(|x| x == l));
+    assert_eq!(levels, sorted);
+}
+
+/// On a terminal (a pty from util-linux's `script`), text goes through $PAGER; --no-pager
+/// and a pipe print directly.
+#[test]
+#[ignore = "needs script (util-linux)"]
+fn pages_on_a_terminal_unless_no_pager() {
+    let script = support::tools::require("script", "util-linux (bsdutils)");
+    let bin = assert_cmd::cargo::cargo_bin("unitdiff");
+    let d = tempfile::tempdir().unwrap();
+    let paged = d.path().join("paged");
+    let run = |extra: &str| {
+        let cmd = format!(
+            "{} check {} {} {extra}",
+            bin.display(),
+            fixture("coreos-899"),
+            fixture("coreos-1010")
+        );
+        std::process::Command::new(&script)
+            .args(["-qec", &cmd, "/dev/null"])
+            .env("PAGER", format!("cat > {}", paged.display()))
+            .env("UNITDIFF_TODAY", "2026-11-30")
+            .output()
+            .unwrap()
+    };
+    let o = run("");
+    assert_eq!(o.status.code(), Some(1), "{}", err(&o));
+    let text = std::fs::read_to_string(&paged).expect("the pager got the report");
+    assert!(text.contains("new-hard-dependency"), "{text}");
+    assert!(
+        !String::from_utf8_lossy(&o.stdout).contains("new-hard-dependency"),
+        "printed besides the pager"
+    );
+    std::fs::remove_file(&paged).unwrap();
+    let o = run("--no-pager");
+    assert_eq!(o.status.code(), Some(1));
+    assert!(!paged.exists(), "--no-pager still paged");
+    assert!(String::from_utf8_lossy(&o.stdout).contains("new-hard-dependency"));
 }

@@ -252,7 +252,12 @@ pub fn compute(d: &GraphDiff, a: &DiffAnswers, old: &DepGraph, new: &DepGraph) -
             pulled_by.entry(e.to.as_str()).or_insert(e);
         }
         let verb = edge_verb(added);
-        let draft = if e.kind.is_hard() && added {
+        // systemd's own slice membership (Requires= on the unit's slice) cannot fail in
+        // practice: slices always load and start. Reported, but as a weak change.
+        let slice_rule = e.to.ends_with(".slice")
+            && e.provenance.iter().all(|p| p.how == crate::unit::How::Rule);
+        let hard = e.kind.is_hard() && !slice_rule;
+        let draft = if hard && added {
             let w = witnesses.get(&(e.from.as_str(), e.kind, e.to.as_str()));
             // Of what the target needs, what is new for the source.
             let fresh: Vec<&str> = growth
@@ -285,7 +290,7 @@ pub fn compute(d: &GraphDiff, a: &DiffAnswers, old: &DepGraph, new: &DepGraph) -
             set.extend(fresh.iter().copied());
             dr.impact = fresh.len() + 1;
             dr
-        } else if e.kind.is_hard() {
+        } else if hard {
             if !new.set.units.contains_key(&e.to) {
                 continue; // the target's removal is its own finding
             }
@@ -662,11 +667,18 @@ pub fn compute(d: &GraphDiff, a: &DiffAnswers, old: &DepGraph, new: &DepGraph) -
         if c.added.is_empty() {
             continue;
         }
+        // Slices always load and start: a slice joining the set is no new risk.
         let own = explained.get(c.unit.as_str());
-        if own.is_some_and(|own| c.added.keys().all(|k| own.contains(k.as_str()))) {
+        let names: Vec<&str> = c
+            .added
+            .keys()
+            .map(String::as_str)
+            .filter(|k| !k.ends_with(".slice"))
+            .filter(|k| !own.is_some_and(|own| own.contains(k)))
+            .collect();
+        if names.is_empty() {
             continue;
         }
-        let names: Vec<&str> = c.added.keys().map(String::as_str).collect();
         let shown = names.iter().take(5).copied().collect::<Vec<_>>().join(", ");
         let more = if names.len() > 5 {
             format!(" and {} more", names.len() - 5)
@@ -674,9 +686,9 @@ pub fn compute(d: &GraphDiff, a: &DiffAnswers, old: &DepGraph, new: &DepGraph) -
             String::new()
         };
         // The longest witness shows how far the new failure reaches.
-        let witness = c
-            .added
-            .values()
+        let witness = names
+            .iter()
+            .filter_map(|k| c.added.get(*k))
             .max_by_key(|w| w.len())
             .cloned()
             .unwrap_or_default();
