@@ -22,6 +22,12 @@ pub enum Error {
     /// The root named by the user does not exist or is not a directory.
     #[error("{path}: cannot open root: {reason}")]
     Root { path: String, reason: String },
+    /// The image has none of systemd's unit directories.
+    #[error(
+        "{path}: no systemd unit directory (/etc/systemd/system, /usr/lib/systemd/system, …) \
+         found in the image{hint} (--allow-empty to accept an empty side)"
+    )]
+    NotAnOsTree { path: String, hint: String },
 }
 
 /// Load the image rooted at `root` (an extracted directory) with the given rules.
@@ -94,7 +100,17 @@ fn load_detected(
     instances: &[String],
 ) -> graph::DepGraph {
     let tree = &*input.tree;
-    let set = unit::load_with(tree, detected.rules, instances);
+    let mut set = unit::load_with(tree, detected.rules, instances);
+    if let Some(caveat) = detected.caveat() {
+        set.warnings.insert(
+            0,
+            unit::Warning {
+                path: None,
+                line: None,
+                message: caveat,
+            },
+        );
+    }
     let name = match &input.description {
         Some(d) => format!("{} ({d})", root.display()),
         None => root.display().to_string(),
@@ -110,6 +126,40 @@ fn load_detected(
     }
     g.attach_image_layers(tree);
     g
+}
+
+/// Fail unless the loaded image has a systemd unit directory at all: an empty directory, or
+/// the directory above the real root, is not an OS tree, and comparing it would report
+/// every unit as added or removed. When `root` is a directory, a subdirectory that looks like
+/// the real root is named in the error.
+pub fn require_unit_dirs(g: &graph::DepGraph, root: &Path) -> Result<(), Error> {
+    if !g.set.search_dirs.is_empty() {
+        return Ok(());
+    }
+    Err(Error::NotAnOsTree {
+        path: g.root.clone(),
+        hint: root_below(root)
+            .map(|sub| format!("; did you mean {}?", sub.display()))
+            .unwrap_or_default(),
+    })
+}
+
+/// A subdirectory of the directory `root` (one level down, a bounded number looked at) that
+/// has a systemd unit directory: the real root, when the user named the one above it.
+fn root_below(root: &Path) -> Option<std::path::PathBuf> {
+    use tree::{ImagePath, NodeKind, Tree};
+    let t = tree::dir::DirTree::open(root).ok()?;
+    let top = t.read_dir(&ImagePath::root()).ok()?;
+    let dirs = top.iter().filter(|(_, k)| *k == NodeKind::Dir).take(1000);
+    let probes = unit::paths::declared_search_path(&unit::Rules::default());
+    dirs.map(|(name, _)| name)
+        .find(|name| {
+            probes.iter().any(|d| {
+                let p = ImagePath::new(&format!("/{name}{d}"));
+                matches!(tree::stat(&t, &p), Ok((_, Some(NodeKind::Dir))))
+            })
+        })
+        .map(|name| root.join(name))
 }
 
 fn open_dir(root: &Path) -> Result<tree::dir::DirTree, Error> {

@@ -31,6 +31,10 @@ struct Cli {
     no_pager: bool,
     #[command(flatten)]
     input: InputArgs,
+    /// Accept a root without any systemd unit directory (a deliberately empty side);
+    /// otherwise that is an error, as it usually means a wrong path.
+    #[arg(long, global = true)]
+    allow_empty: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -312,10 +316,14 @@ fn parse_rules(s: &str) -> Result<Rules, String> {
     let point: u32 = point
         .parse()
         .map_err(|_| format!("not a systemd version: {s}"))?;
-    if !(200..1000).contains(&major) {
-        return Err(format!("unsupported systemd version: {s}"));
+    let rules = Rules::new(major, point);
+    if !rules.is_known() {
+        return Err(format!(
+            "no rules for systemd {s}: the rules of systemd {} are known",
+            Rules::known_range()
+        ));
     }
-    Ok(Rules::new(major, point))
+    Ok(rules)
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -480,7 +488,7 @@ fn text_of(f: impl FnOnce(&mut Vec<u8>) -> io::Result<()>) -> io::Result<String>
 /// systemctl loads them on demand).
 fn load(
     root: &Path,
-    quiet: bool,
+    flags: Flags,
     units: &[&str],
 ) -> Result<unitdiff::graph::DepGraph, anyhow::Error> {
     let instances: Vec<String> = units
@@ -488,10 +496,28 @@ fn load(
         .filter_map(|u| resolve::instance_to_load(u))
         .collect();
     let g = unitdiff::open_input_with(root, None, &instances, input_options())?;
-    if !quiet {
-        warn_all(&g);
-    }
+    flags.check(&g, root)?;
     Ok(g)
+}
+
+/// The global options every command applies to a loaded image.
+#[derive(Clone, Copy)]
+struct Flags {
+    quiet: bool,
+    allow_empty: bool,
+}
+
+impl Flags {
+    /// Refuse a root without unit directories (unless --allow-empty), then warn.
+    fn check(self, g: &unitdiff::graph::DepGraph, root: &Path) -> Result<(), anyhow::Error> {
+        if !self.allow_empty {
+            unitdiff::require_unit_dirs(g, root)?;
+        }
+        if !self.quiet {
+            warn_all(g);
+        }
+        Ok(())
+    }
 }
 
 /// The unit `asked` names in one of `graphs` (systemctl's rules: `ssh` is `ssh.service`,
@@ -549,13 +575,16 @@ fn focus_in(
 }
 
 fn run(cli: Cli) -> Result<u8, anyhow::Error> {
-    let quiet = cli.quiet;
     let no_pager = cli.no_pager;
     let _ = INPUT.set(unitdiff::InputOptions {
         platform: cli.input.platform,
         image_ref: cli.input.image_ref,
         partition: cli.input.partition,
     });
+    let flags = Flags {
+        quiet: cli.quiet,
+        allow_empty: cli.allow_empty,
+    };
     let (bytes, out, code) = match cli.command {
         Command::Check {
             old,
@@ -589,11 +618,7 @@ fn run(cli: Cli) -> Result<u8, anyhow::Error> {
                 old_rules: old_systemd_version.or(systemd_version),
                 new_rules: new_systemd_version.or(systemd_version),
             };
-            let (bytes, code) = cli::check::run(&args, |g| {
-                if !quiet {
-                    warn_all(g)
-                }
-            })?;
+            let (bytes, code) = cli::check::run(&args, |g| flags.check(g, Path::new(&g.root)))?;
             let styled = args.format == report::check::CheckFormat::Text;
             return match emit(&bytes, output.as_deref(), styled, false, color, no_pager) {
                 Err(e) if e.kind() != io::ErrorKind::BrokenPipe => Err(e.into()),
@@ -644,10 +669,8 @@ fn run(cli: Cli) -> Result<u8, anyhow::Error> {
                 input_options(),
             )?;
             let (og, ng, d) = (c.old, c.new, c.diff);
-            if !quiet {
-                warn_all(&og);
-                warn_all(&ng);
-            }
+            flags.check(&og, &old)?;
+            flags.check(&ng, &new)?;
             let mut out = out;
             out.focus = focus_in(&[&og, &ng], &out.focus)?;
             let code = u8::from(d.has_dependency_changes());
@@ -739,7 +762,7 @@ fn run(cli: Cli) -> Result<u8, anyhow::Error> {
             };
             let asked = args.last().expect("clap requires it").clone();
             let bytes = if args.len() == 2 {
-                let g = load(Path::new(&args[0]), quiet, &[&asked])?;
+                let g = load(Path::new(&args[0]), flags, &[&asked])?;
                 let unit = unit_in(&[&g], &asked, false)?;
                 let t = query::deps(&g, &unit, direction, all);
                 match out.format {
@@ -749,8 +772,8 @@ fn run(cli: Cli) -> Result<u8, anyhow::Error> {
                 }
             } else {
                 let (og, ng) = (
-                    load(Path::new(&args[0]), quiet, &[&asked])?,
-                    load(Path::new(&args[1]), quiet, &[&asked])?,
+                    load(Path::new(&args[0]), flags, &[&asked])?,
+                    load(Path::new(&args[1]), flags, &[&asked])?,
                 );
                 let unit = unit_in(&[&og, &ng], &asked, false)?;
                 let (ot, nt) = (
@@ -792,7 +815,7 @@ fn run(cli: Cli) -> Result<u8, anyhow::Error> {
             out,
         } => {
             out.only(&[Format::Text, Format::Json], "why")?;
-            let g = load(&root, quiet, &[&from, &to])?;
+            let g = load(&root, flags, &[&from, &to])?;
             let (from, to) = (unit_in(&[&g], &from, false)?, unit_in(&[&g], &to, false)?);
             let paths = query::why(&g, &from, &to, limit, max_hops);
             let code = u8::from(paths.is_empty());
@@ -805,7 +828,7 @@ fn run(cli: Cli) -> Result<u8, anyhow::Error> {
         }
         Command::Snapshot { root, output } => {
             let input = unitdiff::open_input(&root, input_options())?;
-            if !quiet {
+            if !flags.quiet {
                 for w in &input.warnings {
                     eprintln!("unitdiff: warning: input: {}", strip_str(w));
                 }
@@ -826,7 +849,7 @@ fn run(cli: Cli) -> Result<u8, anyhow::Error> {
         }
         Command::Cat { root, unit, out } => {
             out.only(&[Format::Text], "cat")?;
-            let g = load(&root, quiet, &[&unit])?;
+            let g = load(&root, flags, &[&unit])?;
             let unit = unit_in(&[&g], &unit, true)?;
             let text = report::answers::cat(&g, &unit)
                 .ok_or_else(|| anyhow::anyhow!("{}: no unit {unit}", g.root))?;
@@ -838,9 +861,7 @@ fn run(cli: Cli) -> Result<u8, anyhow::Error> {
             systemd_version,
         } => {
             let g = unitdiff::open_input_with(&root, systemd_version, &[], input_options())?;
-            if !quiet {
-                warn_all(&g);
-            }
+            flags.check(&g, &root)?;
             let mut out = out;
             out.focus = focus_in(&[&g], &out.focus)?;
             let bytes = match out.format {

@@ -102,7 +102,7 @@ fn github_files(input: &CheckInput) -> Result<(), anyhow::Error> {
 /// standard output and the exit status (0 pass, 1 the gate failed).
 pub fn run(
     a: &CheckArgs,
-    warn: impl Fn(&unitdiff::graph::DepGraph),
+    check: impl Fn(&unitdiff::graph::DepGraph) -> Result<(), anyhow::Error>,
 ) -> Result<(Vec<u8>, u8), anyhow::Error> {
     let today = today()?;
     let policy_path = match &a.policy {
@@ -129,8 +129,8 @@ pub fn run(
         a.new_rules,
         crate::input_options(),
     )?;
-    warn(&c.old);
-    warn(&c.new);
+    check(&c.old)?;
+    check(&c.new)?;
     let answers = query::diff_answers(&c.old, &c.new, &c.diff);
     let found = findings::compute(&c.diff, &answers, &c.old, &c.new);
     let result = findings::check::check(

@@ -126,7 +126,26 @@ pub fn detect(tree: &dyn Tree) -> Detected {
     }
     Detected {
         rules: Rules::default(),
-        how: "not found in the image; assumed".to_string(),
+        how: ASSUMED.to_string(),
+    }
+}
+
+/// [`Detected::how`] when nothing in the image says which systemd it ships.
+pub const ASSUMED: &str = "not found in the image; assumed";
+
+impl Detected {
+    /// A warning for reports when these rules are a guess or an approximation: the version
+    /// was not found in the image, or is outside the versions whose rules are known.
+    pub fn caveat(&self) -> Option<String> {
+        if self.how == ASSUMED {
+            return Some(format!(
+                "the systemd version was not found in the image (no manager binary, \
+                 libsystemd-shared library or known os-release); systemd {}'s rules assumed \
+                 (--systemd-version to choose)",
+                self.rules
+            ));
+        }
+        self.rules.caveat()
     }
 }
 

@@ -31,9 +31,42 @@ impl fmt::Display for Rules {
     }
 }
 
+/// The oldest systemd whose loading rules are modelled (CoreOS 899/1010 ran 225).
+pub const OLDEST_KNOWN: u32 = 225;
+/// The newest systemd whose loading rules are modelled (the newest switch below is 257.10).
+pub const NEWEST_KNOWN: u32 = 257;
+
 impl Rules {
     pub fn new(version: u32, point: u32) -> Self {
         Rules { version, point }
+    }
+
+    /// Whether this version's rules are modelled ([`OLDEST_KNOWN`] to [`NEWEST_KNOWN`]).
+    pub fn is_known(&self) -> bool {
+        (OLDEST_KNOWN..=NEWEST_KNOWN).contains(&self.version)
+    }
+
+    /// "225 to 257": the versions whose rules are known, for messages and `--version`.
+    pub fn known_range() -> String {
+        format!("{OLDEST_KNOWN} to {NEWEST_KNOWN}")
+    }
+
+    /// Why loading with these rules is an approximation, if it is: a version outside the
+    /// known range is loaded with the nearest known version's rules.
+    pub fn caveat(&self) -> Option<String> {
+        if self.version > NEWEST_KNOWN {
+            Some(format!(
+                "systemd {self} is newer than the newest rules known ({NEWEST_KNOWN}); \
+                 loaded with systemd {NEWEST_KNOWN}'s rules"
+            ))
+        } else if self.version < OLDEST_KNOWN {
+            Some(format!(
+                "systemd {self} is older than the oldest rules known ({OLDEST_KNOWN}); \
+                 loaded with systemd {OLDEST_KNOWN}'s rules"
+            ))
+        } else {
+            None
+        }
     }
 
     /// A UTF-8 byte-order mark at the start of a file is stripped (v230+).
