@@ -9,6 +9,7 @@ pub mod diff;
 pub mod findings;
 pub mod graph;
 pub mod query;
+pub mod reach;
 pub mod report;
 pub mod tree;
 pub mod unit;

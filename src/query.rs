@@ -4,6 +4,7 @@
 //! [`DepGraph`]; reports format them.
 
 use crate::graph::{DepGraph, EdgeKey};
+use crate::reach::{Step, StopIndex, Walker};
 use crate::unit::{DepKind, LoadState, Provenance, UnitName, UnitType};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
@@ -138,55 +139,77 @@ pub fn deps(g: &DepGraph, unit: &str, direction: Direction, all: bool) -> TreeNo
         .get(unit)
         .cloned()
         .unwrap_or_else(|| unit.to_string());
-    let mut path = vec![root.clone()];
-    let mut budget = MAX_TREE_NODES;
-    let children = expand(g, &root, direction, all, &mut path, &mut budget);
-    TreeNode {
-        unit: root,
-        via: None,
-        repeated: false,
-        children,
+    // Depth-first with an explicit stack (an image's chains can be deeper than any call
+    // stack): each frame is a node being filled and the hops still to visit under it.
+    struct Frame {
+        node: TreeNode,
+        pending: std::vec::IntoIter<Hop>,
     }
-}
-
-fn expand(
-    g: &DepGraph,
-    unit: &str,
-    direction: Direction,
-    all: bool,
-    path: &mut Vec<String>,
-    budget: &mut usize,
-) -> Vec<TreeNode> {
-    let mut out = Vec::new();
-    for h in listed(g, unit, direction) {
+    let mut on_path: std::collections::HashSet<String> = std::collections::HashSet::new();
+    on_path.insert(root.clone());
+    let mut budget = MAX_TREE_NODES;
+    let mut stack = vec![Frame {
+        pending: listed(g, &root, direction).into_iter(),
+        node: TreeNode {
+            unit: root,
+            via: None,
+            repeated: false,
+            children: Vec::new(),
+        },
+    }];
+    loop {
+        let top = stack.last_mut().expect("the root stays until the end");
+        let Some(h) = top.pending.next() else {
+            let done = stack.pop().expect("non-empty");
+            match stack.last_mut() {
+                Some(parent) => {
+                    on_path.remove(&done.node.unit);
+                    parent.node.children.push(done.node);
+                    continue;
+                }
+                None => return done.node,
+            }
+        };
         // The tree repeats shared subtrees, as systemctl does; on a dense graph that grows
         // exponentially, so past the budget nodes are listed but no longer expanded.
-        *budget = budget.saturating_sub(1);
-        if path.contains(&h.to) {
-            out.push(TreeNode {
-                unit: h.to.clone(),
+        budget = budget.saturating_sub(1);
+        let unit = h.to.clone();
+        if on_path.contains(&unit) {
+            top.node.children.push(TreeNode {
+                unit,
                 via: Some(h),
                 repeated: true,
                 children: Vec::new(),
             });
             continue;
         }
-        let children = if (all || is_target(&h.to)) && *budget > 0 {
-            path.push(h.to.clone());
-            let c = expand(g, &h.to, direction, all, path, budget);
-            path.pop();
-            c
-        } else {
-            Vec::new()
-        };
-        out.push(TreeNode {
-            unit: h.to.clone(),
+        let node = TreeNode {
+            unit: unit.clone(),
             via: Some(h),
             repeated: false,
-            children,
-        });
+            children: Vec::new(),
+        };
+        if (all || is_target(&unit)) && budget > 0 {
+            on_path.insert(unit.clone());
+            stack.push(Frame {
+                pending: listed(g, &unit, direction).into_iter(),
+                node,
+            });
+        } else {
+            top.node.children.push(node);
+        }
     }
-    out
+}
+
+impl Drop for TreeNode {
+    /// Children are dropped from a list, not by recursion: a tree can be as deep as an
+    /// image's longest chain.
+    fn drop(&mut self) {
+        let mut rest = std::mem::take(&mut self.children);
+        while let Some(mut n) = rest.pop() {
+            rest.append(&mut n.children);
+        }
+    }
 }
 
 /// Every dependency path from `from` to `to` over the dependency kinds systemd acts on
@@ -324,20 +347,74 @@ pub fn failure_set(g: &DepGraph, unit: &str) -> BTreeMap<String, Witness> {
         .get(unit)
         .cloned()
         .unwrap_or_else(|| unit.to_string());
-    let mut out: BTreeMap<String, Witness> = BTreeMap::new();
-    let mut queue: VecDeque<(String, Witness)> = VecDeque::from([(root.clone(), Vec::new())]);
-    while let Some((u, w)) = queue.pop_front() {
+    // Breadth-first with the hop that first reached each unit; witnesses are read back
+    // along those hops (no path is copied per unit reached).
+    let mut parent: BTreeMap<String, (String, Hop)> = BTreeMap::new();
+    let mut queue: VecDeque<String> = VecDeque::from([root.clone()]);
+    while let Some(u) = queue.pop_front() {
         for h in stop_sources(g, &u).map(|(k, inverse)| hop(g, &k, inverse)) {
-            if h.to == root || out.contains_key(&h.to) {
+            if h.to == root || parent.contains_key(&h.to) {
                 continue;
             }
-            let mut w2 = w.clone();
-            w2.push(h.clone());
-            out.insert(h.to.clone(), w2.clone());
-            queue.push_back((h.to, w2));
+            queue.push_back(h.to.clone());
+            parent.insert(h.to.clone(), (u.clone(), h));
         }
     }
-    out
+    parent
+        .keys()
+        .map(|m| {
+            let mut w = Vec::new();
+            let mut cur = m.as_str();
+            while let Some((p, h)) = parent.get(cur) {
+                w.push(h.clone());
+                cur = p;
+            }
+            w.reverse();
+            (m.clone(), w)
+        })
+        .collect()
+}
+
+/// [`failure_set`] over a prebuilt index, for members in `keep` only (all when `None`).
+fn failure_set_in<'g>(
+    idx: &StopIndex<'g>,
+    walker: &mut Walker<'g>,
+    root: u32,
+    keep: Option<&dyn Fn(&str) -> bool>,
+) -> BTreeMap<String, Witness> {
+    walker.walk(idx, root);
+    let members: Vec<u32> = walker
+        .order
+        .iter()
+        .copied()
+        .filter(|m| keep.is_none_or(|k| k(idx.name(*m))))
+        .collect();
+    members
+        .into_iter()
+        .map(|m| {
+            let w = walker
+                .path_to(m)
+                .into_iter()
+                .map(|(_, s)| step_hop(s))
+                .collect();
+            (idx.name(m).to_string(), w)
+        })
+        .collect()
+}
+
+fn step_hop(s: Step) -> Hop {
+    let (from, to) = if s.inverse {
+        (&s.key.2, &s.key.0)
+    } else {
+        (&s.key.0, &s.key.2)
+    };
+    Hop {
+        from: from.clone(),
+        kind: s.key.1,
+        to: to.clone(),
+        inverse: s.inverse,
+        provenance: s.provenance.to_vec(),
+    }
 }
 
 /// The units a start of `target` pulls in (the start transaction's closure over Requires,
@@ -539,13 +616,49 @@ fn stops(k: DepKind) -> bool {
         )
 }
 
+/// The units whose failure set may differ between the two sides, sorted: every unit with
+/// different stop edges, and everything upstream of one on either side.
+fn affected_by_stop_changes<'g>(oi: &StopIndex<'g>, ni: &StopIndex<'g>) -> BTreeSet<&'g str> {
+    let targets = |idx: &StopIndex<'g>, u: Option<u32>| -> BTreeSet<&'g str> {
+        u.map(|u| idx.steps(u).iter().map(|s| idx.name(s.to)).collect())
+            .unwrap_or_default()
+    };
+    let mut changed: Vec<&'g str> = Vec::new();
+    for u in 0..oi.len() as u32 {
+        let name = oi.name(u);
+        if targets(oi, Some(u)) != targets(ni, ni.id(name)) {
+            changed.push(name);
+        }
+    }
+    for u in 0..ni.len() as u32 {
+        let name = ni.name(u);
+        if oi.id(name).is_none() && !ni.steps(u).is_empty() {
+            changed.push(name);
+        }
+    }
+    let mut out: BTreeSet<&'g str> = BTreeSet::new();
+    for idx in [oi, ni] {
+        let mut seen = vec![false; idx.len()];
+        let mut stack: Vec<u32> = changed.iter().filter_map(|n| idx.id(n)).collect();
+        while let Some(v) = stack.pop() {
+            if std::mem::replace(&mut seen[v as usize], true) {
+                continue;
+            }
+            out.insert(idx.name(v));
+            stack.extend(idx.preds(v).iter().copied().filter(|p| !seen[*p as usize]));
+        }
+    }
+    out
+}
+
 /// Compute the answers for a diff of `old` → `new`.
 pub fn diff_answers(old: &DepGraph, new: &DepGraph, d: &crate::diff::GraphDiff) -> DiffAnswers {
     let mut a = DiffAnswers {
         boot_target: "default.target".to_string(),
         ..Default::default()
     };
-    let mut sources = BTreeSet::new();
+    let (oi, ni) = (StopIndex::new(old), StopIndex::new(new));
+    let (mut ow, mut nw) = (Walker::new(oi.len()), Walker::new(ni.len()));
     for e in &d.edges_added {
         if !stops(e.kind) {
             continue;
@@ -561,35 +674,38 @@ pub fn diff_answers(old: &DepGraph, new: &DepGraph, d: &crate::diff::GraphDiff) 
         if !old.set.units.contains_key(victim) {
             continue;
         }
-        sources.insert(victim.clone());
+        let through = match ni.id(culprit) {
+            Some(c) => failure_set_in(&ni, &mut nw, c, None),
+            None => failure_set(new, culprit),
+        };
         a.failure_witnesses.push(FailureWitness {
             edge: hop(new, &key, e.kind == DepKind::PropagatesStopTo),
-            through: failure_set(new, culprit),
+            through,
         });
     }
-    // Every unit both sides have: a new hard edge deep down changes the failure set of
-    // everything above it. (Units that appear or disappear are reported as such.)
-    sources.extend(
-        new.set
-            .units
-            .keys()
-            .filter(|u| old.set.units.contains_key(*u))
-            .cloned(),
-    );
-    for u in sources {
-        let (o, n) = (failure_members(old, &u), failure_members(new, &u));
+    // A unit's failure set can only change if a unit it reaches (itself included) has
+    // different stop edges: walk only from the units upstream of such a change, on either
+    // side. (Units that appear or disappear are reported as such.)
+    for u in affected_by_stop_changes(&oi, &ni) {
+        if !old.set.units.contains_key(u) || !new.set.units.contains_key(u) {
+            continue;
+        }
+        let (Some(ou), Some(nu)) = (oi.id(u), ni.id(u)) else {
+            continue;
+        };
+        ow.walk(&oi, ou);
+        nw.walk(&ni, nu);
+        let o: BTreeSet<&str> = ow.order.iter().map(|m| oi.name(*m)).collect();
+        let n: BTreeSet<&str> = nw.order.iter().map(|m| ni.name(*m)).collect();
         if o == n {
             continue;
         }
         // Witnesses only for what is new.
-        let added: BTreeMap<String, Witness> = failure_set(new, &u)
-            .into_iter()
-            .filter(|(k, _)| !o.contains(k))
-            .collect();
-        let removed: Vec<String> = o.difference(&n).cloned().collect();
+        let added = failure_set_in(&ni, &mut nw, nu, Some(&|m: &str| !o.contains(m)));
+        let removed: Vec<String> = o.difference(&n).map(|m| m.to_string()).collect();
         if !added.is_empty() || !removed.is_empty() {
             a.failure_set_changes.push(FailureSetChange {
-                unit: u,
+                unit: u.to_string(),
                 added,
                 removed,
             });

@@ -22,132 +22,155 @@ pub fn hop_label(h: &Hop) -> String {
     }
 }
 
-fn walk(
+/// Draw `children` (of a node drawn with `prefix`) like systemctl, depth first with an
+/// explicit stack (trees are as deep as an image's chains). `line` writes one node's line.
+fn draw<'a, N>(
     out: &mut String,
-    n: &TreeNode,
-    prefix: &str,
-    last: bool,
-    why: bool,
-    mark: &dyn Fn(&TreeNode) -> char,
+    children: Vec<&'a N>,
+    kids: &dyn Fn(&'a N) -> Vec<&'a N>,
+    line: &dyn Fn(&mut String, &'a N),
 ) {
-    let branch = if last { "└─" } else { "├─" };
-    let name = if n.repeated {
-        format!("{} ...", n.unit)
-    } else {
-        n.unit.clone()
-    };
-    let _ = write!(out, "{} {prefix}{branch}{name}", mark(n));
-    if why && let Some(h) = &n.via {
-        let _ = write!(out, "  [{}]", hop_label(h));
+    // Frames: the prefix of a level and its children still to draw (reversed).
+    let mut stack: Vec<(String, Vec<&'a N>)> = vec![(String::new(), rev(children))];
+    while let Some((prefix, pending)) = stack.last_mut() {
+        let Some(n) = pending.pop() else {
+            stack.pop();
+            continue;
+        };
+        let last = pending.is_empty();
+        let prefix = prefix.clone();
+        let branch = if last { "└─" } else { "├─" };
+        let start = out.len();
+        line(out, n);
+        // `line` wrote "M NAME…"; put the tree drawing between the mark and the name.
+        out.insert_str(
+            start + out[start..].chars().next().map_or(0, char::len_utf8) + 1,
+            &format!("{prefix}{branch}"),
+        );
+        let c = kids(n);
+        if !c.is_empty() {
+            stack.push((
+                format!("{prefix}{}", if last { "  " } else { "│ " }),
+                rev(c),
+            ));
+        }
     }
-    out.push('\n');
-    let child_prefix = format!("{prefix}{}", if last { "  " } else { "│ " });
-    for (i, c) in n.children.iter().enumerate() {
-        walk(out, c, &child_prefix, i + 1 == n.children.len(), why, mark);
-    }
+}
+
+fn rev<T>(mut v: Vec<T>) -> Vec<T> {
+    v.reverse();
+    v
 }
 
 /// A dependency tree drawn like `systemctl list-dependencies` (with the provenance of each
 /// line when `why`).
 pub fn tree(root: &TreeNode, why: bool) -> String {
     let mut out = format!("  {}\n", root.unit);
-    for (i, c) in root.children.iter().enumerate() {
-        walk(&mut out, c, "", i + 1 == root.children.len(), why, &|_| ' ');
-    }
+    draw(
+        &mut out,
+        root.children.iter().collect(),
+        &|n: &TreeNode| n.children.iter().collect(),
+        &|out: &mut String, n: &TreeNode| {
+            let name = if n.repeated {
+                format!("{} ...", n.unit)
+            } else {
+                n.unit.clone()
+            };
+            let _ = write!(out, "  {name}");
+            if why && let Some(h) = &n.via {
+                let _ = write!(out, "  [{}]", hop_label(h));
+            }
+            out.push('\n');
+        },
+    );
     out
 }
 
-/// A tree node marked as in OLD only, NEW only, or both.
+/// A tree node marked as in OLD only, NEW only, or both; `changed`: it or something under
+/// it is marked.
 #[derive(Clone, Debug)]
-struct Merged {
-    node: TreeNode,
+struct Merged<'a> {
+    node: &'a TreeNode,
     mark: char,
-    children: Vec<Merged>,
+    changed: bool,
+    children: Vec<usize>,
 }
 
-fn merge(old: Option<&TreeNode>, new: Option<&TreeNode>) -> Merged {
-    let base = new.or(old).expect("one side").clone();
-    let mark = match (old, new) {
-        (Some(_), Some(_)) => ' ',
-        (None, Some(_)) => '+',
-        _ => '-',
-    };
-    let mut names: Vec<&str> = Vec::new();
-    for c in new
-        .map(|n| n.children.as_slice())
-        .unwrap_or(&[])
-        .iter()
-        .chain(old.map(|n| n.children.as_slice()).unwrap_or(&[]))
-    {
-        if !names.contains(&c.unit.as_str()) {
-            names.push(&c.unit);
+/// OLD's and NEW's trees merged into a flat arena (index 0 is the root), without recursion.
+fn merge<'a>(old: &'a TreeNode, new: &'a TreeNode) -> Vec<Merged<'a>> {
+    let mut arena = vec![Merged {
+        node: new,
+        mark: ' ',
+        changed: false,
+        children: Vec::new(),
+    }];
+    let mut stack: Vec<(usize, Option<&TreeNode>, Option<&TreeNode>)> =
+        vec![(0, Some(old), Some(new))];
+    while let Some((i, old, new)) = stack.pop() {
+        let mark = arena[i].mark;
+        let mut names: Vec<&str> = Vec::new();
+        let mut seen: std::collections::HashSet<&str> = std::collections::HashSet::new();
+        let by_name =
+            |t: Option<&'a TreeNode>| -> std::collections::HashMap<&'a str, &'a TreeNode> {
+                let mut m = std::collections::HashMap::new();
+                for c in t.map(|n| n.children.as_slice()).unwrap_or(&[]) {
+                    m.entry(c.unit.as_str()).or_insert(c);
+                }
+                m
+            };
+        let (om, nm) = (by_name(old), by_name(new));
+        for c in new
+            .map(|n| n.children.as_slice())
+            .unwrap_or(&[])
+            .iter()
+            .chain(old.map(|n| n.children.as_slice()).unwrap_or(&[]))
+        {
+            if seen.insert(c.unit.as_str()) {
+                names.push(&c.unit);
+            }
+        }
+        for n in names {
+            let (o, nn) = (om.get(n).copied(), nm.get(n).copied());
+            // Inside an added or removed branch everything shares the mark.
+            let m = match (mark, o, nn) {
+                (' ', Some(_), Some(_)) => ' ',
+                (' ', None, Some(_)) => '+',
+                (' ', _, _) => '-',
+                (m, _, _) => m,
+            };
+            let j = arena.len();
+            arena.push(Merged {
+                node: nn.or(o).expect("one side"),
+                mark: m,
+                changed: m != ' ',
+                children: Vec::new(),
+            });
+            arena[i].children.push(j);
+            stack.push((j, o, nn));
         }
     }
-    let find = |t: Option<&TreeNode>, name: &str| {
-        t.and_then(|t| t.children.iter().find(|c| c.unit == name))
-            .cloned()
-    };
-    let children = names
-        .iter()
-        .map(|n| {
-            let (o, nn) = (find(old, n), find(new, n));
-            let child = merge(o.as_ref(), nn.as_ref());
-            // Inside an added or removed branch everything shares the mark.
-            if mark != ' ' {
-                remark(child, mark)
-            } else {
-                child
-            }
-        })
-        .collect();
-    Merged {
-        node: base,
-        mark,
-        children,
+    // Children come after their parents: one backwards pass marks the changed branches.
+    for i in (0..arena.len()).rev() {
+        if arena[i].changed {
+            continue;
+        }
+        let changed = arena[i].children.iter().any(|c| arena[*c].changed);
+        arena[i].changed = changed;
     }
-}
-
-fn remark(mut m: Merged, mark: char) -> Merged {
-    m.mark = mark;
-    m.children = m.children.into_iter().map(|c| remark(c, mark)).collect();
-    m
-}
-
-fn has_change(m: &Merged) -> bool {
-    m.mark != ' ' || m.children.iter().any(has_change)
+    arena
 }
 
 /// Which children to show: systemctl expands targets (or everything with --all); changed
 /// branches, and the way down to them, are always shown.
-fn shown(m: &Merged, all: bool) -> Vec<&Merged> {
+fn shown<'m, 'a>(arena: &'m [Merged<'a>], m: &'m Merged<'a>, all: bool) -> Vec<&'m Merged<'a>> {
     let target = crate::unit::UnitName::parse(&m.node.unit)
         .is_some_and(|n| n.unit_type == crate::unit::UnitType::Target);
-    if all || target || m.mark != ' ' {
-        m.children.iter().collect()
-    } else {
-        m.children.iter().filter(|c| has_change(c)).collect()
-    }
-}
-
-fn walk_merged(out: &mut String, m: &Merged, prefix: &str, last: bool, why: bool, all: bool) {
-    let branch = if last { "└─" } else { "├─" };
-    let name = if m.node.repeated {
-        format!("{} ...", m.node.unit)
-    } else {
-        m.node.unit.clone()
-    };
-    let _ = write!(out, "{} {prefix}{branch}{name}", m.mark);
-    if (why || m.mark != ' ')
-        && let Some(h) = &m.node.via
-    {
-        let _ = write!(out, "  [{}]", hop_label(h));
-    }
-    out.push('\n');
-    let child_prefix = format!("{prefix}{}", if last { "  " } else { "│ " });
-    let children = shown(m, all);
-    for (i, c) in children.iter().enumerate() {
-        walk_merged(out, c, &child_prefix, i + 1 == children.len(), why, all);
-    }
+    let every = all || target || m.mark != ' ';
+    m.children
+        .iter()
+        .map(|c| &arena[*c])
+        .filter(|c| every || c.changed)
+        .collect()
 }
 
 /// OLD's and NEW's trees merged: `+` branches only NEW has, `-` branches only OLD had,
@@ -155,12 +178,29 @@ fn walk_merged(out: &mut String, m: &Merged, prefix: &str, last: bool, why: bool
 /// true)`): `all` then decides what is shown, as systemctl would, except that changed
 /// branches are always shown in full.
 pub fn tree_diff(old: &TreeNode, new: &TreeNode, why: bool, all: bool) -> String {
-    let m = merge(Some(old), Some(new));
-    let mut out = format!("  {}\n", m.node.unit);
-    let children = shown(&m, true);
-    for (i, c) in children.iter().enumerate() {
-        walk_merged(&mut out, c, "", i + 1 == children.len(), why, all);
-    }
+    let arena = merge(old, new);
+    let root = &arena[0];
+    let mut out = format!("  {}\n", root.node.unit);
+    let first: Vec<&Merged> = root.children.iter().map(|c| &arena[*c]).collect();
+    draw(
+        &mut out,
+        first,
+        &|m: &Merged| shown(&arena, m, all),
+        &|out: &mut String, m: &Merged| {
+            let name = if m.node.repeated {
+                format!("{} ...", m.node.unit)
+            } else {
+                m.node.unit.clone()
+            };
+            let _ = write!(out, "{} {name}", m.mark);
+            if (why || m.mark != ' ')
+                && let Some(h) = &m.node.via
+            {
+                let _ = write!(out, "  [{}]", hop_label(h));
+            }
+            out.push('\n');
+        },
+    );
     out
 }
 

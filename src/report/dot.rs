@@ -267,11 +267,15 @@ fn tree_edges(
     n: &crate::query::TreeNode,
     out: &mut std::collections::BTreeSet<(String, String, String)>,
 ) {
-    for c in &n.children {
-        let kind = c.via.as_ref().map(|h| h.kind.as_str()).unwrap_or("");
-        out.insert((n.unit.clone(), kind.to_string(), c.unit.clone()));
-        if !c.repeated {
-            tree_edges(c, out);
+    // An explicit stack: trees are as deep as an image's chains.
+    let mut stack = vec![n];
+    while let Some(n) = stack.pop() {
+        for c in &n.children {
+            let kind = c.via.as_ref().map(|h| h.kind.as_str()).unwrap_or("");
+            out.insert((n.unit.clone(), kind.to_string(), c.unit.clone()));
+            if !c.repeated {
+                stack.push(c);
+            }
         }
     }
 }

@@ -1,0 +1,204 @@
+//! Integer-indexed adjacency over one [`DepGraph`] for the closures the answers need
+//! (failure sets), built once in O(edges), so that a traversal costs what it visits and
+//! nothing per unit of the whole graph. No recursion: every walk keeps its own queue, so an
+//! image's depth never reaches the call stack.
+
+use crate::graph::{DepGraph, EdgeKey};
+use crate::unit::{DepKind, Provenance};
+use std::collections::{HashMap, VecDeque};
+
+/// One step of a walk: to `to`, over the stored edge `key` (walked against it if `inverse`).
+#[derive(Clone, Copy, Debug)]
+pub struct Step<'g> {
+    pub to: u32,
+    pub key: &'g EdgeKey,
+    pub provenance: &'g [Provenance],
+    pub inverse: bool,
+}
+
+/// Whether a stored edge of this kind propagates a failure or stop to its source (from the
+/// source's point of view; PropagatesStopTo is walked backwards).
+fn stop_forward(k: DepKind) -> bool {
+    matches!(
+        k,
+        DepKind::Requires
+            | DepKind::Requisite
+            | DepKind::BindsTo
+            | DepKind::PartOf
+            | DepKind::StopPropagatedFrom
+            | DepKind::RequiresOverridable
+            | DepKind::RequisiteOverridable
+    )
+}
+
+/// The "what can stop this unit" relation of one graph: for each unit, its steps in the
+/// order `query::failure_set` takes them (stored edges from the unit sorted by key, then
+/// PropagatesStopTo edges reaching it sorted by key), and the reverse relation.
+pub struct StopIndex<'g> {
+    names: Vec<&'g str>,
+    ids: HashMap<&'g str, u32>,
+    off: Vec<u32>,
+    steps: Vec<Step<'g>>,
+    rev_off: Vec<u32>,
+    rev: Vec<u32>,
+}
+
+impl<'g> StopIndex<'g> {
+    pub fn new(g: &'g DepGraph) -> Self {
+        let names: Vec<&str> = g.set.units.keys().map(String::as_str).collect();
+        let ids: HashMap<&str, u32> = names
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (*n, i as u32))
+            .collect();
+        let n = names.len();
+        let mut fwd: Vec<Vec<Step>> = vec![Vec::new(); n];
+        let mut bwd: Vec<Vec<Step>> = vec![Vec::new(); n];
+        // `g.edges` is sorted by key, so every per-unit list comes out sorted too.
+        for (key, provs) in &g.edges {
+            let (Some(&a), Some(&b)) = (ids.get(key.0.as_str()), ids.get(key.2.as_str())) else {
+                continue;
+            };
+            if stop_forward(key.1) {
+                fwd[a as usize].push(Step {
+                    to: b,
+                    key,
+                    provenance: provs,
+                    inverse: false,
+                });
+            } else if key.1 == DepKind::PropagatesStopTo {
+                bwd[b as usize].push(Step {
+                    to: a,
+                    key,
+                    provenance: provs,
+                    inverse: true,
+                });
+            }
+        }
+        let mut off = Vec::with_capacity(n + 1);
+        let mut steps = Vec::new();
+        off.push(0);
+        for (f, b) in fwd.into_iter().zip(bwd) {
+            steps.extend(f);
+            steps.extend(b);
+            off.push(steps.len() as u32);
+        }
+        let mut indeg = vec![0u32; n + 1];
+        for s in &steps {
+            indeg[s.to as usize + 1] += 1;
+        }
+        for i in 0..n {
+            indeg[i + 1] += indeg[i];
+        }
+        let rev_off = indeg.clone();
+        let mut fill = indeg;
+        let mut rev = vec![0u32; steps.len()];
+        for u in 0..n {
+            for s in &steps[off[u] as usize..off[u + 1] as usize] {
+                rev[fill[s.to as usize] as usize] = u as u32;
+                fill[s.to as usize] += 1;
+            }
+        }
+        StopIndex {
+            names,
+            ids,
+            off,
+            steps,
+            rev_off,
+            rev,
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.names.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.names.is_empty()
+    }
+
+    pub fn id(&self, name: &str) -> Option<u32> {
+        self.ids.get(name).copied()
+    }
+
+    pub fn name(&self, id: u32) -> &'g str {
+        self.names[id as usize]
+    }
+
+    /// The steps out of `u`, in walking order.
+    pub fn steps(&self, u: u32) -> &[Step<'g>] {
+        &self.steps[self.off[u as usize] as usize..self.off[u as usize + 1] as usize]
+    }
+
+    /// The units with a step into `v`.
+    pub fn preds(&self, v: u32) -> &[u32] {
+        &self.rev[self.rev_off[v as usize] as usize..self.rev_off[v as usize + 1] as usize]
+    }
+}
+
+/// Reusable state for breadth-first walks over one index: a visit stamp per unit (no
+/// clearing between walks) and the step that first reached each unit.
+pub struct Walker<'g> {
+    stamp: Vec<u32>,
+    round: u32,
+    parent: Vec<Option<(u32, Step<'g>)>>,
+    queue: VecDeque<u32>,
+    /// The units reached by the last walk, in the order reached (the root excluded).
+    pub order: Vec<u32>,
+}
+
+impl<'g> Walker<'g> {
+    pub fn new(n: usize) -> Self {
+        Walker {
+            stamp: vec![0; n],
+            round: 0,
+            parent: vec![None; n],
+            queue: VecDeque::new(),
+            order: Vec::new(),
+        }
+    }
+
+    /// Walk from `root`; afterwards `order` lists what was reached and `path_to` gives the
+    /// first path found to each of them (the shortest; ties go to the earlier step).
+    pub fn walk(&mut self, idx: &StopIndex<'g>, root: u32) {
+        self.round += 1;
+        if self.round == u32::MAX {
+            self.stamp.iter_mut().for_each(|s| *s = 0);
+            self.round = 1;
+        }
+        self.order.clear();
+        self.queue.clear();
+        self.stamp[root as usize] = self.round;
+        self.parent[root as usize] = None;
+        self.queue.push_back(root);
+        while let Some(u) = self.queue.pop_front() {
+            for s in idx.steps(u) {
+                let v = s.to as usize;
+                if self.stamp[v] == self.round {
+                    continue;
+                }
+                self.stamp[v] = self.round;
+                self.parent[v] = Some((u, *s));
+                self.order.push(s.to);
+                self.queue.push_back(s.to);
+            }
+        }
+    }
+
+    /// Whether the last walk reached `v` (or started there).
+    pub fn reached(&self, v: u32) -> bool {
+        self.stamp[v as usize] == self.round
+    }
+
+    /// The steps of the last walk's path from its root to `v`, root first (`v` reached).
+    pub fn path_to(&self, v: u32) -> Vec<(u32, Step<'g>)> {
+        let mut out = Vec::new();
+        let mut cur = v;
+        while let Some((u, s)) = self.parent[cur as usize] {
+            out.push((u, s));
+            cur = u;
+        }
+        out.reverse();
+        out
+    }
+}
