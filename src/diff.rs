@@ -212,13 +212,15 @@ fn settings_by_key(u: &Unit) -> BTreeMap<(&str, &str), Vec<&str>> {
 
 /// Values of `a` not matched one-for-one in `b`, in order.
 fn multiset_minus<'a>(a: &[&'a str], b: &[&'a str]) -> Vec<String> {
-    let mut rest: Vec<&str> = b.to_vec();
+    let mut rest: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    for v in b {
+        *rest.entry(v).or_default() += 1;
+    }
     let mut out = Vec::new();
     for v in a {
-        if let Some(i) = rest.iter().position(|x| x == v) {
-            rest.remove(i);
-        } else {
-            out.push(v.to_string());
+        match rest.get_mut(v) {
+            Some(n) if *n > 0 => *n -= 1,
+            _ => out.push(v.to_string()),
         }
     }
     out

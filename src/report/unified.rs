@@ -5,6 +5,7 @@ use crate::diff::{FileChangeKind, GraphDiff};
 use crate::graph::DepGraph;
 use crate::tree::ImagePath;
 use similar::TextDiff;
+use std::collections::HashMap;
 
 /// One file's patch.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -15,29 +16,35 @@ pub struct FilePatch {
     pub text: String,
 }
 
-fn content(g: &DepGraph, unit: &str, path: &ImagePath) -> Option<String> {
-    let u = g
-        .set
-        .units
-        .get(unit)
-        .or_else(|| g.set.templates.get(unit))?;
-    u.fragment
-        .iter()
-        .chain(u.dropins.iter())
-        .find(|f| &f.path == path)
-        .map(|f| match &f.content {
-            Some(c) => String::from_utf8_lossy(c).into_owned(),
-            None => String::new(), // a mask: an empty file or a link to /dev/null
-        })
+/// A unit's files (fragment and drop-ins) by path, with their text (empty for a mask).
+fn contents<'g>(g: &'g DepGraph, unit: &str) -> HashMap<&'g ImagePath, Option<&'g [u8]>> {
+    let Some(u) = g.set.units.get(unit).or_else(|| g.set.templates.get(unit)) else {
+        return HashMap::new();
+    };
+    let mut m = HashMap::new();
+    for f in u.fragment.iter().chain(u.dropins.iter()) {
+        m.entry(&f.path).or_insert(f.content.as_deref());
+    }
+    m
+}
+
+fn text(files: &HashMap<&ImagePath, Option<&[u8]>>, path: &ImagePath) -> String {
+    match files.get(path) {
+        Some(Some(c)) => String::from_utf8_lossy(c).into_owned(),
+        // A mask (an empty file or a link to /dev/null), or no such file on this side.
+        _ => String::new(),
+    }
 }
 
 /// Patches for every changed file of every changed unit, sorted by path.
 pub fn patches(d: &GraphDiff, old: &DepGraph, new: &DepGraph) -> Vec<FilePatch> {
     let mut out = Vec::new();
     for c in &d.units_changed {
+        // Each file found through a map: a unit can have any number of drop-ins.
+        let (of, nf) = (contents(old, &c.name), contents(new, &c.name));
         for f in &c.files {
-            let before = content(old, &c.name, &f.path).unwrap_or_default();
-            let after = content(new, &c.name, &f.path).unwrap_or_default();
+            let before = text(&of, &f.path);
+            let after = text(&nf, &f.path);
             let rel = super::escape::field(f.path.relative());
             let (a, b) = match f.change {
                 FileChangeKind::Added => ("/dev/null".to_string(), format!("b/{rel}")),

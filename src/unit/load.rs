@@ -17,7 +17,8 @@ use super::syntax::{self, Assignment};
 use super::version::Rules;
 use crate::tree::{self, ImagePath, MAX_FILE_SIZE, NodeKind, ResolveError, Tree};
 use serde::Serialize;
-use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
+use std::rc::Rc;
 use std::sync::Arc;
 
 /// systemd's load state of a unit.
@@ -253,6 +254,8 @@ pub fn load_with(tree: &dyn Tree, rules: Rules, instances: &[String]) -> UnitSet
         dirs,
         listings: Vec::new(),
         subdir_index: Vec::new(),
+        stems: HashSet::new(),
+        chains: HashMap::new(),
         ids: HashMap::new(),
         reverse: HashMap::new(),
         dir_cache: HashMap::new(),
@@ -296,6 +299,10 @@ struct Loader<'t> {
     listings: Vec<BTreeMap<String, NodeKind>>,
     /// Per search directory: NAME → suffixes of the `NAME.d`/`.wants`/… entries it has.
     subdir_index: Vec<HashMap<String, Vec<&'static str>>>,
+    /// Every NAME of `subdir_index`, any directory.
+    stems: HashSet<String>,
+    /// [`Self::name_chain`]'s answers.
+    chains: HashMap<String, Rc<[String]>>,
     ids: HashMap<String, IdEntry>,
     /// Fragment path → every name that resolves to it.
     reverse: HashMap<ImagePath, Vec<String>>,
@@ -421,6 +428,7 @@ impl<'t> Loader<'t> {
                     }
                 }
             }
+            self.stems.extend(index.keys().cloned());
             self.subdir_index.push(index);
             for (name, kind) in entries {
                 if name.starts_with('.') || self.ids.contains_key(&name) {
@@ -714,37 +722,24 @@ impl<'t> Loader<'t> {
         }
     }
 
-    /// The names `unit_file_find_dirs` looks up for `name`, in its order: the name, its
-    /// template's chain, then its dash prefixes' chains (`foo-bar@x.service` →
-    /// `foo-bar@.service`, `foo-@x.service`, `foo-@.service`). The same in every search
-    /// directory, so it is computed once per name.
-    fn name_chain(&self, name: &str, out: &mut Vec<String>) {
-        out.push(name.to_string());
-        let Some(un) = UnitName::parse(name) else {
-            return;
-        };
-        if un.kind() == NameKind::Instance
-            && let Some(t) = un.template()
-        {
-            self.name_chain(&t, out);
-        }
+    /// The next name `unit_file_find_dirs` recurses into for `name`'s dash prefix
+    /// (`foo-bar@x.service` → `foo-@x.service`, `foo-bar@.service` → `foo-.service`).
+    fn prefix_name(&self, un: &UnitName) -> Option<String> {
         if !self.rules.prefix_dropins() {
-            return;
+            return None;
         }
-        let mut prefix = un.prefix.to_string();
+        let mut prefix = un.prefix;
         let mut chopped = false;
         loop {
-            let Some(dash) = prefix.rfind('-') else {
-                return;
-            };
+            let dash = prefix.rfind('-')?;
             if dash == 0 {
-                return;
+                return None;
             }
             if dash + 1 != prefix.len() || chopped {
-                prefix.truncate(dash + 1);
+                prefix = &prefix[..dash + 1];
                 break;
             }
-            prefix.truncate(dash);
+            prefix = &prefix[..dash];
             chopped = true;
         }
         // A template's prefixes are plain names (`foo-bar@.service` → `foo-.service`); an
@@ -753,9 +748,46 @@ impl<'t> Loader<'t> {
             Some(inst) if !inst.is_empty() => format!("{prefix}@{inst}.{}", un.unit_type),
             _ => format!("{prefix}.{}", un.unit_type),
         };
-        if UnitName::parse(&built).is_some() {
-            self.name_chain(&built, out);
+        UnitName::parse(&built).is_some().then_some(built)
+    }
+
+    /// The names `unit_file_find_dirs` looks up for `name`, in its order (the name, its
+    /// template's chain, then its dash prefix's chain), keeping only names that some search
+    /// directory has a `NAME.d`/`.wants`/… for, each once (a directory seen again adds
+    /// nothing: drop-ins and links are taken by first file name). The same in every search
+    /// directory, so it is computed once per name, iteratively, with templates' and plain
+    /// names' chains shared: systemd's recursion visits O(dashes²) names per instance.
+    fn name_chain(&mut self, name: &str) -> Rc<[String]> {
+        if let Some(c) = self.chains.get(name) {
+            return c.clone();
         }
+        let mut out: Vec<String> = Vec::new();
+        let mut seen: HashSet<String> = HashSet::new();
+        let mut cur = Some(name.to_string());
+        while let Some(n) = cur.take() {
+            let Some(un) = UnitName::parse(&n) else {
+                break;
+            };
+            let template = (un.kind() == NameKind::Instance)
+                .then(|| un.template())
+                .flatten();
+            let next = self.prefix_name(&un);
+            if self.stems.contains(&n) && seen.insert(n.clone()) {
+                out.push(n.clone());
+            }
+            if let Some(t) = template {
+                // A template's chain has no instances in it: no deeper than this.
+                for m in self.name_chain(&t).iter() {
+                    if seen.insert(m.clone()) {
+                        out.push(m.clone());
+                    }
+                }
+            }
+            cur = next;
+        }
+        let c: Rc<[String]> = out.into();
+        self.chains.insert(name.to_string(), c.clone());
+        c
     }
 
     /// Every candidate directory for `id` with `suffix`, in systemd's precedence order:
@@ -772,10 +804,9 @@ impl<'t> Loader<'t> {
         for name in
             std::iter::once(id).chain(aliases.iter().map(String::as_str).filter(|a| *a != id))
         {
-            let mut chain = Vec::new();
-            self.name_chain(name, &mut chain);
+            let chain = self.name_chain(name);
             for i in 0..self.dirs.len() {
-                for n in &chain {
+                for n in chain.iter() {
                     let present = self.subdir_index[i]
                         .get(n.as_str())
                         .is_some_and(|s| s.contains(&suffix));

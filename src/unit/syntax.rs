@@ -147,7 +147,9 @@ pub fn parse(bytes: &[u8], sections: &[&str], rules: &Rules) -> ParsedFile {
             }
             None => (raw.to_vec(), line),
         };
-        if continues(&logical) {
+        // What comes before `raw` ends in the space that replaced a continuation's
+        // backslash, so only `raw` decides (rescanning the joined line was quadratic).
+        if continues(raw) {
             let n = logical.len();
             logical[n - 1] = b' ';
             continuation = Some((logical, start));
