@@ -128,7 +128,7 @@ fn listed(g: &DepGraph, unit: &str, direction: Direction) -> Vec<Hop> {
 }
 
 /// Most nodes a dependency tree expands (see [`deps`]).
-pub const MAX_TREE_NODES: usize = 20_000;
+pub const MAX_TREE_NODES: usize = 200_000;
 
 /// `systemctl list-dependencies UNIT`: targets are expanded recursively, other units only
 /// with `all`; a unit already on the path is shown as repeated and not expanded.
