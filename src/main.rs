@@ -1,5 +1,7 @@
 //! The `unitdiff` command: argument parsing, output plumbing and exit codes only.
 
+mod progress;
+
 use anstream::adapter::strip_str;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::io::{self, IsTerminal, Write};
@@ -337,6 +339,10 @@ enum Format {
 }
 
 fn warn_all(g: &unitdiff::graph::DepGraph) {
+    progress::suspend(|| warn_graph(g));
+}
+
+fn warn_graph(g: &unitdiff::graph::DepGraph) {
     let stderr = io::stderr();
     let mut e = stderr.lock();
     for w in &g.set.warnings {
@@ -495,6 +501,10 @@ fn load(
         .iter()
         .filter_map(|u| resolve::instance_to_load(u))
         .collect();
+    progress::stage(&format!(
+        "loading {}",
+        escape::field(&root.display().to_string())
+    ));
     let g = unitdiff::open_input_with(root, None, &instances, input_options())?;
     flags.check(&g, root)?;
     Ok(g)
@@ -585,6 +595,7 @@ fn run(cli: Cli) -> Result<u8, anyhow::Error> {
         quiet: cli.quiet,
         allow_empty: cli.allow_empty,
     };
+    progress::start(flags.quiet);
     let (bytes, out, code) = match cli.command {
         Command::Check {
             old,
@@ -661,6 +672,7 @@ fn run(cli: Cli) -> Result<u8, anyhow::Error> {
             old_systemd_version,
             new_systemd_version,
         } => {
+            progress::stage("loading OLD and NEW");
             let c = unitdiff::compare_with(
                 &old,
                 &new,
@@ -675,6 +687,7 @@ fn run(cli: Cli) -> Result<u8, anyhow::Error> {
             out.focus = focus_in(&[&og, &ng], &out.focus)?;
             let code = u8::from(d.has_dependency_changes());
             let title = format!("{} -> {}", d.old_root, d.new_root);
+            progress::stage("analysing");
             let answers = query::diff_answers(&og, &ng, &d);
             let found = findings::compute(&d, &answers, &og, &ng);
             let judged = findings::check::check(
@@ -685,6 +698,7 @@ fn run(cli: Cli) -> Result<u8, anyhow::Error> {
                 FailOn::Never,
                 (&d.old_root, &d.new_root),
             );
+            progress::stage("rendering");
             let bytes = match out.format {
                 Format::Text => {
                     let summary = if d.is_empty() {
@@ -860,8 +874,13 @@ fn run(cli: Cli) -> Result<u8, anyhow::Error> {
             out,
             systemd_version,
         } => {
+            progress::stage(&format!(
+                "loading {}",
+                escape::field(&root.display().to_string())
+            ));
             let g = unitdiff::open_input_with(&root, systemd_version, &[], input_options())?;
             flags.check(&g, &root)?;
+            progress::stage("rendering");
             let mut out = out;
             out.focus = focus_in(&[&g], &out.focus)?;
             let bytes = match out.format {
@@ -891,6 +910,7 @@ fn run(cli: Cli) -> Result<u8, anyhow::Error> {
             (bytes, out, 0)
         }
     };
+    progress::finish();
     match out.emit(&bytes, no_pager) {
         // A reader that stops early (`| head`) still gets the command's exit status.
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(code),
@@ -910,6 +930,7 @@ fn main() -> ExitCode {
     match run(cli) {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
+            progress::finish();
             if e.downcast_ref::<io::Error>()
                 .is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe)
             {
