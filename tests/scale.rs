@@ -301,7 +301,17 @@ fn thousands_of_drop_ins_in_patches_and_markdown() {
     let text = String::from_utf8(p.stdout).unwrap();
     assert_eq!(text.matches("diff --unitdiff ").count(), n);
     assert!(text.contains("+Environment=D2999=new"));
-    let m = unitdiff(&["-q", "diff", o, nw, "--format", "markdown"]);
+    // No cut: every patch must be found and written.
+    let m = unitdiff(&[
+        "-q",
+        "diff",
+        o,
+        nw,
+        "--format",
+        "markdown",
+        "--max-chars",
+        "0",
+    ]);
     let md = String::from_utf8(m.stdout).unwrap();
     assert_eq!(md.matches("<details>").count(), n, "one patch per drop-in");
     assert!(md.contains("+Environment=D0=new"));
