@@ -3,17 +3,21 @@
 mod progress;
 
 use anstream::adapter::strip_str;
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::Parser;
+use cli::args::{
+    Cli, ColorArg, Command, DepsOut, FailOnArg, Format, KindList, PictureOut, RendererArg,
+    RulesFormat, TextJsonOut,
+};
 use std::io::{self, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use unitdiff::findings::{self, FailOn};
 use unitdiff::query::{self, Direction};
+use unitdiff::report;
 use unitdiff::report::escape;
 use unitdiff::report::picture::Selection;
 use unitdiff::report::render::{self, ImageFormat, Renderer};
-use unitdiff::unit::{DepKind, resolve};
-use unitdiff::{report, unit::Rules};
+use unitdiff::unit::resolve;
 
 mod cli;
 
@@ -21,321 +25,11 @@ mod cli;
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-/// What changes in the systemd dependency graph between two OS images.
-#[derive(Parser)]
-#[command(name = "unitdiff", version, about)]
-struct Cli {
-    /// Do not print warnings about the images' unit files.
-    #[arg(short, long, global = true)]
-    quiet: bool,
-    /// Do not send long text output on a terminal through the pager ($PAGER, or less).
-    #[arg(long, global = true)]
-    no_pager: bool,
-    #[command(flatten)]
-    input: InputArgs,
-    /// Accept a root without any systemd unit directory (a deliberately empty side);
-    /// otherwise that is an error, as it usually means a wrong path.
-    #[arg(long, global = true)]
-    allow_empty: bool,
-    #[command(subcommand)]
-    command: Command,
-}
-
-/// Choices for ROOTs that hold more than one root filesystem (both sides of a diff).
-#[derive(Args)]
-struct InputArgs {
-    /// Image to read from a multi-platform index: OS/ARCH[/VARIANT] (e.g. linux/arm64).
-    #[arg(long, global = true, value_name = "OS/ARCH")]
-    platform: Option<String>,
-    /// Image to read from an archive holding several: its ref name or tag.
-    #[arg(long, global = true, value_name = "REF")]
-    image_ref: Option<String>,
-    /// Partition of a GPT disk image: its number (from 1) or label (default: the one
-    /// holding the systemd unit directories).
-    #[arg(long, global = true, value_name = "LABEL|N")]
-    partition: Option<String>,
-}
-
 /// The input choices, set once from the command line.
 static INPUT: std::sync::OnceLock<unitdiff::InputOptions> = std::sync::OnceLock::new();
 
 fn input_options() -> &'static unitdiff::InputOptions {
     INPUT.get_or_init(Default::default)
-}
-
-#[derive(Subcommand)]
-enum Command {
-    /// Compare the dependency graphs of two root filesystems.
-    ///
-    /// Exit status: 0 no dependency change, 1 dependency changes found, 2 error.
-    Diff {
-        /// The old root: a directory, tarball, container image, filesystem image or snapshot.
-        old: PathBuf,
-        /// The new root filesystem.
-        new: PathBuf,
-        /// Add unified diffs of every changed unit file and drop-in (text format).
-        #[arg(short, long)]
-        patch: bool,
-        #[command(flatten)]
-        out: OutputArgs,
-        /// Apply this systemd version's rules to both sides (e.g. 225, 252, 257.13) instead
-        /// of the version detected in each image.
-        #[arg(long, value_name = "VERSION", value_parser = parse_rules)]
-        systemd_version: Option<Rules>,
-        /// Apply this systemd version's rules to OLD only.
-        #[arg(long, value_name = "VERSION", value_parser = parse_rules)]
-        old_systemd_version: Option<Rules>,
-        /// Apply this systemd version's rules to NEW only.
-        #[arg(long, value_name = "VERSION", value_parser = parse_rules)]
-        new_systemd_version: Option<Rules>,
-    },
-    /// Judge the changes between two root filesystems and gate on them.
-    ///
-    /// Every finding has a rule (`unitdiff rules`) and a level; a policy file can change
-    /// levels and allow findings, a baseline can accept the current ones.
-    /// Exit status: 0 pass, 1 the gate failed (a new finding at or above --fail-on), 2 error.
-    Check {
-        /// The old root filesystem (an extracted directory).
-        old: PathBuf,
-        /// The new root filesystem.
-        new: PathBuf,
-        /// The lowest level that fails the gate.
-        #[arg(long, value_enum, default_value_t = FailOnArg::Error)]
-        fail_on: FailOnArg,
-        /// The policy file (default: unitdiff.toml in the working directory, when present).
-        #[arg(long, value_name = "FILE")]
-        policy: Option<PathBuf>,
-        /// Accept the findings recorded in this baseline file (listed as baselined, with
-        /// their age).
-        #[arg(long, value_name = "FILE")]
-        baseline: Option<PathBuf>,
-        /// Record the current findings in a baseline file (first-seen dates kept from
-        /// --baseline).
-        #[arg(long, value_name = "FILE")]
-        write_baseline: Option<PathBuf>,
-        /// The format of the report on standard output (or -o FILE).
-        #[arg(long, value_enum, default_value_t = CheckFormatArg::Text)]
-        format: CheckFormatArg,
-        /// Also write a report in FORMAT to FILE (repeatable), e.g. --report json=check.json.
-        #[arg(long = "report", value_name = "FORMAT=FILE", value_parser = cli::check::parse_report)]
-        reports: Vec<(report::check::CheckFormat, PathBuf)>,
-        /// Write the report to FILE instead of standard output.
-        #[arg(short, long, value_name = "FILE")]
-        output: Option<PathBuf>,
-        /// Colour the text report: auto (a terminal, unless NO_COLOR is set), always, never.
-        #[arg(long, value_enum, default_value_t = ColorArg::Auto)]
-        color: ColorArg,
-        /// Apply this systemd version's rules to both sides.
-        #[arg(long, value_name = "VERSION", value_parser = parse_rules)]
-        systemd_version: Option<Rules>,
-        /// Apply this systemd version's rules to OLD only.
-        #[arg(long, value_name = "VERSION", value_parser = parse_rules)]
-        old_systemd_version: Option<Rules>,
-        /// Apply this systemd version's rules to NEW only.
-        #[arg(long, value_name = "VERSION", value_parser = parse_rules)]
-        new_systemd_version: Option<Rules>,
-    },
-    /// List every rule of the findings with its default level.
-    Rules {
-        /// text, markdown (docs/rules.md) or json.
-        #[arg(long, value_enum, default_value_t = RulesFormat::Text)]
-        format: RulesFormat,
-    },
-    /// What a rule means, why it matters, an example, and how to allow it.
-    Explain {
-        /// A rule ID, e.g. new-hard-dependency.
-        rule: String,
-    },
-    /// Offline `systemctl list-dependencies`: ROOT UNIT, or OLD NEW UNIT to compare.
-    ///
-    /// With two roots, branches only NEW has are marked `+`, branches only OLD had `-`.
-    Deps {
-        /// ROOT UNIT, or OLD NEW UNIT.
-        #[arg(num_args = 2..=3, required = true, value_name = "ROOT [NEW] UNIT")]
-        args: Vec<String>,
-        /// Show what depends on UNIT instead (RequiredBy, WantedBy, PartOf…).
-        #[arg(long, conflicts_with_all = ["before", "after"])]
-        reverse: bool,
-        /// Follow Before=: the units UNIT is ordered before (systemctl's --before).
-        #[arg(long, conflicts_with = "after")]
-        before: bool,
-        /// Follow After=: the units UNIT is ordered after (systemctl's --after).
-        #[arg(long)]
-        after: bool,
-        /// Expand every unit, not only targets.
-        #[arg(long)]
-        all: bool,
-        /// Show the file and line (or rule) behind each line.
-        #[arg(long)]
-        why: bool,
-        #[command(flatten)]
-        out: OutputArgs,
-    },
-    /// Every dependency path from FROM to TO in ROOT, shortest first, with provenance.
-    Why {
-        root: PathBuf,
-        from: String,
-        to: String,
-        /// Most paths to show.
-        #[arg(long, default_value_t = 10)]
-        limit: usize,
-        /// Longest path, in hops.
-        #[arg(long, default_value_t = 8)]
-        max_hops: usize,
-        #[command(flatten)]
-        out: OutputArgs,
-    },
-    /// Save every file of ROOT that unitdiff reads into one compressed snapshot file,
-    /// usable wherever a ROOT is (e.g. to diff a candidate against a past release).
-    Snapshot {
-        /// The root filesystem, archive or image to snapshot.
-        root: PathBuf,
-        /// The snapshot file to write.
-        #[arg(short, long, value_name = "FILE")]
-        output: PathBuf,
-    },
-    /// Offline `systemctl cat`: a unit's fragment and drop-ins in the order systemd applies
-    /// them, each under its in-image path and layer.
-    Cat {
-        root: PathBuf,
-        unit: String,
-        #[command(flatten)]
-        out: OutputArgs,
-    },
-    /// Print one root filesystem's dependency graph.
-    Graph {
-        /// The root: a directory, tarball, container image, filesystem image or snapshot.
-        root: PathBuf,
-        #[command(flatten)]
-        out: OutputArgs,
-        /// Apply this systemd version's rules instead of the version detected in the image.
-        #[arg(long, value_name = "VERSION", value_parser = parse_rules)]
-        systemd_version: Option<Rules>,
-    },
-}
-
-/// Output options shared by the subcommands.
-#[derive(Args)]
-struct OutputArgs {
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    format: Format,
-    /// Write to FILE instead of standard output.
-    #[arg(short, long, value_name = "FILE")]
-    output: Option<PathBuf>,
-    /// Colour the text report: auto (a terminal, unless NO_COLOR is set), always, never.
-    #[arg(long, value_enum, default_value_t = ColorArg::Auto)]
-    color: ColorArg,
-    /// Pictures: only the neighbourhood of this unit (repeatable).
-    #[arg(long, value_name = "UNIT")]
-    focus: Vec<String>,
-    /// Pictures: hops of unchanged context around what changed (or around --focus).
-    #[arg(long, value_name = "N", default_value_t = 1)]
-    context: usize,
-    /// Pictures: only these dependency kinds, e.g. requires,wants,after.
-    #[arg(long, value_name = "LIST", value_parser = parse_kinds)]
-    kinds: Option<KindList>,
-    /// Pictures: also draw unchanged edges systemd adds by itself (default dependencies…).
-    #[arg(long)]
-    implicit: bool,
-    /// Markdown: cut the report past N characters, with a note on what was left out
-    /// (0: no limit). The default fits a GitHub or GitLab comment.
-    #[arg(long, value_name = "N", default_value_t = report::markdown::DEFAULT_MAX_CHARS)]
-    max_chars: usize,
-    /// How to draw svg and png: Graphviz's `dot` when installed (auto), or the builtin renderer.
-    #[arg(long, value_enum, default_value_t = RendererArg::Auto)]
-    renderer: RendererArg,
-}
-
-#[derive(Clone, Copy, ValueEnum)]
-enum FailOnArg {
-    Error,
-    Warn,
-    Info,
-    Never,
-}
-
-#[derive(Clone, Copy, ValueEnum)]
-enum CheckFormatArg {
-    Text,
-    Json,
-    Sarif,
-    Github,
-    Junit,
-    Gitlab,
-    Markdown,
-}
-
-impl CheckFormatArg {
-    fn format(self) -> report::check::CheckFormat {
-        use report::check::CheckFormat as F;
-        match self {
-            CheckFormatArg::Text => F::Text,
-            CheckFormatArg::Json => F::Json,
-            CheckFormatArg::Sarif => F::Sarif,
-            CheckFormatArg::Github => F::Github,
-            CheckFormatArg::Junit => F::Junit,
-            CheckFormatArg::Gitlab => F::Gitlab,
-            CheckFormatArg::Markdown => F::Markdown,
-        }
-    }
-}
-
-#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
-enum RulesFormat {
-    Text,
-    Markdown,
-    Json,
-}
-
-#[derive(Clone, Copy, ValueEnum)]
-enum ColorArg {
-    Auto,
-    Always,
-    Never,
-}
-
-#[derive(Clone, Copy, ValueEnum)]
-enum RendererArg {
-    Auto,
-    Graphviz,
-    Builtin,
-}
-
-/// A comma-separated list of dependency kinds (one clap value).
-#[derive(Clone)]
-struct KindList(Vec<DepKind>);
-
-fn parse_kinds(s: &str) -> Result<KindList, String> {
-    report::picture::parse_kinds(s).map(KindList)
-}
-
-/// `252` or `257.13`.
-fn parse_rules(s: &str) -> Result<Rules, String> {
-    let (major, point) = s.split_once('.').unwrap_or((s, "0"));
-    let major: u32 = major
-        .parse()
-        .map_err(|_| format!("not a systemd version: {s}"))?;
-    let point: u32 = point
-        .parse()
-        .map_err(|_| format!("not a systemd version: {s}"))?;
-    let rules = Rules::new(major, point);
-    if !rules.is_known() {
-        return Err(format!(
-            "no rules for systemd {s}: the rules of systemd {} are known",
-            Rules::known_range()
-        ));
-    }
-    Ok(rules)
-}
-
-#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
-enum Format {
-    Text,
-    Json,
-    Markdown,
-    Dot,
-    Svg,
-    Png,
 }
 
 fn warn_all(g: &unitdiff::graph::DepGraph) {
@@ -362,7 +56,83 @@ fn json_bytes(v: &serde_json::Value) -> Vec<u8> {
     b
 }
 
+/// A command's output choices, whatever options that command offers.
+struct OutputArgs {
+    format: Format,
+    output: Option<PathBuf>,
+    color: ColorArg,
+    focus: Vec<String>,
+    context: usize,
+    kinds: Option<KindList>,
+    implicit: bool,
+    max_chars: usize,
+    renderer: RendererArg,
+}
+
 impl OutputArgs {
+    fn new(format: Format, output: Option<PathBuf>, color: ColorArg) -> OutputArgs {
+        OutputArgs {
+            format,
+            output,
+            color,
+            focus: Vec::new(),
+            context: 1,
+            kinds: None,
+            implicit: false,
+            max_chars: report::markdown::DEFAULT_MAX_CHARS,
+            renderer: RendererArg::Auto,
+        }
+    }
+
+    /// `diff`'s and `graph`'s options; those that do not apply to the chosen format are
+    /// refused, never silently ignored.
+    fn pictures(o: PictureOut) -> Result<OutputArgs, anyhow::Error> {
+        let picture = matches!(
+            o.format,
+            Format::Markdown | Format::Dot | Format::Svg | Format::Png
+        );
+        let given = [
+            ("--focus", !o.focus.is_empty()),
+            ("--context", o.context.is_some()),
+            ("--kinds", o.kinds.is_some()),
+            ("--implicit", o.implicit),
+        ];
+        if let (false, Some((name, _))) = (picture, given.iter().find(|(_, g)| *g)) {
+            anyhow::bail!(
+                "{name} shapes pictures (--format markdown, dot, svg or png), not --format {}",
+                format_name(o.format)
+            );
+        }
+        if o.max_chars.is_some() && o.format != Format::Markdown {
+            anyhow::bail!(
+                "--max-chars applies to --format markdown, not --format {}",
+                format_name(o.format)
+            );
+        }
+        refuse_renderer(o.renderer.is_some(), o.format)?;
+        let mut out = OutputArgs::new(o.format, o.output, o.color);
+        out.focus = o.focus;
+        out.context = o.context.unwrap_or(1);
+        out.kinds = o.kinds;
+        out.implicit = o.implicit;
+        out.max_chars = o.max_chars.unwrap_or(out.max_chars);
+        out.renderer = o.renderer.unwrap_or(RendererArg::Auto);
+        Ok(out)
+    }
+
+    fn deps(o: DepsOut) -> Result<OutputArgs, anyhow::Error> {
+        let format = Format::from(o.format);
+        refuse_renderer(o.renderer.is_some(), format)?;
+        let mut out = OutputArgs::new(format, o.output, o.color);
+        out.renderer = o.renderer.unwrap_or(RendererArg::Auto);
+        Ok(out)
+    }
+
+    /// Text or JSON: the text is plain (never coloured).
+    fn text_json(o: TextJsonOut) -> OutputArgs {
+        OutputArgs::new(o.format.into(), o.output, ColorArg::Never)
+    }
+
     fn selection(&self) -> Selection {
         Selection {
             focus: self.focus.clone(),
@@ -386,15 +156,6 @@ impl OutputArgs {
         })
     }
 
-    /// Refuse formats a subcommand cannot produce.
-    fn only(&self, allowed: &[Format], what: &str) -> Result<(), anyhow::Error> {
-        if allowed.contains(&self.format) {
-            Ok(())
-        } else {
-            Err(anyhow::anyhow!("{what} cannot be written in this format"))
-        }
-    }
-
     /// Write a finished report to the file or standard output.
     fn emit(&self, bytes: &[u8], no_pager: bool) -> io::Result<()> {
         emit(
@@ -405,6 +166,33 @@ impl OutputArgs {
             self.color,
             no_pager,
         )
+    }
+}
+
+fn format_name(f: Format) -> String {
+    use clap::ValueEnum;
+    f.to_possible_value()
+        .map(|v| v.get_name().to_string())
+        .unwrap_or_default()
+}
+
+/// --renderer chooses how svg and png are drawn; with another format it is refused.
+fn refuse_renderer(given: bool, format: Format) -> Result<(), anyhow::Error> {
+    if given && !matches!(format, Format::Svg | Format::Png) {
+        anyhow::bail!(
+            "--renderer applies to --format svg or png, not --format {}",
+            format_name(format)
+        );
+    }
+    Ok(())
+}
+
+/// Write generated text to standard output (a reader that stops early is not an error).
+fn write_stdout(bytes: &[u8]) -> Result<u8, anyhow::Error> {
+    let mut w = io::stdout().lock();
+    match w.write_all(bytes).and_then(|_| w.flush()) {
+        Err(e) if e.kind() != io::ErrorKind::BrokenPipe => Err(e.into()),
+        _ => Ok(0),
     }
 }
 
@@ -650,6 +438,18 @@ fn run(cli: Cli) -> Result<u8, anyhow::Error> {
                 _ => Ok(0),
             };
         }
+        Command::Completions { shell } => {
+            return write_stdout(&cli::manual::completions(shell));
+        }
+        Command::Man { command, dir } => {
+            return match dir {
+                Some(dir) => {
+                    cli::manual::write_pages(&dir)?;
+                    Ok(0)
+                }
+                None => write_stdout(&cli::manual::page(command.as_deref())?),
+            };
+        }
         Command::Explain { rule } => {
             let info = findings::RuleId::parse(&rule)
                 .map(|r| r.info())
@@ -667,11 +467,26 @@ fn run(cli: Cli) -> Result<u8, anyhow::Error> {
             old,
             new,
             patch,
+            stat,
+            name_only,
             out,
             systemd_version,
             old_systemd_version,
             new_systemd_version,
         } => {
+            let out = OutputArgs::pictures(out)?;
+            for (name, given) in [
+                ("--patch", patch),
+                ("--stat", stat),
+                ("--name-only", name_only),
+            ] {
+                if given && out.format != Format::Text {
+                    anyhow::bail!(
+                        "{name} applies to --format text, not --format {}",
+                        format_name(out.format)
+                    );
+                }
+            }
             progress::stage("loading OLD and NEW");
             let c = unitdiff::compare_with(
                 &old,
@@ -700,6 +515,8 @@ fn run(cli: Cli) -> Result<u8, anyhow::Error> {
             );
             progress::stage("rendering");
             let bytes = match out.format {
+                Format::Text if stat => plain(&report::stat::stat(&d)),
+                Format::Text if name_only => plain(&report::stat::name_only(&d)),
                 Format::Text => {
                     let summary = if d.is_empty() {
                         String::new()
@@ -743,7 +560,8 @@ fn run(cli: Cli) -> Result<u8, anyhow::Error> {
             (bytes, out, code)
         }
         Command::Deps {
-            args,
+            roots,
+            unit: asked,
             reverse,
             before,
             after,
@@ -751,19 +569,13 @@ fn run(cli: Cli) -> Result<u8, anyhow::Error> {
             why,
             out,
         } => {
-            if args.len() == 2 {
-                out.only(&[Format::Text, Format::Json], "deps with one root")?;
-            } else {
-                out.only(
-                    &[
-                        Format::Text,
-                        Format::Json,
-                        Format::Dot,
-                        Format::Svg,
-                        Format::Png,
-                    ],
-                    "deps",
-                )?;
+            let out = OutputArgs::deps(out)?;
+            if roots.len() == 1 && !matches!(out.format, Format::Text | Format::Json) {
+                anyhow::bail!(
+                    "deps draws --format {} for two roots (OLD NEW UNIT); with one root: \
+                     --format text or json",
+                    format_name(out.format)
+                );
             }
             let direction = if reverse {
                 Direction::Reverse
@@ -774,9 +586,8 @@ fn run(cli: Cli) -> Result<u8, anyhow::Error> {
             } else {
                 Direction::Forward
             };
-            let asked = args.last().expect("clap requires it").clone();
-            let bytes = if args.len() == 2 {
-                let g = load(Path::new(&args[0]), flags, &[&asked])?;
+            let bytes = if roots.len() == 1 {
+                let g = load(&roots[0], flags, &[&asked])?;
                 let unit = unit_in(&[&g], &asked, false)?;
                 let t = query::deps(&g, &unit, direction, all);
                 match out.format {
@@ -786,8 +597,8 @@ fn run(cli: Cli) -> Result<u8, anyhow::Error> {
                 }
             } else {
                 let (og, ng) = (
-                    load(Path::new(&args[0]), flags, &[&asked])?,
-                    load(Path::new(&args[1]), flags, &[&asked])?,
+                    load(&roots[0], flags, &[&asked])?,
+                    load(&roots[1], flags, &[&asked])?,
                 );
                 let unit = unit_in(&[&og, &ng], &asked, false)?;
                 let (ot, nt) = (
@@ -828,7 +639,7 @@ fn run(cli: Cli) -> Result<u8, anyhow::Error> {
             max_hops,
             out,
         } => {
-            out.only(&[Format::Text, Format::Json], "why")?;
+            let out = OutputArgs::text_json(out);
             let g = load(&root, flags, &[&from, &to])?;
             let (from, to) = (unit_in(&[&g], &from, false)?, unit_in(&[&g], &to, false)?);
             let paths = query::why(&g, &from, &to, limit, max_hops);
@@ -861,8 +672,8 @@ fn run(cli: Cli) -> Result<u8, anyhow::Error> {
                 .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", output.display()))?;
             return Ok(0);
         }
-        Command::Cat { root, unit, out } => {
-            out.only(&[Format::Text], "cat")?;
+        Command::Cat { root, unit, output } => {
+            let out = OutputArgs::new(Format::Text, output, ColorArg::Never);
             let g = load(&root, flags, &[&unit])?;
             let unit = unit_in(&[&g], &unit, true)?;
             let text = report::answers::cat(&g, &unit)
@@ -874,6 +685,7 @@ fn run(cli: Cli) -> Result<u8, anyhow::Error> {
             out,
             systemd_version,
         } => {
+            let mut out = OutputArgs::pictures(out)?;
             progress::stage(&format!(
                 "loading {}",
                 escape::field(&root.display().to_string())
@@ -881,7 +693,6 @@ fn run(cli: Cli) -> Result<u8, anyhow::Error> {
             let g = unitdiff::open_input_with(&root, systemd_version, &[], input_options())?;
             flags.check(&g, &root)?;
             progress::stage("rendering");
-            let mut out = out;
             out.focus = focus_in(&[&g], &out.focus)?;
             let bytes = match out.format {
                 Format::Text => {

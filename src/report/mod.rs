@@ -16,6 +16,7 @@ pub mod markdown;
 pub mod picture;
 pub mod render;
 pub mod sarif;
+pub mod stat;
 pub mod text;
 pub mod unified;
 
