@@ -10,6 +10,7 @@ pub mod excerpt;
 pub mod findings;
 pub mod github;
 pub mod gitlab;
+pub mod glyphs;
 pub mod json;
 pub mod junit;
 pub mod markdown;

@@ -20,16 +20,15 @@
 //!   below the main drawing (whichever gives the smaller picture). Other clusters are
 //!   flattened; edges between the legend and the graph are dropped.
 //!
-//! PNGs of builtin SVGs are rasterised with resvg using a DejaVu Sans font embedded in the
-//! binary, so text renders on machines with no fonts installed (resvg silently drops text
-//! whose font is missing). The font database is only built when a PNG is asked for.
+//! PNGs of builtin SVGs are rasterised with resvg, their labels drawn as outlines of a
+//! DejaVu Sans font embedded in the binary ([`super::glyphs`]), so text renders the same on
+//! machines with no fonts installed.
 
 use graphviz_rust::cmd::Format;
 use graphviz_rust::dot_structures::{EdgeTy, Graph, GraphAttributes, Id, NodeId, Stmt, Vertex};
 use graphviz_rust::printer::PrinterContext;
 use std::collections::{HashMap, VecDeque};
 use std::fmt::Write as _;
-use std::sync::{Arc, OnceLock};
 
 /// Which back-end draws the picture.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -68,7 +67,6 @@ pub enum RenderError {
 
 /// The embedded font (DejaVu Sans, Bitstream Vera licence: assets/fonts/LICENSE-DejaVu).
 static DEJAVU_SANS: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");
-const FONT_NAME: &str = "DejaVu Sans";
 const FONT_FAMILY: &str = "DejaVu Sans, sans-serif";
 
 /// Render with Graphviz `dot` (through graphviz-rust's exec, `dot` from PATH) or the builtin
@@ -134,8 +132,8 @@ fn one_line(s: &str) -> String {
     }
 }
 
-/// Rasterise an SVG with resvg. Only the embedded DejaVu Sans is loaded (no system fonts) and
-/// every generic family maps to it, so text renders the same on every machine.
+/// Rasterise a builtin SVG with resvg; its text is drawn with the embedded DejaVu Sans (no
+/// system fonts), so it renders the same on every machine.
 pub fn svg_to_png(svg: &str) -> Result<Vec<u8>, RenderError> {
     let pixmap = rasterise(svg)?;
     pixmap
@@ -150,12 +148,11 @@ const PNG_SCALE: f32 = 2.0;
 
 fn rasterise(svg: &str) -> Result<resvg::tiny_skia::Pixmap, RenderError> {
     use resvg::{tiny_skia, usvg};
-    let mut opt = usvg::Options {
-        font_family: FONT_NAME.to_string(),
-        ..Default::default()
-    };
-    opt.fontdb = font_db();
-    let tree = usvg::Tree::from_str(svg, &opt).map_err(|e| RenderError::Svg(e.to_string()))?;
+    // The labels become outlines of the embedded font's glyphs (resvg without its text
+    // stack: fontdb, harfrust, skrifa… took a large share of the build).
+    let svg = super::glyphs::text_to_paths(svg, DEJAVU_SANS).map_err(RenderError::Svg)?;
+    let opt = usvg::Options::default();
+    let tree = usvg::Tree::from_str(&svg, &opt).map_err(|e| RenderError::Svg(e.to_string()))?;
     let size = tree.size();
     let area = size.width() * size.height();
     let scale = PNG_SCALE.min((MAX_PIXELS / area.max(1.0)).sqrt());
@@ -170,22 +167,6 @@ fn rasterise(svg: &str) -> Result<resvg::tiny_skia::Pixmap, RenderError> {
         &mut pixmap.as_mut(),
     );
     Ok(pixmap)
-}
-
-fn font_db() -> Arc<resvg::usvg::fontdb::Database> {
-    use resvg::usvg::fontdb::{Database, Source};
-    static DB: OnceLock<Arc<Database>> = OnceLock::new();
-    DB.get_or_init(|| {
-        let mut db = Database::new();
-        db.load_font_source(Source::Binary(Arc::new(DEJAVU_SANS)));
-        db.set_sans_serif_family(FONT_NAME);
-        db.set_serif_family(FONT_NAME);
-        db.set_monospace_family(FONT_NAME);
-        db.set_cursive_family(FONT_NAME);
-        db.set_fantasy_family(FONT_NAME);
-        Arc::new(db)
-    })
-    .clone()
 }
 
 // ---------------------------------------------------------------------------------------------
