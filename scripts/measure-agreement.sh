@@ -31,12 +31,23 @@ PY
 chmod -R a+rX "$work/root/tmp/unitdiff-oracle"
 mount --bind /proc "$work/root/proc"
 mount --rbind /sys "$work/root/sys"
+# systemd 256+ refuses to run on a cgroup v1 (or tmpfs) /sys/fs/cgroup, which some hosts and
+# sandboxes have: give the chroot a cgroup2 hierarchy of its own (unmounted with /sys).
+if [ "$(stat -f -c %T "$work/root/sys/fs/cgroup" 2>/dev/null)" != cgroup2fs ]; then
+  mount -t cgroup2 none "$work/root/sys/fs/cgroup" 2>/dev/null ||
+    echo "warning: cannot mount cgroup2 on the chroot's /sys/fs/cgroup; systemd 256+ will refuse to run" >&2
+fi
 path=/etc/systemd/system:/run/systemd/system:/usr/local/lib/systemd/system
 [ -L "$root/lib" ] || path=$path:/lib/systemd/system
 path=$path:/usr/lib/systemd/system:/tmp/unitdiff-oracle
 chroot "$work/root" setpriv --reuid=65534 --regid=65534 --clear-groups \
   env HOME=/ SYSTEMD_UNIT_PATH="$path" /usr/lib/systemd/systemd --test --system \
   --unit=unitdiff-oracle.target --no-pager > "$work/dump.txt" 2> "$work/stderr.txt" || true
+if ! grep -q 'Unit unitdiff-oracle.target:' "$work/dump.txt"; then
+  echo "error: the image's systemd dumped no units; its stderr ends with:" >&2
+  grep -v '^Failed to open' "$work/stderr.txt" | tail -n 15 >&2
+  exit 1
+fi
 
 python3 - "$work/ours.json" "$work/dump.txt" <<'PY'
 import json, re, sys
