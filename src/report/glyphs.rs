@@ -1,6 +1,6 @@
 //! Text as glyph outlines, to rasterise the builtin renderer's SVG without a text-shaping
 //! stack: every `<text>` line it writes becomes one `<path>` of the embedded font's glyphs
-//! (read with ttf-parser), placed by their advance widths. unitdiff's labels are short
+//! (read with skrifa), placed by their advance widths. unitdiff's labels are short
 //! single-direction lines of unit names, so shaping (ligatures, bidi, complex scripts) is
 //! not needed; a character the font lacks is drawn as its missing-glyph box, as a text
 //! renderer would.
@@ -11,7 +11,7 @@ use std::fmt::Write as _;
 /// element a line, `x`, `y`, `text-anchor`, `font-size`, `fill` and optional halo
 /// attributes) replaced by a `<path>` with the same paint. Other lines are kept as they are.
 pub fn text_to_paths(svg: &str, font: &[u8]) -> Result<String, String> {
-    let face = ttf_parser::Face::parse(font, 0).map_err(|e| format!("the embedded font: {e}"))?;
+    let face = skrifa::FontRef::new(font).map_err(|e| format!("the embedded font: {e}"))?;
     let mut out = String::with_capacity(svg.len());
     for line in svg.split_inclusive('\n') {
         match text_element(line.trim_end()) {
@@ -84,7 +84,7 @@ impl Pen<'_> {
     }
 }
 
-impl ttf_parser::OutlineBuilder for Pen<'_> {
+impl skrifa::outline::OutlinePen for Pen<'_> {
     fn move_to(&mut self, x: f32, y: f32) {
         self.d.push('M');
         self.pt(x, y);
@@ -113,16 +113,24 @@ fn round(v: f64) -> f64 {
     (v * 100.0).round() / 100.0
 }
 
-fn path_of(face: &ttf_parser::Face<'_>, t: &Text<'_>) -> String {
+fn path_of(face: &skrifa::FontRef<'_>, t: &Text<'_>) -> String {
+    use skrifa::MetadataProvider;
+    use skrifa::instance::{LocationRef, Size};
+    // Outlines and advances in font units, scaled here.
+    let (unscaled, at) = (Size::unscaled(), LocationRef::default());
+    let units_per_em = face.metrics(unscaled, at).units_per_em;
     let size = t.number("font-size");
-    let scale = size / f64::from(face.units_per_em().max(1));
+    let scale = size / f64::from(units_per_em.max(1));
     // XML's default white-space handling, as a text renderer applies it.
     let content = t.content.split_whitespace().collect::<Vec<_>>().join(" ");
-    let glyphs: Vec<ttf_parser::GlyphId> = content
+    let charmap = face.charmap();
+    let glyphs: Vec<skrifa::GlyphId> = content
         .chars()
-        .map(|c| face.glyph_index(c).unwrap_or(ttf_parser::GlyphId(0)))
+        .map(|c| charmap.map(c).unwrap_or(skrifa::GlyphId::NOTDEF))
         .collect();
-    let advance = |g: ttf_parser::GlyphId| f64::from(face.glyph_hor_advance(g).unwrap_or(0));
+    let metrics = face.glyph_metrics(unscaled, at);
+    let outlines = face.outline_glyphs();
+    let advance = |g: skrifa::GlyphId| f64::from(metrics.advance_width(g).unwrap_or(0.0));
     let width: f64 = glyphs.iter().map(|g| advance(*g) * scale).sum();
     let x = t.number("x");
     let start = match t.attr("text-anchor") {
@@ -138,7 +146,11 @@ fn path_of(face: &ttf_parser::Face<'_>, t: &Text<'_>) -> String {
         scale,
     };
     for g in glyphs {
-        face.outline_glyph(g, &mut pen);
+        if let Some(glyph) = outlines.get(g) {
+            // A glyph that fails to draw is left out, as a text renderer would.
+            let settings = skrifa::outline::DrawSettings::unhinted(unscaled, at);
+            let _ = glyph.draw(settings, &mut pen);
+        }
         pen.x += advance(g) * scale;
     }
     let paint: String = t
