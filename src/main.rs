@@ -570,6 +570,13 @@ fn run(cli: Cli) -> Result<u8, anyhow::Error> {
             out,
         } => {
             let out = OutputArgs::deps(out)?;
+            if why && !matches!(out.format, Format::Text | Format::Json) {
+                anyhow::bail!(
+                    "--why applies to --format text (JSON always has the provenance), not \
+                     --format {}",
+                    format_name(out.format)
+                );
+            }
             if roots.len() == 1 && !matches!(out.format, Format::Text | Format::Json) {
                 anyhow::bail!(
                     "deps draws --format {} for two roots (OLD NEW UNIT); with one root: \
@@ -601,21 +608,19 @@ fn run(cli: Cli) -> Result<u8, anyhow::Error> {
                     load(&roots[1], flags, &[&asked])?,
                 );
                 let unit = unit_in(&[&og, &ng], &asked, false)?;
+                // JSON and pictures show the trees as systemctl lists them (targets
+                // expanded; everything with --all); the text compares the full trees and
+                // prints as much as --all asks for.
+                let expand = all || out.format == Format::Text;
                 let (ot, nt) = (
-                    query::deps(&og, &unit, direction, true),
-                    query::deps(&ng, &unit, direction, true),
+                    query::deps(&og, &unit, direction, expand),
+                    query::deps(&ng, &unit, direction, expand),
                 );
                 match out.format {
                     Format::Json => json_bytes(&serde_json::json!({
                         "schema": "unitdiff.deps.v1", "old": {"root": og.root, "tree": ot},
                         "new": {"root": ng.root, "tree": nt} })),
                     Format::Dot | Format::Svg | Format::Png => {
-                        // The picture shows what systemctl shows: trees as listed (targets
-                        // expanded; everything with --all).
-                        let (ot, nt) = (
-                            query::deps(&og, &unit, direction, all),
-                            query::deps(&ng, &unit, direction, all),
-                        );
                         out.picture(&report::dot::deps_graph(&ot, &nt, (&og.root, &ng.root)))?
                     }
                     _ => {

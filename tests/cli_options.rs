@@ -284,6 +284,10 @@ fn options_that_do_not_apply_are_refused() {
         ),
         (&["diff", OLD, NEW, "--stat", "--patch"], "--patch"),
         (&["diff", OLD, NEW, "--stat", "--name-only"], "--name-only"),
+        (
+            &["deps", OLD, NEW, "docker", "--format", "dot", "--why"],
+            "--why",
+        ),
     ] {
         assert_refused(args, needle);
     }
@@ -322,6 +326,30 @@ fn focus_narrows_the_pictures_it_applies_to() {
     assert!(focused.len() < all.len(), "{focused:?} vs {all:?}");
     assert!(focused.is_subset(&wider) && wider.len() > focused.len());
     assert!(wider.is_subset(&all));
+}
+
+/// `deps --all` expands every unit in every format; without it JSON lists the tree as
+/// systemctl does (targets expanded), with one root or two.
+#[test]
+fn deps_all_applies_to_json_with_one_or_two_roots() {
+    let json = |args: &[&str]| -> Value {
+        let o = unitdiff(args);
+        assert_code(&o, 0, args);
+        serde_json::from_slice(&o.stdout).unwrap()
+    };
+    fn count(tree: &Value) -> usize {
+        1 + tree["children"]
+            .as_array()
+            .map_or(0, |c| c.iter().map(count).sum())
+    }
+    let one = json(&["deps", NEW, "docker", "--format", "json"]);
+    let one_all = json(&["deps", NEW, "docker", "--format", "json", "--all"]);
+    let two = json(&["deps", OLD, NEW, "docker", "--format", "json"]);
+    let two_all = json(&["deps", OLD, NEW, "docker", "--format", "json", "--all"]);
+    assert_eq!(two["new"]["tree"], one["tree"]);
+    assert_eq!(two_all["new"]["tree"], one_all["tree"]);
+    assert!(count(&one_all["tree"]) > count(&one["tree"]));
+    assert!(count(&two_all["old"]["tree"]) > count(&two["old"]["tree"]));
 }
 
 // ---------------------------------------------------------------------------------------

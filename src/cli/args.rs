@@ -159,10 +159,11 @@ pub enum Command {
         /// Follow After=: the units UNIT is ordered after (systemctl's --after).
         #[arg(long)]
         after: bool,
-        /// Expand every unit, not only targets.
+        /// Expand every unit, not only targets (systemctl's --all), in every format.
         #[arg(long)]
         all: bool,
-        /// Show the file and line (or rule) behind each line.
+        /// Show the file and line (or rule) behind each line (text; the JSON always has
+        /// them; pictures do not).
         #[arg(long)]
         why: bool,
         #[command(flatten)]
