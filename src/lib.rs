@@ -125,7 +125,15 @@ fn load_detected(
             message: format!("input: {w}"),
         });
     }
-    g.attach_image_layers(tree);
+    // Only layered images (OCI, docker) have layers to name: resolving every path of a
+    // directory tree to find none would cost a path walk per edge.
+    if input
+        .mem
+        .as_ref()
+        .is_some_and(|m| !m.image_layers().is_empty())
+    {
+        g.attach_image_layers(tree);
+    }
     g
 }
 
