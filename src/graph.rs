@@ -1,10 +1,9 @@
-//! One image's dependency graph: the loaded [`UnitSet`] plus a petgraph index over its
-//! edges. Edges are keyed by `(from, kind, to)` — systemd stores one dependency per key and
+//! One image's dependency graph: the loaded [`UnitSet`] plus an index over its edges.
+//! Edges are keyed by `(from, kind, to)` — systemd stores one dependency per key and
 //! merges origins — and each key keeps every provenance that produced it.
 
 use crate::tree::{ImagePath, Tree, mem::ImageLayer};
 use crate::unit::{DepKind, Edge, Provenance, UnitSet};
-use petgraph::graph::{DiGraph, NodeIndex};
 use std::collections::{BTreeMap, HashMap};
 
 /// The identity of an edge: same from, kind and to = same edge.
@@ -15,6 +14,7 @@ pub type EdgeKey = (String, DepKind, String);
 pub struct DepGraph {
     /// What the user named as the root (for reports).
     pub root: String,
+    /// The loaded units (its `edges` list is empty: they moved into [`DepGraph::edges`]).
     pub set: UnitSet,
     /// How the systemd version (`set.rules`) was chosen.
     pub rules_how: String,
@@ -22,39 +22,44 @@ pub struct DepGraph {
     pub edges: BTreeMap<EdgeKey, Vec<Provenance>>,
     /// For layered images: the layer each unit file, drop-in and link came from.
     pub image_layers: BTreeMap<ImagePath, ImageLayer>,
-    graph: DiGraph<String, EdgeKey>,
-    index: HashMap<String, NodeIndex>,
+    /// Unit names by index, and back.
+    names: Vec<String>,
+    index: HashMap<String, u32>,
+    /// Per unit index: the (source index, kind) of every edge reaching it, so that
+    /// `edges_to` finds the keys in `edges` without a second copy of each.
+    incoming: Vec<Vec<(u32, DepKind)>>,
 }
 
 impl DepGraph {
-    pub fn new(root: impl Into<String>, set: UnitSet) -> Self {
+    /// Index `set`'s edges by key. The edges move into [`DepGraph::edges`] (the set's list
+    /// is left empty): one copy of every edge, not two.
+    pub fn new(root: impl Into<String>, mut set: UnitSet) -> Self {
         let mut edges: BTreeMap<EdgeKey, Vec<Provenance>> = BTreeMap::new();
         for Edge {
             from,
             kind,
             to,
             provenance,
-        } in &set.edges
+        } in std::mem::take(&mut set.edges)
         {
-            edges
-                .entry((from.clone(), *kind, to.clone()))
-                .or_default()
-                .push(provenance.clone());
+            edges.entry((from, kind, to)).or_default().push(provenance);
         }
         for provs in edges.values_mut() {
             // Files before rules; within files, fragment before drop-ins before links.
             provs.sort_by(|a, b| (a.how, &a.path, a.line).cmp(&(b.how, &b.path, b.line)));
         }
-        let mut graph = DiGraph::new();
-        let mut index = HashMap::new();
-        for name in set.units.keys() {
-            index.insert(name.clone(), graph.add_node(name.clone()));
-        }
+        let names: Vec<String> = set.units.keys().cloned().collect();
+        let index: HashMap<String, u32> = names
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (n.clone(), i as u32))
+            .collect();
+        let mut incoming: Vec<Vec<(u32, DepKind)>> = vec![Vec::new(); names.len()];
         for key in edges.keys() {
             let (Some(&a), Some(&b)) = (index.get(&key.0), index.get(&key.2)) else {
                 continue;
             };
-            graph.add_edge(a, b, key.clone());
+            incoming[b as usize].push((a, key.1));
         }
         DepGraph {
             root: root.into(),
@@ -62,8 +67,9 @@ impl DepGraph {
             rules_how: String::new(),
             edges,
             image_layers: BTreeMap::new(),
-            graph,
+            names,
             index,
+            incoming,
         }
     }
 
@@ -77,10 +83,10 @@ impl DepGraph {
             }
         }
         paths.extend(
-            self.set
-                .edges
-                .iter()
-                .filter_map(|e| e.provenance.path.as_ref()),
+            self.edges
+                .values()
+                .flatten()
+                .filter_map(|p| p.path.as_ref()),
         );
         let mut out = BTreeMap::new();
         for p in paths {
@@ -112,27 +118,47 @@ impl DepGraph {
         Some(s)
     }
 
-    /// Edges leaving `unit`, sorted by kind and target.
+    /// Edges leaving `unit` (to units), sorted by kind and target.
     pub fn edges_from(&self, unit: &str) -> Vec<&EdgeKey> {
-        let Some(&n) = self.index.get(unit) else {
+        if !self.index.contains_key(unit) {
             return Vec::new();
-        };
-        let mut out: Vec<&EdgeKey> = self.graph.edges(n).map(|e| e.weight()).collect();
-        out.sort();
-        out
+        }
+        // The first key of `unit`: the smallest kind, the empty target.
+        let start = (unit.to_string(), DepKind::ALL[0], String::new());
+        self.edges
+            .range(start..)
+            .map(|(k, _)| k)
+            .take_while(|k| k.0 == unit)
+            .filter(|k| self.index.contains_key(&k.2))
+            .collect()
     }
 
-    /// Edges reaching `unit`, sorted.
+    /// Edges reaching `unit` (from units), sorted.
     pub fn edges_to(&self, unit: &str) -> Vec<&EdgeKey> {
         let Some(&n) = self.index.get(unit) else {
             return Vec::new();
         };
-        let mut out: Vec<&EdgeKey> = self
-            .graph
-            .edges_directed(n, petgraph::Direction::Incoming)
-            .map(|e| e.weight())
+        let mut out: Vec<&EdgeKey> = self.incoming[n as usize]
+            .iter()
+            .filter_map(|(from, kind)| {
+                let key = (self.names[*from as usize].clone(), *kind, unit.to_string());
+                self.edges.get_key_value(&key).map(|(k, _)| k)
+            })
             .collect();
         out.sort();
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::unit::DepKind;
+
+    #[test]
+    fn the_first_kind_sorts_first() {
+        // `edges_from` starts its range at `DepKind::ALL[0]`.
+        let mut all = DepKind::ALL.to_vec();
+        all.sort();
+        assert_eq!(all[0], DepKind::ALL[0]);
     }
 }
