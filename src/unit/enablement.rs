@@ -2,68 +2,12 @@
 //! disabled, static, masked…, and what the image's presets say of it. PID 1 never reads any
 //! of this; it only sees the symlinks, which are edges already. This is for reports.
 
-use super::load::{LoadState, Unit, UnitSet};
+pub use super::model::{Enablement, EnablementState, Preset};
+use super::model::{LoadState, Unit, UnitSet};
 use super::name::UnitName;
 use super::version::Rules;
 use crate::tree::{self, ImagePath, NodeKind, Tree};
-use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
-
-/// `systemctl is-enabled` states that an offline image can have.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum EnablementState {
-    Enabled,
-    EnabledRuntime,
-    Linked,
-    Masked,
-    MaskedRuntime,
-    Static,
-    Indirect,
-    Disabled,
-}
-
-impl EnablementState {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            EnablementState::Enabled => "enabled",
-            EnablementState::EnabledRuntime => "enabled-runtime",
-            EnablementState::Linked => "linked",
-            EnablementState::Masked => "masked",
-            EnablementState::MaskedRuntime => "masked-runtime",
-            EnablementState::Static => "static",
-            EnablementState::Indirect => "indirect",
-            EnablementState::Disabled => "disabled",
-        }
-    }
-}
-
-/// What a preset file says of a unit.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct Preset {
-    /// `enable`, `disable` or `ignore` (`enable` when no line matches).
-    pub action: String,
-    /// The preset file and line that decided, if any.
-    pub path: Option<ImagePath>,
-    pub line: Option<u32>,
-}
-
-/// A unit's enablement.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct Enablement {
-    pub state: EnablementState,
-    /// For units with `[Install]` rules: what the presets say.
-    pub preset: Option<Preset>,
-}
-
-impl Enablement {
-    /// The preset says enable but nothing links the unit (first boot or `systemctl
-    /// preset` would enable it).
-    pub fn preset_enabled_but_not_linked(&self) -> bool {
-        self.state == EnablementState::Disabled
-            && self.preset.as_ref().is_some_and(|p| p.action == "enable")
-    }
-}
 
 struct PresetRule {
     action: String,

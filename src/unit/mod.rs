@@ -2,7 +2,7 @@
 //!
 //! `name` (unit names), `syntax` (one file's assignments), `paths` (search path and layers),
 //! `deps` (directives → dependency kinds, specifiers), `version` (which systemd's rules),
-//! and `load`, which puts them together into a [`load::UnitSet`]: every unit with its
+//! and `load`, which puts them together into a [`model::UnitSet`]: every unit with its
 //! fragment, drop-ins, aliases, load state, `[Install]` section and dependency edges, each
 //! edge with its provenance.
 
@@ -10,6 +10,7 @@ pub mod deps;
 pub mod detect;
 pub mod enablement;
 pub mod load;
+pub mod model;
 pub mod name;
 pub mod paths;
 pub mod resolve;
@@ -17,9 +18,9 @@ pub mod syntax;
 pub mod version;
 
 pub use deps::DepKind;
-pub use load::{
-    Edge, How, LoadState, Origin, Provenance, Setting, Unit, UnitFile, UnitSet, Warning, load,
-    load_with,
+pub use load::{load, load_with};
+pub use model::{
+    Edge, How, LoadState, Origin, Provenance, Setting, Unit, UnitFile, UnitSet, Warning,
 };
 pub use name::{UnitName, UnitType};
 pub use paths::{Layer, SearchDir};

@@ -6,8 +6,9 @@
 //! loaded (`unit_load`'s post-load step for units in state `loaded`: slice ordering, mount
 //! dependencies of paths, target auto-ordering).
 
-use super::{Edge, How, LoadState, Loader, Origin, Provenance, Setting, Unit};
+use super::Loader;
 use crate::unit::deps::DepKind;
+use crate::unit::model::{Edge, How, LoadState, Origin, Provenance, Setting, Unit};
 use crate::unit::name::{self, UnitName, UnitType};
 use std::collections::{HashMap, HashSet};
 

@@ -1,0 +1,262 @@
+//! The model of a loaded image: units, their files and settings, dependency edges with
+//! provenance, load and enablement states. Plain data; `load` fills it, `enablement`
+//! computes the `systemctl is-enabled` view, and everything downstream (graph, diff,
+//! reports) reads it.
+
+use super::deps::DepKind;
+use super::name::UnitType;
+use super::paths::{Layer, SearchDir};
+use super::version::Rules;
+use crate::tree::ImagePath;
+use serde::Serialize;
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+/// systemd's load state of a unit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum LoadState {
+    Loaded,
+    Masked,
+    NotFound,
+    BadSetting,
+    Error,
+}
+
+impl LoadState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LoadState::Loaded => "loaded",
+            LoadState::Masked => "masked",
+            LoadState::NotFound => "not-found",
+            LoadState::BadSetting => "bad-setting",
+            LoadState::Error => "error",
+        }
+    }
+}
+
+/// systemd's dependency origin mask (`UNIT_DEPENDENCY_*`), as the `--test` dump prints it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Origin {
+    /// Written in a unit file, drop-in or dependency-directory link.
+    File,
+    /// Added by systemd because of the unit's type or settings.
+    Implicit,
+    /// Added by `DefaultDependencies=yes`.
+    Default,
+    /// Slice membership set through a property.
+    SliceProperty,
+    /// From a path (`RequiresMountsFor=` and friends).
+    Path,
+    /// From a mount unit's file.
+    MountFile,
+}
+
+impl Origin {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Origin::File => "file",
+            Origin::Implicit => "implicit",
+            Origin::Default => "default",
+            Origin::SliceProperty => "slice-property",
+            Origin::Path => "path",
+            Origin::MountFile => "mount-file",
+        }
+    }
+}
+
+/// How an edge came to be.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum How {
+    /// A directive in the unit's fragment file.
+    Fragment,
+    /// A directive in a drop-in `.conf` file.
+    DropIn,
+    /// A symlink in a `.wants/` directory.
+    WantsDir,
+    /// A symlink in a `.requires/` directory.
+    RequiresDir,
+    /// A symlink in an `.upholds/` directory.
+    UpholdsDir,
+    /// A rule of systemd's (see `Provenance::rule`).
+    Rule,
+}
+
+impl How {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            How::Fragment => "fragment",
+            How::DropIn => "drop-in",
+            How::WantsDir => "wants-dir",
+            How::RequiresDir => "requires-dir",
+            How::UpholdsDir => "upholds-dir",
+            How::Rule => "rule",
+        }
+    }
+}
+
+/// Where an edge comes from.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct Provenance {
+    pub origin: Origin,
+    pub how: How,
+    /// The in-image file (or link) behind the edge, if any.
+    pub path: Option<ImagePath>,
+    /// The line of the directive, for files.
+    pub line: Option<u32>,
+    /// The layer of that file.
+    pub layer: Option<Layer>,
+    /// The systemd rule that made the edge, for edges no line wrote by itself.
+    pub rule: Option<&'static str>,
+}
+
+/// One dependency: `from` has a `kind` dependency on `to` (both canonical unit names).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct Edge {
+    pub from: String,
+    pub kind: DepKind,
+    pub to: String,
+    pub provenance: Provenance,
+}
+
+/// A unit file or drop-in as systemd sees it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct UnitFile {
+    /// The path systemd reports (for a linked unit file: the link).
+    pub path: ImagePath,
+    /// Where the content really is, when `path` is a symlink.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub target: Option<ImagePath>,
+    pub layer: Layer,
+    /// A mask (`/dev/null` link or empty file).
+    pub masked: bool,
+    #[serde(skip)]
+    pub content: Option<Arc<[u8]>>,
+}
+
+/// A setting (any `Key=value` that is not a plain dependency) with its source.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Setting {
+    pub section: String,
+    pub key: String,
+    pub value: String,
+    pub path: ImagePath,
+    pub line: u32,
+    pub layer: Layer,
+}
+
+/// A unit (or template) after loading.
+#[derive(Clone, Debug, Serialize)]
+pub struct Unit {
+    pub id: String,
+    pub unit_type: UnitType,
+    pub state: LoadState,
+    pub fragment: Option<UnitFile>,
+    pub dropins: Vec<UnitFile>,
+    pub aliases: BTreeSet<String>,
+    /// `[Install]` entries (WantedBy, RequiredBy, UpheldBy, Alias, Also, DefaultInstance).
+    pub install: Vec<Setting>,
+    /// Every other setting, in the order systemd applies them.
+    pub settings: Vec<Setting>,
+}
+
+/// A problem found while loading, tied to a path where possible.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct Warning {
+    pub path: Option<ImagePath>,
+    pub line: Option<u32>,
+    pub message: String,
+}
+
+impl std::fmt::Display for Warning {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match (&self.path, self.line) {
+            (Some(p), Some(l)) => write!(f, "{p}:{l}: {}", self.message),
+            (Some(p), None) => write!(f, "{p}: {}", self.message),
+            _ => f.write_str(&self.message),
+        }
+    }
+}
+
+/// Everything loaded from one image.
+#[derive(Clone, Debug, Serialize)]
+pub struct UnitSet {
+    pub rules: Rules,
+    pub search_dirs: Vec<SearchDir>,
+    /// Units by canonical name.
+    pub units: BTreeMap<String, Unit>,
+    /// Template units (`foo@.service`) by canonical name; never loaded by systemd itself.
+    pub templates: BTreeMap<String, Unit>,
+    /// Every known name (aliases included) → canonical name.
+    pub names: BTreeMap<String, String>,
+    /// Dependency edges, one per provenance, sorted.
+    pub edges: Vec<Edge>,
+    pub warnings: Vec<Warning>,
+    /// `systemctl is-enabled` view of every unit and template, by canonical name.
+    pub enablement: BTreeMap<String, Enablement>,
+}
+
+impl UnitSet {
+    /// The unit a name refers to, aliases followed.
+    pub fn unit(&self, name: &str) -> Option<&Unit> {
+        self.names.get(name).and_then(|id| self.units.get(id))
+    }
+}
+
+/// `systemctl is-enabled` states that an offline image can have.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum EnablementState {
+    Enabled,
+    EnabledRuntime,
+    Linked,
+    Masked,
+    MaskedRuntime,
+    Static,
+    Indirect,
+    Disabled,
+}
+
+impl EnablementState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EnablementState::Enabled => "enabled",
+            EnablementState::EnabledRuntime => "enabled-runtime",
+            EnablementState::Linked => "linked",
+            EnablementState::Masked => "masked",
+            EnablementState::MaskedRuntime => "masked-runtime",
+            EnablementState::Static => "static",
+            EnablementState::Indirect => "indirect",
+            EnablementState::Disabled => "disabled",
+        }
+    }
+}
+
+/// What a preset file says of a unit.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Preset {
+    /// `enable`, `disable` or `ignore` (`enable` when no line matches).
+    pub action: String,
+    /// The preset file and line that decided, if any.
+    pub path: Option<ImagePath>,
+    pub line: Option<u32>,
+}
+
+/// A unit's enablement.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Enablement {
+    pub state: EnablementState,
+    /// For units with `[Install]` rules: what the presets say.
+    pub preset: Option<Preset>,
+}
+
+impl Enablement {
+    /// The preset says enable but nothing links the unit (first boot or `systemctl
+    /// preset` would enable it).
+    pub fn preset_enabled_but_not_linked(&self) -> bool {
+        self.state == EnablementState::Disabled
+            && self.preset.as_ref().is_some_and(|p| p.action == "enable")
+    }
+}
