@@ -474,3 +474,32 @@ fn recursive_template_dependencies_are_bounded() {
     assert!(targets(&g, "foo@a.service", DepKind::Wants).is_empty());
     assert!(g.set.units.len() < 20, "{}", g.set.units.len());
 }
+
+/// `PrivateTmp=` per version (semantics doc, "The `/tmp` and `/var/tmp` rules from 258 and
+/// 260"): `DynamicUser=` disconnects /tmp from 257, a disconnected /var/tmp needs /var from
+/// 258, `PrivateTmp=yes` with `DefaultDependencies=no` disconnects /tmp from 260 (Debian
+/// sid's systemd-hostnamed.service).
+#[test]
+fn private_tmp_per_version() {
+    let wants = |g: &DepGraph, u: &str| targets(g, u, DepKind::Wants);
+    let after = |g: &DepGraph, u: &str| targets(g, u, DepKind::After);
+    let g256 = load_with("private-tmp", Rules::new(256, 0));
+    assert!(wants(&g256, "dynamic.service").contains(&"tmp.mount".to_string()));
+    let g257 = load_with("private-tmp", Rules::new(257, 13));
+    assert!(!wants(&g257, "dynamic.service").contains(&"tmp.mount".to_string()));
+    assert!(!wants(&g257, "dynamic.service").contains(&"var.mount".to_string()));
+    assert!(
+        !after(&g257, "dynamic.service").contains(&"systemd-tmpfiles-setup.service".to_string())
+    );
+    assert!(wants(&g257, "hostnamed.service").contains(&"tmp.mount".to_string()));
+    let g262 = load_with("private-tmp", Rules::new(262, 1));
+    assert!(wants(&g262, "dynamic.service").contains(&"var.mount".to_string()));
+    assert!(!wants(&g262, "dynamic.service").contains(&"tmp.mount".to_string()));
+    assert!(!wants(&g262, "hostnamed.service").contains(&"tmp.mount".to_string()));
+    assert!(!after(&g262, "hostnamed.service").contains(&"tmp.mount".to_string()));
+    // /var/tmp stays connected: tmpfiles set-up is still needed.
+    assert!(
+        after(&g262, "hostnamed.service").contains(&"systemd-tmpfiles-setup.service".to_string())
+    );
+    assert!(wants(&g262, "plain.service").contains(&"tmp.mount".to_string()));
+}

@@ -57,7 +57,8 @@ impl Rules {
         if self.version > NEWEST_KNOWN {
             Some(format!(
                 "systemd {self} is newer than the newest rules known ({NEWEST_KNOWN}); \
-                 loaded with systemd {NEWEST_KNOWN}'s rules"
+                 loaded with systemd {NEWEST_KNOWN}'s rules plus the /tmp and /var/tmp \
+                 rules of 258 and 260"
             ))
         } else if self.version < OLDEST_KNOWN {
             Some(format!(

@@ -122,6 +122,27 @@ fn boolean<'a>(u: &'a Unit, section: &str, key: &str) -> Option<(bool, &'a Setti
     super::parse_bool(&s.value).map(|b| (b, s))
 }
 
+/// A `PrivateTmp=` state (v257 names; before 257 only the booleans parse).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum PrivateTmp {
+    No,
+    Connected,
+    Disconnected,
+}
+
+/// `RootDirectory=` (other than `/`), `RootImage=` or `RootMStack=`: the unit has its own
+/// root file system (`exec_context_with_rootfs`).
+fn has_root_fs(u: &Unit, sec: &str) -> bool {
+    last(u, sec, "RootDirectory").is_some_and(|s| s.value != "/")
+        || last(u, sec, "RootImage").is_some()
+        || last(u, sec, "RootMStack").is_some()
+}
+
+/// Whether a path list names `dir` (`/tmp`, `/tmp/`).
+fn names_path(list: &[(String, Provenance)], dir: &str) -> bool {
+    list.iter().any(|(p, _)| p.trim_end_matches('/') == dir)
+}
+
 fn is_journal(v: &str, version: u32) -> bool {
     matches!(v, "journal" | "journal+console" | "kmsg" | "kmsg+console")
         || (version < 230 && matches!(v, "syslog" | "syslog+console"))
@@ -515,6 +536,86 @@ impl Loader<'_> {
         }
     }
 
+    /// The states of `/tmp` and `/var/tmp` (semantics doc, "The `/tmp` and `/var/tmp` rules
+    /// from 258 and 260"), with the setting behind them; `None` when neither is private.
+    fn private_tmp(
+        &self,
+        u: &Unit,
+        sec: &str,
+        info: &PostInfo,
+    ) -> Option<(Setting, PrivateTmp, PrivateTmp)> {
+        let v = self.rules.version;
+        let mut state = PrivateTmp::No;
+        let mut setting = None;
+        if let Some(s) = last(u, sec, "PrivateTmp") {
+            let parsed = match s.value.as_str() {
+                "connected" if v >= 257 => Some(PrivateTmp::Connected),
+                "disconnected" if v >= 257 => Some(PrivateTmp::Disconnected),
+                other => super::parse_bool(other).map(|b| {
+                    if b {
+                        PrivateTmp::Connected
+                    } else {
+                        PrivateTmp::No
+                    }
+                }),
+            };
+            if let Some(p) = parsed {
+                state = p;
+                setting = Some(s.clone());
+            }
+        }
+        if state == PrivateTmp::No
+            && let Some((true, s)) = boolean(u, sec, "DynamicUser")
+        {
+            // 257+ (PR #32724): DynamicUser= implies a disconnected /tmp; before, PrivateTmp=yes.
+            state = if v >= 257 {
+                PrivateTmp::Disconnected
+            } else {
+                PrivateTmp::Connected
+            };
+            setting = Some(s.clone());
+        }
+        let setting = setting.filter(|_| state != PrivateTmp::No)?;
+        let dd = info.default_dependencies;
+        let root = has_root_fs(u, sec);
+        let after = |to: &str| {
+            self.raw_edges
+                .iter()
+                .rev()
+                .take_while(|e| e.from == u.id)
+                .any(|e| e.kind == DepKind::After && e.to == to)
+        };
+        let mounts = |dir: &str| {
+            names_path(&info.mounts_for, dir) || names_path(&info.wants_mounts_for, dir)
+        };
+        // 258+: a disconnected /var/tmp needs /var, which DefaultDependencies=no only
+        // gets when the unit names it.
+        let var_tmp = if v >= 258 && state == PrivateTmp::Disconnected {
+            if dd || root || mounts("/var") || after("var.mount") {
+                PrivateTmp::Disconnected
+            } else {
+                PrivateTmp::No
+            }
+        } else {
+            state
+        };
+        // 260+: PrivateTmp=yes with DefaultDependencies=no disconnects /tmp, when tmp.mount
+        // exists (we take: is in the image) and the unit is not ordered after it.
+        let tmp = if v >= 260
+            && state == PrivateTmp::Connected
+            && !dd
+            && !root
+            && !mounts("/tmp")
+            && self.ids.contains_key("tmp.mount")
+            && !after("tmp.mount")
+        {
+            PrivateTmp::Disconnected
+        } else {
+            state
+        };
+        Some((setting, tmp, var_tmp))
+    }
+
     fn exec_dependencies(&mut self, u: &Unit, sec: &str, info: &mut PostInfo) {
         let id = u.id.clone();
         let v = self.rules.version;
@@ -570,21 +671,22 @@ impl Loader<'_> {
             let p = from_setting(Origin::File, "exec-directories", &s);
             self.add(&id, DepKind::After, "systemd-remount-fs.service", p);
         }
-        let private_tmp = boolean(u, sec, "PrivateTmp")
-            .filter(|(b, _)| *b)
-            .map(|(_, s)| s)
-            .or_else(|| {
-                boolean(u, sec, "DynamicUser")
-                    .filter(|(b, _)| *b)
-                    .map(|(_, s)| s)
-            })
-            .cloned();
-        if let Some(s) = private_tmp {
+        if let Some((s, tmp, var_tmp)) = self.private_tmp(u, sec, info) {
             let p = from_setting(Origin::File, "exec-private-tmp", &s);
             if v >= 256 {
-                // PrivateTmp=disconnected (v257) is not a boolean and never gets here.
-                info.wants_mounts_for.push(("/tmp".into(), p.clone()));
-                info.wants_mounts_for.push(("/var/tmp".into(), p.clone()));
+                if tmp == PrivateTmp::Connected {
+                    info.wants_mounts_for.push(("/tmp".into(), p.clone()));
+                }
+                match var_tmp {
+                    PrivateTmp::Connected => {
+                        info.wants_mounts_for.push(("/var/tmp".into(), p.clone()))
+                    }
+                    // 258+: a disconnected /var/tmp is a tmpfs on the host's /var/tmp.
+                    PrivateTmp::Disconnected if v >= 258 && !has_root_fs(u, sec) => {
+                        info.wants_mounts_for.push(("/var".into(), p.clone()))
+                    }
+                    _ => {}
+                }
             } else if v >= 249 {
                 self.add2(&id, DepKind::Wants, DepKind::After, "tmp.mount", p.clone());
                 info.mounts_for.push(("/var/tmp".into(), p.clone()));
@@ -592,7 +694,8 @@ impl Loader<'_> {
                 info.mounts_for.push(("/tmp".into(), p.clone()));
                 info.mounts_for.push(("/var/tmp".into(), p.clone()));
             }
-            if v >= 233 {
+            let connected = tmp == PrivateTmp::Connected || var_tmp == PrivateTmp::Connected;
+            if v >= 233 && connected {
                 self.add(&id, DepKind::After, "systemd-tmpfiles-setup.service", p);
             }
         }
