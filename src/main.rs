@@ -16,7 +16,7 @@ use unitdiff::query::{self, Direction};
 use unitdiff::report;
 use unitdiff::report::escape;
 use unitdiff::report::picture::Selection;
-use unitdiff::report::render::{self, ImageFormat, Renderer};
+use unitdiff::report::render::{self, ImageFormat, Limits, Renderer};
 use unitdiff::unit::resolve;
 
 mod cli;
@@ -67,6 +67,10 @@ struct OutputArgs {
     implicit: bool,
     max_chars: usize,
     renderer: RendererArg,
+    /// --time-limit, if given.
+    time_limit: Option<u64>,
+    /// `diff --all`: a long drawing was asked for.
+    all: bool,
 }
 
 impl OutputArgs {
@@ -80,16 +84,18 @@ impl OutputArgs {
             kinds: None,
             implicit: false,
             max_chars: report::markdown::DEFAULT_MAX_CHARS,
-            renderer: RendererArg::Auto,
+            renderer: RendererArg::Builtin,
+            time_limit: None,
+            all: false,
         }
     }
 
     /// `diff`'s and `graph`'s options; those that do not apply to the chosen format are
     /// refused, never silently ignored.
-    fn pictures(o: PictureOut) -> Result<OutputArgs, anyhow::Error> {
+    fn pictures(format: Format, o: PictureOut) -> Result<OutputArgs, anyhow::Error> {
         let picture = matches!(
-            o.format,
-            Format::Markdown | Format::Dot | Format::Svg | Format::Png
+            format,
+            Format::Markdown | Format::Dot | Format::Svg | Format::Png | Format::Html
         );
         let given = [
             ("--focus", !o.focus.is_empty()),
@@ -100,31 +106,33 @@ impl OutputArgs {
         if let (false, Some((name, _))) = (picture, given.iter().find(|(_, g)| *g)) {
             anyhow::bail!(
                 "{name} shapes pictures (--format markdown, dot, svg or png), not --format {}",
-                format_name(o.format)
+                format_name(format)
             );
         }
-        if o.max_chars.is_some() && o.format != Format::Markdown {
+        if o.max_chars.is_some() && format != Format::Markdown {
             anyhow::bail!(
                 "--max-chars applies to --format markdown, not --format {}",
-                format_name(o.format)
+                format_name(format)
             );
         }
-        refuse_renderer(o.renderer.is_some(), o.format)?;
-        let mut out = OutputArgs::new(o.format, o.output, o.color);
+        refuse_renderer(o.renderer.is_some() || o.time_limit.is_some(), format)?;
+        let mut out = OutputArgs::new(format, o.output, o.color);
         out.focus = o.focus;
         out.context = o.context.unwrap_or(1);
         out.kinds = o.kinds;
         out.implicit = o.implicit;
         out.max_chars = o.max_chars.unwrap_or(out.max_chars);
-        out.renderer = o.renderer.unwrap_or(RendererArg::Auto);
+        out.renderer = o.renderer.unwrap_or(RendererArg::Builtin);
+        out.time_limit = o.time_limit;
         Ok(out)
     }
 
     fn deps(o: DepsOut) -> Result<OutputArgs, anyhow::Error> {
         let format = Format::from(o.format);
-        refuse_renderer(o.renderer.is_some(), format)?;
+        refuse_renderer(o.renderer.is_some() || o.time_limit.is_some(), format)?;
         let mut out = OutputArgs::new(format, o.output, o.color);
-        out.renderer = o.renderer.unwrap_or(RendererArg::Auto);
+        out.renderer = o.renderer.unwrap_or(RendererArg::Builtin);
+        out.time_limit = o.time_limit;
         Ok(out)
     }
 
@@ -144,16 +152,35 @@ impl OutputArgs {
 
     /// Draw a DOT graph in the chosen format.
     fn picture(&self, g: &graphviz_rust::dot_structures::Graph) -> Result<Vec<u8>, anyhow::Error> {
-        let renderer = match self.renderer {
-            RendererArg::Auto => Renderer::Auto,
-            RendererArg::Graphviz => Renderer::Graphviz,
-            RendererArg::Builtin => Renderer::Builtin,
-        };
+        let (renderer, limits) = (self.renderer(), self.limits());
         Ok(match self.format {
-            Format::Svg => render::render(g, ImageFormat::Svg, renderer)?,
-            Format::Png => render::render(g, ImageFormat::Png, renderer)?,
+            Format::Svg => render::render(g, ImageFormat::Svg, renderer, limits)?,
+            Format::Png => render::render(g, ImageFormat::Png, renderer, limits)?,
             _ => report::dot::print(g).into_bytes(),
         })
+    }
+
+    fn renderer(&self) -> Renderer {
+        match self.renderer {
+            RendererArg::Graphviz => Renderer::Graphviz,
+            RendererArg::Builtin => Renderer::Builtin,
+        }
+    }
+
+    fn limits(&self) -> Limits {
+        Limits {
+            time: self.time_limit(),
+            ..Limits::default()
+        }
+    }
+
+    fn time_limit(&self) -> std::time::Duration {
+        let default = if self.all { 600 } else { 60 };
+        std::time::Duration::from_secs(self.time_limit.unwrap_or(default))
+    }
+
+    fn is_image(&self) -> bool {
+        matches!(self.format, Format::Svg | Format::Png)
     }
 
     /// Write a finished report to the file or standard output.
@@ -176,11 +203,12 @@ fn format_name(f: Format) -> String {
         .unwrap_or_default()
 }
 
-/// --renderer chooses how svg and png are drawn; with another format it is refused.
+/// --renderer and --time-limit choose how svg and png (and html's pictures) are drawn; with
+/// another format they are refused.
 fn refuse_renderer(given: bool, format: Format) -> Result<(), anyhow::Error> {
-    if given && !matches!(format, Format::Svg | Format::Png) {
+    if given && !matches!(format, Format::Svg | Format::Png | Format::Html) {
         anyhow::bail!(
-            "--renderer applies to --format svg or png, not --format {}",
+            "--renderer and --time-limit apply to --format svg, png or html, not --format {}",
             format_name(format)
         );
     }
@@ -469,12 +497,28 @@ fn run(cli: Cli) -> Result<u8, anyhow::Error> {
             patch,
             stat,
             name_only,
+            format,
             out,
+            all,
+            split,
             systemd_version,
             old_systemd_version,
             new_systemd_version,
         } => {
-            let out = OutputArgs::pictures(out)?;
+            let mut out = OutputArgs::pictures(format.into(), out)?;
+            out.all = all;
+            if all && !out.is_image() {
+                anyhow::bail!(
+                    "--all applies to --format svg or png, not --format {}",
+                    format_name(out.format)
+                );
+            }
+            if split.is_some() && !matches!(out.format, Format::Svg | Format::Png | Format::Dot) {
+                anyhow::bail!(
+                    "--split writes pictures: --format svg, png or dot, not --format {}",
+                    format_name(out.format)
+                );
+            }
             for (name, given) in [
                 ("--patch", patch),
                 ("--stat", stat),
@@ -498,10 +542,8 @@ fn run(cli: Cli) -> Result<u8, anyhow::Error> {
             let (og, ng, d) = (c.old, c.new, c.diff);
             flags.check(&og, &old)?;
             flags.check(&ng, &new)?;
-            let mut out = out;
             out.focus = focus_in(&[&og, &ng], &out.focus)?;
             let code = u8::from(d.has_dependency_changes());
-            let title = format!("{} -> {}", d.old_root, d.new_root);
             progress::stage("analysing");
             let answers = query::diff_answers(&og, &ng, &d);
             let found = findings::compute(&d, &answers, &og, &ng);
@@ -514,6 +556,13 @@ fn run(cli: Cli) -> Result<u8, anyhow::Error> {
                 (&d.old_root, &d.new_root),
             );
             progress::stage("rendering");
+            let compared = cli::pictures::Compared {
+                d: &d,
+                og: &og,
+                ng: &ng,
+                answers: &answers,
+                judged: &judged,
+            };
             let bytes = match out.format {
                 Format::Text if stat => plain(&report::stat::stat(&d)),
                 Format::Text if name_only => plain(&report::stat::name_only(&d)),
@@ -552,9 +601,14 @@ fn run(cli: Cli) -> Result<u8, anyhow::Error> {
                     let j = (!d.is_empty()).then_some(&j);
                     report::markdown::diff(&d, &p, &patches, j, &opts).into_bytes()
                 }
+                Format::Html => cli::pictures::html_report(&out, &compared, flags.quiet),
+                _ if split.is_some() => {
+                    let dir = split.as_deref().expect("checked");
+                    cli::pictures::write_split(dir, &out, &compared)?;
+                    Vec::new()
+                }
                 Format::Dot | Format::Svg | Format::Png => {
-                    let p = report::picture::diff_picture(&d, &og, &ng, &out.selection());
-                    out.picture(&report::dot::graph(&p, &title))?
+                    cli::pictures::diff_image(&out, &compared, all, flags.quiet)?
                 }
             };
             (bytes, out, code)
@@ -687,10 +741,11 @@ fn run(cli: Cli) -> Result<u8, anyhow::Error> {
         }
         Command::Graph {
             root,
+            format,
             out,
             systemd_version,
         } => {
-            let mut out = OutputArgs::pictures(out)?;
+            let mut out = OutputArgs::pictures(format, out)?;
             progress::stage(&format!(
                 "loading {}",
                 escape::field(&root.display().to_string())
@@ -718,6 +773,7 @@ fn run(cli: Cli) -> Result<u8, anyhow::Error> {
                     );
                     format!("# {}\n\n{diagram}", escape::markdown_code(&g.root)).into_bytes()
                 }
+                Format::Html => anyhow::bail!("graph has no html report (diff has)"),
                 Format::Dot | Format::Svg | Format::Png => {
                     let p = report::picture::graph_picture(&g, &out.selection());
                     out.picture(&report::dot::graph(&p, &g.root))?

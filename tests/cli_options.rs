@@ -180,7 +180,7 @@ fn each_command_writes_every_format_it_offers() {
         (
             "diff",
             &["diff", OLD, NEW],
-            &["text", "json", "markdown", "dot", "svg", "png"],
+            &["text", "json", "markdown", "dot", "svg", "png", "html"],
         ),
         (
             "graph",
@@ -288,6 +288,16 @@ fn options_that_do_not_apply_are_refused() {
             &["deps", OLD, NEW, "docker", "--format", "dot", "--why"],
             "--why",
         ),
+        (&["diff", OLD, NEW, "--format", "json", "--all"], "--all"),
+        (
+            &["diff", OLD, NEW, "--format", "html", "--split", "x"],
+            "--split",
+        ),
+        (
+            &["diff", OLD, NEW, "--format", "dot", "--time-limit", "5"],
+            "--time-limit",
+        ),
+        (&["graph", NEW, "--format", "html"], "invalid value 'html'"),
     ] {
         assert_refused(args, needle);
     }

@@ -393,8 +393,8 @@ fn kinds_filter_pictures() {
     assert_eq!(o.status.code(), Some(2));
 }
 
-/// Without Graphviz on PATH: `auto` falls back to the builtin renderer, `graphviz` is a
-/// clear error.
+/// Without Graphviz on PATH: the builtin renderer (Graphviz's layout in process) draws,
+/// `graphviz` (the system's `dot`) is a clear error.
 #[test]
 fn pictures_without_graphviz() {
     let empty = tempfile::tempdir().unwrap();
@@ -417,7 +417,7 @@ fn pictures_without_graphviz() {
             .output()
             .unwrap()
     };
-    let o = run("auto");
+    let o = run("builtin");
     assert_eq!(
         o.status.code(),
         Some(1),

@@ -67,8 +67,21 @@ pub enum Command {
         /// per line (text format).
         #[arg(long, conflicts_with = "patch")]
         name_only: bool,
+        /// The report's format: text and json carry everything; markdown, dot, svg and png
+        /// draw the picture (shaped by the options below); html is a single-file offline
+        /// report to browse (findings with their pictures, filters, the overview).
+        #[arg(long, value_enum, default_value_t = DiffFormat::Text)]
+        format: DiffFormat,
         #[command(flatten)]
         out: PictureOut,
+        /// svg and png: draw every change even when the diff is too large to read in one
+        /// picture (past 60 units they draw an overview of the findings instead).
+        #[arg(long)]
+        all: bool,
+        /// Write one focused picture per top finding into DIR, with an index.html
+        /// (--format svg, png or dot).
+        #[arg(long, value_name = "DIR")]
+        split: Option<PathBuf>,
         /// Apply this systemd version's rules to both sides (e.g. 225, 252, 257.13) instead
         /// of the version detected in each image.
         #[arg(long, value_name = "VERSION", value_parser = parse_rules)]
@@ -214,6 +227,10 @@ pub enum Command {
     Graph {
         /// The root: a directory, tarball, container image, filesystem image or snapshot.
         root: PathBuf,
+        /// The report's format: text and json carry everything; markdown, dot, svg and png
+        /// draw the picture (shaped by the options below).
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
         #[command(flatten)]
         out: PictureOut,
         /// Apply this systemd version's rules instead of the version detected in the image.
@@ -236,13 +253,9 @@ pub enum Command {
     },
 }
 
-/// The output options of `diff` and `graph`: every format, and what shapes the pictures.
+/// The output options of `diff` and `graph` (besides the format): what shapes the pictures.
 #[derive(Args)]
 pub struct PictureOut {
-    /// The report's format: text and json carry everything; markdown, dot, svg and png
-    /// draw the picture (shaped by the options below).
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    pub format: Format,
     /// Write to FILE instead of standard output.
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
@@ -267,10 +280,14 @@ pub struct PictureOut {
     /// (0: no limit). The default fits a GitHub or GitLab comment.
     #[arg(long, value_name = "N")]
     pub max_chars: Option<usize>,
-    /// svg and png: draw with Graphviz's `dot` when installed (auto), or the builtin
-    /// renderer [default: auto].
+    /// svg and png (and html's pictures): Graphviz's layout built in, or the system's
+    /// Graphviz `dot` [default: builtin].
     #[arg(long, value_enum)]
     pub renderer: Option<RendererArg>,
+    /// svg and png (and html's pictures): stop drawing after SECONDS [default: 60; 600
+    /// with diff --all].
+    #[arg(long, value_name = "SECONDS")]
+    pub time_limit: Option<u64>,
 }
 
 /// The output options of `deps`.
@@ -286,10 +303,13 @@ pub struct DepsOut {
     /// Colour the text report: auto (a terminal, unless NO_COLOR is set), always, never.
     #[arg(long, value_enum, default_value_t = ColorArg::Auto)]
     pub color: ColorArg,
-    /// svg and png: draw with Graphviz's `dot` when installed (auto), or the builtin
-    /// renderer [default: auto].
+    /// svg and png: Graphviz's layout built in, or the system's Graphviz `dot`
+    /// [default: builtin].
     #[arg(long, value_enum)]
     pub renderer: Option<RendererArg>,
+    /// svg and png: stop drawing after SECONDS [default: 60].
+    #[arg(long, value_name = "SECONDS")]
+    pub time_limit: Option<u64>,
 }
 
 /// The output options of a command that writes text or JSON.
@@ -353,9 +373,8 @@ pub enum ColorArg {
 
 #[derive(Clone, Copy, ValueEnum)]
 pub enum RendererArg {
-    Auto,
-    Graphviz,
     Builtin,
+    Graphviz,
 }
 
 /// Every report format (`diff` and `graph` write them all).
@@ -367,6 +386,35 @@ pub enum Format {
     Dot,
     Svg,
     Png,
+    /// `diff` only (see [`DiffFormat`]).
+    #[value(skip)]
+    Html,
+}
+
+/// The formats `diff` writes: every one, and the HTML report.
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DiffFormat {
+    Text,
+    Json,
+    Markdown,
+    Dot,
+    Svg,
+    Png,
+    Html,
+}
+
+impl From<DiffFormat> for Format {
+    fn from(f: DiffFormat) -> Format {
+        match f {
+            DiffFormat::Text => Format::Text,
+            DiffFormat::Json => Format::Json,
+            DiffFormat::Markdown => Format::Markdown,
+            DiffFormat::Dot => Format::Dot,
+            DiffFormat::Svg => Format::Svg,
+            DiffFormat::Png => Format::Png,
+            DiffFormat::Html => Format::Html,
+        }
+    }
 }
 
 /// The formats `deps` writes.

@@ -6,4 +6,5 @@ pub mod args;
 pub mod check;
 pub mod manual;
 pub mod pager;
+pub mod pictures;
 pub mod version;

@@ -149,6 +149,8 @@ fn legend() -> Stmt {
             unit_type: shape,
             status,
             notes: Vec::new(),
+            group: None,
+            summary: None,
         })
         .relabel(label)
     };
@@ -242,11 +244,89 @@ fn header(title: Option<&str>) -> Vec<Stmt> {
     ]
 }
 
-/// The DOT graph of a picture.
+/// A summary node: `+ 23 units`, grey and dashed.
+fn summary_node(n: &PNode, count: usize) -> Stmt {
+    let label = if count == 1 {
+        "+ 1 unit".to_string()
+    } else {
+        format!("+ {count} units")
+    };
+    Stmt::Node(Node::new(
+        NodeId(quote(&n.name), None),
+        vec![
+            attr("label", &label),
+            attr("shape", "box"),
+            attr("style", "rounded,dashed"),
+            attr("color", UNCHANGED),
+            attr("fontcolor", "#666666"),
+        ],
+    ))
+}
+
+/// The line from a unit to the summary of its neighbours not drawn.
+fn summary_edge(e: &PEdge) -> Stmt {
+    Stmt::Edge(Edge {
+        ty: EdgeTy::Pair(
+            Vertex::N(NodeId(quote(&e.from), None)),
+            Vertex::N(NodeId(quote(&e.to), None)),
+        ),
+        attributes: vec![
+            attr("color", UNCHANGED),
+            attr("style", "dotted"),
+            attr("arrowhead", "none"),
+        ],
+    })
+}
+
+fn any_node(n: &PNode) -> Stmt {
+    match n.summary {
+        Some(count) => summary_node(n, count),
+        None => node(n),
+    }
+}
+
+/// The DOT graph of a picture: ungrouped units, then one framed cluster per group.
 pub fn graph(p: &Picture, title: &str) -> Graph {
+    use std::collections::{BTreeMap, BTreeSet};
     let mut stmts = header(Some(title));
-    stmts.extend(p.nodes.iter().map(node));
-    stmts.extend(p.edges.iter().map(pedge));
+    // Boxes first, then the other units: Graphviz stacks disconnected parts of a
+    // left-to-right picture bottom-up in input order, so the units of the findings (and the
+    // legend, last) come out on top.
+    let mut groups: BTreeMap<&str, Vec<&PNode>> = BTreeMap::new();
+    let mut loose = Vec::new();
+    for n in &p.nodes {
+        match &n.group {
+            Some(g) => groups.entry(g).or_default().push(n),
+            None => loose.push(any_node(n)),
+        }
+    }
+    for (i, (g, members)) in groups.into_iter().enumerate() {
+        let mut sub = vec![
+            Stmt::Attribute(attr("label", g)),
+            Stmt::Attribute(attr("color", "#BBBBBB")),
+            Stmt::Attribute(attr("style", "rounded")),
+            Stmt::Attribute(attr("fontcolor", "#444444")),
+        ];
+        sub.extend(members.into_iter().map(any_node));
+        stmts.push(Stmt::Subgraph(Subgraph {
+            id: Id::Plain(format!("cluster_g{i}")),
+            stmts: sub,
+        }));
+    }
+    stmts.extend(loose);
+    let summaries: BTreeSet<&str> = p
+        .nodes
+        .iter()
+        .filter(|n| n.summary.is_some())
+        .map(|n| n.name.as_str())
+        .collect();
+    stmts.extend(p.edges.iter().map(|e| {
+        if summaries.contains(e.from.as_str()) || summaries.contains(e.to.as_str()) {
+            summary_edge(e)
+        } else {
+            pedge(e)
+        }
+    }));
     stmts.push(legend());
     Graph::DiGraph {
         id: quote("unitdiff"),
@@ -326,6 +406,8 @@ pub fn deps_graph(
                     unit_type: crate::unit::UnitName::parse(u).map(|n| n.unit_type),
                     status: st,
                     notes: Vec::new(),
+                    group: None,
+                    summary: None,
                 })
                 .relabel(u),
             );

@@ -309,6 +309,8 @@ mod tests {
             unit_type: None,
             status: Status::Unchanged,
             notes: vec![],
+            group: None,
+            summary: None,
         }];
         let mut edges = Vec::new();
         for i in 0..n {
@@ -318,6 +320,8 @@ mod tests {
                 unit_type: None,
                 status: Status::Added,
                 notes: vec![],
+                group: None,
+                summary: None,
             });
             edges.push(PEdge {
                 from: "hub.target".into(),

@@ -59,13 +59,45 @@ fn text_element(line: &str) -> Option<Text<'_>> {
     })
 }
 
-/// The builtin renderer's escapes, undone.
+/// XML's escapes undone: the five named entities and numeric references (`&#45;`,
+/// `&#x2d;`, as Graphviz writes them). Anything else is kept as written.
 fn unescape(s: &str) -> String {
-    s.replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&quot;", "\"")
-        .replace("&apos;", "'")
-        .replace("&amp;", "&")
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(i) = rest.find('&') {
+        out.push_str(&rest[..i]);
+        rest = &rest[i..];
+        let decoded = rest.find(';').and_then(|end| {
+            let name = &rest[1..end];
+            let c = match name {
+                "lt" => Some('<'),
+                "gt" => Some('>'),
+                "quot" => Some('"'),
+                "apos" => Some('\''),
+                "amp" => Some('&'),
+                _ => {
+                    let n = match name.strip_prefix("#x").or(name.strip_prefix("#X")) {
+                        Some(hex) => u32::from_str_radix(hex, 16).ok(),
+                        None => name.strip_prefix('#').and_then(|d| d.parse().ok()),
+                    };
+                    n.and_then(char::from_u32)
+                }
+            };
+            c.map(|c| (c, end))
+        });
+        match decoded {
+            Some((c, end)) => {
+                out.push(c);
+                rest = &rest[end + 1..];
+            }
+            None => {
+                out.push('&');
+                rest = &rest[1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 /// Path data in SVG coordinates: glyph units scaled and flipped, from the pen position.
@@ -165,6 +197,14 @@ fn path_of(face: &skrifa::FontRef<'_>, t: &Text<'_>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn xml_escapes_are_undone() {
+        assert_eq!(
+            unescape("a&#45;b &#x2d;&gt;&amp;lt; &bogus; &"),
+            "a-b ->&lt; &bogus; &"
+        );
+    }
 
     static FONT: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");
 

@@ -23,6 +23,10 @@ pub struct PNode {
     pub status: Status,
     /// Short notes shown under the name: load state, what changed.
     pub notes: Vec<String>,
+    /// The box it is drawn in (overviews: the target that pulls it in).
+    pub group: Option<String>,
+    /// Stands for this many units not drawn (`+ 23 units`); `name` is a made-up id.
+    pub summary: Option<usize>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -83,11 +87,11 @@ fn written(provs: &[crate::unit::Provenance]) -> bool {
     provs.iter().any(|p| p.how != How::Rule)
 }
 
-fn unit_type(name: &str) -> Option<UnitType> {
+pub(crate) fn unit_type(name: &str) -> Option<UnitType> {
     crate::unit::UnitName::parse(name).map(|n| n.unit_type)
 }
 
-fn state_note(state: LoadState) -> Option<String> {
+pub(crate) fn state_note(state: LoadState) -> Option<String> {
     (state != LoadState::Loaded).then(|| state.as_str().to_string())
 }
 
@@ -120,10 +124,8 @@ fn canonical(name: &str, graphs: &[&DepGraph]) -> String {
         .unwrap_or_else(|| name.to_string())
 }
 
-/// Select the picture of a diff: what changed, plus context, restricted by the selection.
-pub fn diff_picture(d: &GraphDiff, old: &DepGraph, new: &DepGraph, sel: &Selection) -> Picture {
-    let kind_ok = |k: DepKind| sel.kinds.as_ref().is_none_or(|ks| ks.contains(&k));
-    // Every edge of either side with its status.
+/// Every changed edge of a diff with its status (and whether a systemd upgrade made it).
+pub(crate) fn changed_edges(d: &GraphDiff) -> BTreeMap<EdgeKey, (Status, bool)> {
     let mut edges: BTreeMap<EdgeKey, (Status, bool)> = BTreeMap::new();
     for e in &d.edges_added {
         edges.insert(
@@ -143,14 +145,11 @@ pub fn diff_picture(d: &GraphDiff, old: &DepGraph, new: &DepGraph, sel: &Selecti
             (Status::Changed, false),
         );
     }
-    for (k, provs) in new.edges.iter().chain(old.edges.iter()) {
-        if !edges.contains_key(k) && (sel.implicit || written(provs)) {
-            edges.insert(k.clone(), (Status::Unchanged, false));
-        }
-    }
-    edges.retain(|k, _| kind_ok(k.1));
+    edges
+}
 
-    // Units with their status.
+/// Every unit a diff names, with its status and the notes shown under its name.
+pub(crate) fn unit_statuses(d: &GraphDiff) -> BTreeMap<String, (Status, Vec<String>)> {
     let mut status: BTreeMap<String, (Status, Vec<String>)> = BTreeMap::new();
     for u in &d.units_added {
         let mut notes = vec!["added".to_string()];
@@ -175,6 +174,25 @@ pub fn diff_picture(d: &GraphDiff, old: &DepGraph, new: &DepGraph, sel: &Selecti
         }
         status.insert(c.name.clone(), (Status::Changed, notes));
     }
+    status
+}
+
+pub(crate) fn is_written(provs: &[crate::unit::Provenance]) -> bool {
+    written(provs)
+}
+
+/// Select the picture of a diff: what changed, plus context, restricted by the selection.
+pub fn diff_picture(d: &GraphDiff, old: &DepGraph, new: &DepGraph, sel: &Selection) -> Picture {
+    let kind_ok = |k: DepKind| sel.kinds.as_ref().is_none_or(|ks| ks.contains(&k));
+    // Every edge of either side with its status.
+    let mut edges = changed_edges(d);
+    for (k, provs) in new.edges.iter().chain(old.edges.iter()) {
+        if !edges.contains_key(k) && (sel.implicit || written(provs)) {
+            edges.insert(k.clone(), (Status::Unchanged, false));
+        }
+    }
+    edges.retain(|k, _| kind_ok(k.1));
+    let status = unit_statuses(d);
 
     let changed_nodes: BTreeSet<String> = edges
         .iter()
@@ -200,17 +218,26 @@ pub fn diff_picture(d: &GraphDiff, old: &DepGraph, new: &DepGraph, sel: &Selecti
     }
     build(nodes, edges, |n| {
         let side = new.set.units.get(n).or_else(|| old.set.units.get(n));
-        let (st, mut notes) = status
-            .get(n)
-            .cloned()
-            .unwrap_or((Status::Unchanged, Vec::new()));
-        if st == Status::Unchanged
-            && let Some(u) = side
-        {
-            notes.extend(state_note(u.state));
-        }
-        (st, notes)
+        unit_status_of(&status, n, side)
     })
+}
+
+/// A unit's status and notes from [`unit_statuses`], or its load state when unchanged.
+pub(crate) fn unit_status_of(
+    status: &BTreeMap<String, (Status, Vec<String>)>,
+    n: &str,
+    side: Option<&crate::unit::Unit>,
+) -> (Status, Vec<String>) {
+    let (st, mut notes) = status
+        .get(n)
+        .cloned()
+        .unwrap_or((Status::Unchanged, Vec::new()));
+    if st == Status::Unchanged
+        && let Some(u) = side
+    {
+        notes.extend(state_note(u.state));
+    }
+    (st, notes)
 }
 
 /// Select the picture of one graph (everything, or the neighbourhood of the focus).
@@ -273,6 +300,8 @@ fn build(
                 name,
                 status,
                 notes,
+                group: None,
+                summary: None,
             }
         })
         .collect();

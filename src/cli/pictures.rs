@@ -1,0 +1,188 @@
+//! The pictures of `diff`: the image (whole, or the overview of a large diff), the HTML
+//! report and `--split DIR`.
+
+use super::args::Format;
+use crate::{OutputArgs, progress};
+use std::path::Path;
+use unitdiff::diff::GraphDiff;
+use unitdiff::findings::CheckResult;
+use unitdiff::graph::DepGraph;
+use unitdiff::query;
+use unitdiff::report;
+use unitdiff::report::picture::Selection;
+use unitdiff::report::render::{self, ImageFormat};
+
+/// A diff and what was made of it: both graphs, the answers and the judged findings.
+pub(crate) struct Compared<'a> {
+    pub d: &'a GraphDiff,
+    pub og: &'a DepGraph,
+    pub ng: &'a DepGraph,
+    pub answers: &'a query::DiffAnswers,
+    pub judged: &'a CheckResult,
+}
+
+impl OutputArgs {
+    /// Draw a picture as SVG text whatever the output format (for the HTML report); a
+    /// picture that cannot be drawn is left out with a warning.
+    pub(crate) fn svg(
+        &self,
+        p: &report::picture::Picture,
+        title: &str,
+        quiet: bool,
+    ) -> Option<String> {
+        match render::render(
+            &report::dot::graph(p, title),
+            ImageFormat::Svg,
+            self.renderer(),
+            self.limits(),
+        ) {
+            Ok(b) => String::from_utf8(b).ok(),
+            Err(e) => {
+                if !quiet {
+                    progress::suspend(|| {
+                        eprintln!("unitdiff: warning: picture left out of the report: {e}")
+                    });
+                }
+                None
+            }
+        }
+    }
+}
+
+/// A note on standard error (under the progress line, unless -q).
+fn note(quiet: bool, text: &str) {
+    if !quiet {
+        progress::suspend(|| eprintln!("unitdiff: note: {text}"));
+    }
+}
+
+/// `--format dot|svg|png`: the whole diff, or for svg/png of a diff too large to read
+/// (without `--all` or `--focus`), the overview of its findings, with a note saying what
+/// was left out.
+pub(crate) fn diff_image(
+    out: &OutputArgs,
+    c: &Compared,
+    all: bool,
+    quiet: bool,
+) -> Result<Vec<u8>, anyhow::Error> {
+    let title = format!("{} -> {}", c.d.old_root, c.d.new_root);
+    let p = report::picture::diff_picture(c.d, c.og, c.ng, &out.selection());
+    let whole = p.nodes.len();
+    let large = out.is_image() && whole > report::overview::READABLE_UNITS;
+    if large && all {
+        note(
+            quiet,
+            &format!(
+                "drawing all {whole} units and {} edges; Graphviz can take minutes on this \
+                 (stopped after {}s, see --time-limit)",
+                p.edges.len(),
+                out.time_limit().as_secs()
+            ),
+        );
+    }
+    if large && !all && out.focus.is_empty() {
+        let ov = report::overview::overview(c.d, c.og, c.ng, c.answers, &c.judged.findings, whole);
+        note(quiet, &ov.note());
+        out.picture(&report::dot::graph(&ov.picture, &title))
+    } else {
+        out.picture(&report::dot::graph(&p, &title))
+    }
+}
+
+/// `--format html`: the single-file report, with a focused picture per top finding and the
+/// overview (or the whole diff when it is small enough to read).
+pub(crate) fn html_report(out: &OutputArgs, c: &Compared, quiet: bool) -> Vec<u8> {
+    let Compared {
+        d,
+        og,
+        ng,
+        answers,
+        judged,
+    } = *c;
+    let title = &format!("{} -> {}", d.old_root, d.new_root);
+    use report::overview;
+    let top = overview::top_findings(&judged.findings, overview::TOP_FINDINGS);
+    let pictures: Vec<Option<String>> = top
+        .iter()
+        .map(|f| {
+            let sel = Selection {
+                focus: f.units.clone(),
+                ..out.selection()
+            };
+            out.svg(
+                &report::picture::diff_picture(d, og, ng, &sel),
+                &f.title(),
+                quiet,
+            )
+        })
+        .collect();
+    let whole = report::picture::diff_picture(d, og, ng, &out.selection());
+    let overview_svg = if whole.nodes.is_empty() {
+        None
+    } else if whole.nodes.len() > overview::READABLE_UNITS {
+        let ov = overview::overview(d, og, ng, answers, &judged.findings, whole.nodes.len());
+        out.svg(&ov.picture, title, quiet)
+    } else {
+        out.svg(&whole, title, quiet)
+    };
+    let patches = report::unified::patches(d, og, ng);
+    let mut facts = vec![format!(
+        "Boot ({}): {} units now started, {} no longer started",
+        answers.boot_target,
+        answers.boot_added.len(),
+        answers.boot_removed.len()
+    )];
+    if !answers.failure_set_changes.is_empty() {
+        facts.push(format!(
+            "{} units whose start now depends on more (or fewer) units",
+            answers.failure_set_changes.len()
+        ));
+    }
+    report::html::diff_page(&report::html::PageInput {
+        title,
+        diff: d,
+        result: judged,
+        top: &top,
+        pictures: &pictures,
+        overview: overview_svg.as_deref(),
+        patches: &patches,
+        summary_lines: &facts,
+    })
+    .into_bytes()
+}
+
+/// `--split DIR`: one focused picture per top finding, and an index.html linking them.
+pub(crate) fn write_split(dir: &Path, out: &OutputArgs, c: &Compared) -> Result<(), anyhow::Error> {
+    let Compared {
+        d, og, ng, judged, ..
+    } = *c;
+    let ext = match out.format {
+        Format::Svg => "svg",
+        Format::Png => "png",
+        Format::Dot => "dot",
+        _ => anyhow::bail!("--split writes pictures: use --format svg, png or dot"),
+    };
+    std::fs::create_dir_all(dir)
+        .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", dir.display()))?;
+    let top = report::overview::top_findings(&judged.findings, report::overview::TOP_FINDINGS);
+    let mut files = Vec::new();
+    for f in &top {
+        let sel = Selection {
+            focus: f.units.clone(),
+            ..out.selection()
+        };
+        let p = report::picture::diff_picture(d, og, ng, &sel);
+        let title = f.title();
+        let bytes = out.picture(&report::dot::graph(&p, &title))?;
+        let name = format!("{}.{ext}", f.slug);
+        let path = dir.join(&name);
+        std::fs::write(&path, bytes)
+            .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
+        files.push((title, name));
+    }
+    let index = report::html::split_index(&format!("{} -> {}", d.old_root, d.new_root), &files);
+    let path = dir.join("index.html");
+    std::fs::write(&path, index)
+        .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
+    Ok(())
+}
