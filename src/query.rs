@@ -4,7 +4,7 @@
 //! [`DepGraph`]; reports format them.
 
 use crate::graph::{DepGraph, EdgeKey};
-use crate::reach::{Step, StopIndex, Walker};
+use crate::reach::{Step, StopIndex, Walker, stop_forward};
 use crate::unit::{DepKind, LoadState, Provenance, UnitName, UnitType};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
@@ -289,18 +289,7 @@ pub fn why(g: &DepGraph, from: &str, to: &str, limit: usize, max_hops: usize) ->
 /// The edges along which a failure or stop reaches a unit, from that unit: its hard
 /// dependencies and what it is part of, and the units that propagate their stop to it.
 fn stop_sources(g: &DepGraph, u: &str) -> impl Iterator<Item = (EdgeKey, bool)> {
-    let forward = g.edges_from(u).into_iter().filter(|k| {
-        matches!(
-            k.1,
-            DepKind::Requires
-                | DepKind::Requisite
-                | DepKind::BindsTo
-                | DepKind::PartOf
-                | DepKind::StopPropagatedFrom
-                | DepKind::RequiresOverridable
-                | DepKind::RequisiteOverridable
-        )
-    });
+    let forward = g.edges_from(u).into_iter().filter(|k| stop_forward(k.1));
     let backward = g
         .edges_to(u)
         .into_iter()

@@ -18,7 +18,7 @@ pub struct Step<'g> {
 
 /// Whether a stored edge of this kind propagates a failure or stop to its source (from the
 /// source's point of view; PropagatesStopTo is walked backwards).
-fn stop_forward(k: DepKind) -> bool {
+pub(crate) fn stop_forward(k: DepKind) -> bool {
     matches!(
         k,
         DepKind::Requires
