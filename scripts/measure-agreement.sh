@@ -14,8 +14,12 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 work=$(mktemp -d /tmp/unitdiff-agreement.XXXXXX)
 trap 'umount -R "$work/root/sys" 2>/dev/null || true; umount "$work/root/proc" 2>/dev/null || true; rm -rf "$work"' EXIT
 
-cargo build --release -q --manifest-path "$here/Cargo.toml"
-"$here/target/release/unitdiff" -q graph "$root" --format json > "$work/ours.json"
+# UNITDIFF=path/to/unitdiff uses that binary (e.g. a debug build) instead of building release.
+if [ -z "${UNITDIFF:-}" ]; then
+  cargo build --release -q --manifest-path "$here/Cargo.toml"
+  UNITDIFF=$here/target/release/unitdiff
+fi
+"$UNITDIFF" -q graph "$root" --format json > "$work/ours.json"
 
 cp -a "$root" "$work/root"
 mkdir -p "$work/root/tmp/unitdiff-oracle"

@@ -80,17 +80,19 @@ fn an_empty_side_needs_allow_empty_and_the_assumed_version_is_said() {
 
 #[test]
 fn unknown_systemd_versions_are_refused_with_the_known_ones() {
-    for v in ["999", "258", "100"] {
+    for v in ["999", "263", "224", "100"] {
         let o = unitdiff(&["graph", NEW, "--systemd-version", v]);
         assert_eq!(o.status.code(), Some(2), "{v}");
         let e = stderr(&o);
         assert!(
-            e.contains("the rules of systemd 225 to 257 are known"),
+            e.contains("the rules of systemd 225 to 262 are known"),
             "{e}"
         );
     }
-    let o = unitdiff(&["graph", NEW, "--systemd-version", "257.13"]);
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    for v in ["257.13", "258", "262.1"] {
+        let o = unitdiff(&["graph", NEW, "--systemd-version", v]);
+        assert_eq!(o.status.code(), Some(0), "{v}: {}", stderr(&o));
+    }
 }
 
 #[test]
@@ -100,15 +102,25 @@ fn a_detected_version_newer_than_the_rules_is_warned_about() {
     write(
         dir.path(),
         "usr/lib/systemd/systemd",
-        "\0junk systemd 260.1-1 running in %ssystem mode\0",
+        "\0junk systemd 263.1-1 running in %ssystem mode\0",
     );
     let root = dir.path().to_str().unwrap();
     let o = unitdiff(&["graph", root]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let e = stderr(&o);
     assert!(
-        e.contains("systemd 260.1 is newer than the newest rules known (257)")
-            && e.contains("loaded with systemd 257's rules"),
+        e.contains("systemd 263.1 is newer than the newest rules known (262)")
+            && e.contains("loaded with systemd 262's rules"),
         "{e}"
+    );
+    // The report says it too, not only stderr.
+    let o = unitdiff(&["-q", "graph", root, "--format", "json"]);
+    let j: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert!(
+        j["warnings"].as_array().unwrap().iter().any(|w| w
+            .as_str()
+            .unwrap()
+            .contains("newer than the newest rules known (262)")),
+        "{j}"
     );
 }

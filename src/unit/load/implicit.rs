@@ -62,6 +62,7 @@ pub fn describe_rule(rule: &str) -> &'static str {
         "automount-triggers-mount" => "an automount triggers the mount of the same name",
         "mount-parent" => "a mount needs the mount of its parent directory and of What=",
         "mount-device" => "a mount of a device needs that device",
+        "swap-file" => "a swap file needs the root file system remounted writable",
         _ => "systemd rule",
     }
 }
@@ -117,6 +118,51 @@ fn list<'a>(u: &'a Unit, section: &str, key: &str) -> Vec<(&'a Setting, String)>
     out
 }
 
+/// The words of a path list (`RequiresMountsFor=`): whitespace-separated, `"…"`/`'…'`
+/// quotes removed (`EXTRACT_UNQUOTE`), resets by empty assignments honoured.
+fn path_list<'a>(u: &'a Unit, section: &str, key: &str) -> Vec<(&'a Setting, String)> {
+    let mut out = Vec::new();
+    for s in u
+        .settings
+        .iter()
+        .filter(|s| s.section == section && s.key == key)
+    {
+        if s.value.is_empty() {
+            out.clear();
+            continue;
+        }
+        let mut cur = String::new();
+        let mut quote = None;
+        let mut any = false;
+        let mut chars = s.value.chars();
+        while let Some(c) = chars.next() {
+            match (quote, c) {
+                (None, '"' | '\'') => {
+                    quote = Some(c);
+                    any = true;
+                }
+                (Some(q), c) if c == q => quote = None,
+                (_, '\\') => {
+                    if let Some(n) = chars.next() {
+                        cur.push(n);
+                    }
+                }
+                (None, c) if c.is_whitespace() => {
+                    if any || !cur.is_empty() {
+                        out.push((s, std::mem::take(&mut cur)));
+                    }
+                    any = false;
+                }
+                (_, c) => cur.push(c),
+            }
+        }
+        if any || !cur.is_empty() {
+            out.push((s, cur));
+        }
+    }
+    out
+}
+
 fn boolean<'a>(u: &'a Unit, section: &str, key: &str) -> Option<(bool, &'a Setting)> {
     let s = last(u, section, key)?;
     super::parse_bool(&s.value).map(|b| (b, s))
@@ -162,36 +208,71 @@ fn parent_slice(id: &str) -> Option<String> {
 
 /// Mounts systemd leaves alone at start-up and shutdown (`fstab_is_extrinsic`): the OS
 /// itself and the API file systems.
-fn mount_is_extrinsic(where_: &str, options: &[String]) -> bool {
+/// `/run/nextroot` (the next root of a soft reboot) is extrinsic from 254.
+fn mount_is_extrinsic(where_: &str, options: &[String], version: u32) -> bool {
     let w = where_.trim_end_matches('/');
     let w = if w.is_empty() { "/" } else { w };
+    let under = |p: &str| w == p || w.starts_with(&format!("{p}/"));
     matches!(w, "/" | "/usr" | "/etc")
         || ["/run/initramfs", "/proc", "/sys", "/dev"]
             .iter()
-            .any(|p| w == *p || w.starts_with(&format!("{p}/")))
+            .any(|p| under(p))
+        || (version >= 254 && under("/run/nextroot"))
         || options.iter().any(|o| o == "x-initrd.mount")
 }
 
+/// systemd's `fstype_is_network` (unchanged 252–262): the `@network` file-system set plus
+/// davfs, glusterfs, lustre and sshfs, after a `fuse.` prefix is stripped. `9p` and
+/// `virtiofs` are local to systemd (checked with 262's `systemd --test`).
 const NETWORK_FS: &[&str] = &[
     "afs",
     "ceph",
     "cifs",
-    "smb3",
-    "smbfs",
-    "sshfs",
-    "ncpfs",
-    "ncp",
-    "nfs",
-    "nfs4",
     "gfs",
     "gfs2",
-    "glusterfs",
+    "ncp",
+    "ncpfs",
+    "nfs",
+    "nfs4",
+    "ocfs2",
+    "orangefs",
+    "pvfs2",
+    "smb3",
+    "smbfs",
     "davfs",
-    "fuse.sshfs",
-    "fuse.glusterfs",
-    "9p",
-    "virtiofs",
+    "glusterfs",
+    "lustre",
+    "sshfs",
 ];
+
+fn fstype_is_network(fstype: &str) -> bool {
+    let t = fstype.strip_prefix("fuse.").unwrap_or(fstype);
+    NETWORK_FS.contains(&t)
+}
+
+/// `fstab_node_to_udev_node` (256+ for `What=` of unit files): `LABEL=`, `UUID=`,
+/// `PARTUUID=`, `PARTLABEL=` become `/dev/disk/by-…/<value>`, the value encoded the way udev
+/// names its links (bytes outside `0-9A-Za-z#+-.:=@_` and non-ASCII as `\xNN`).
+pub(crate) fn tag_to_device(what: &str) -> Option<String> {
+    let (tag, value) = what.split_once('=')?;
+    let dir = match tag {
+        "LABEL" => "by-label",
+        "UUID" => "by-uuid",
+        "PARTUUID" => "by-partuuid",
+        "PARTLABEL" => "by-partlabel",
+        _ => return None,
+    };
+    let value = value.trim_matches('"');
+    let mut enc = String::new();
+    for b in value.bytes() {
+        if b.is_ascii_alphanumeric() || b"#+-.:=@_".contains(&b) {
+            enc.push(b as char);
+        } else {
+            enc.push_str(&format!("\\x{b:02x}"));
+        }
+    }
+    Some(format!("/dev/disk/{dir}/{enc}"))
+}
 
 impl Loader<'_> {
     fn add(&mut self, from: &str, kind: DepKind, to: &str, p: Provenance) {
@@ -218,14 +299,18 @@ impl Loader<'_> {
             default_dependencies: dd,
             ..PostInfo::default()
         };
-        for (s, path) in list(u, "Unit", "RequiresMountsFor") {
-            info.mounts_for
-                .push((path, from_setting(Origin::File, "mounts-for", s)));
+        for (s, path) in path_list(u, "Unit", "RequiresMountsFor") {
+            if let Some(path) = self.path_printf(&id, &path) {
+                info.mounts_for
+                    .push((path, from_setting(Origin::File, "mounts-for", s)));
+            }
         }
         if v >= 256 {
-            for (s, path) in list(u, "Unit", "WantsMountsFor") {
-                info.wants_mounts_for
-                    .push((path, from_setting(Origin::File, "mounts-for", s)));
+            for (s, path) in path_list(u, "Unit", "WantsMountsFor") {
+                if let Some(path) = self.path_printf(&id, &path) {
+                    info.wants_mounts_for
+                        .push((path, from_setting(Origin::File, "mounts-for", s)));
+                }
             }
         }
         let uname = UnitName::parse(&id);
@@ -272,7 +357,7 @@ impl Loader<'_> {
                         .into_iter()
                         .flat_map(|(_, w)| w.split(',').map(str::to_string).collect::<Vec<_>>())
                         .collect();
-                    mount_is_extrinsic(&w.value, &opts)
+                    mount_is_extrinsic(&w.value, &opts, v)
                 });
             let slice = if perpetual || extrinsic_mount {
                 // Perpetual units and API file system mounts live in the root slice.
@@ -338,22 +423,35 @@ impl Loader<'_> {
                         self.add2(&id, DepKind::After, DepKind::Requires, "dbus.socket", p);
                     }
                 }
-                self.oomd(u, "Service");
+                self.oomd(u, "Service", dd);
             }
             UnitType::Socket => {
                 for s in u.settings.iter().filter(|s| s.section == "Socket") {
+                    let listen = matches!(
+                        s.key.as_str(),
+                        "ListenStream"
+                            | "ListenDatagram"
+                            | "ListenSequentialPacket"
+                            | "ListenFIFO"
+                            | "ListenSpecial"
+                            | "ListenUSBFunction"
+                    );
+                    if !listen || s.value.is_empty() {
+                        continue;
+                    }
+                    // Specifiers are expanded first (`%t/podman/podman.sock`).
+                    let Some(value) = self.path_printf(&id, &s.value) else {
+                        continue;
+                    };
                     let is_path = match s.key.as_str() {
                         "ListenStream" | "ListenDatagram" | "ListenSequentialPacket" => {
-                            s.value.starts_with('/')
+                            value.starts_with('/')
                         }
-                        "ListenFIFO" | "ListenSpecial" | "ListenUSBFunction" => true,
-                        _ => false,
+                        _ => true,
                     };
                     if is_path {
-                        info.mounts_for.push((
-                            s.value.clone(),
-                            from_setting(Origin::File, "socket-paths", s),
-                        ));
+                        info.mounts_for
+                            .push((value, from_setting(Origin::File, "socket-paths", s)));
                     }
                 }
                 if let Some(dev) = last(u, "Socket", "BindToDevice")
@@ -408,10 +506,13 @@ impl Loader<'_> {
                                 | "PathModified"
                                 | "DirectoryNotEmpty"
                         )
-                        && s.value.starts_with('/')
                 }) {
-                    info.mounts_for
-                        .push((s.value.clone(), from_setting(Origin::File, "path-paths", s)));
+                    if let Some(value) = self.path_printf(&id, &s.value)
+                        && value.starts_with('/')
+                    {
+                        info.mounts_for
+                            .push((value, from_setting(Origin::File, "path-paths", s)));
+                    }
                 }
                 if dd {
                     self.early_boot_defaults(&id, "paths.target", "path-default");
@@ -428,7 +529,7 @@ impl Loader<'_> {
                         r,
                     );
                 }
-                self.oomd(u, "Slice");
+                self.oomd(u, "Slice", dd);
             }
             UnitType::Scope => {
                 if dd {
@@ -467,30 +568,7 @@ impl Loader<'_> {
                 }
             }
             UnitType::Mount => self.mount_dependencies(u, dd, &mut info),
-            UnitType::Swap => {
-                if let Some(what) = last(u, "Swap", "What") {
-                    if let Some(dev) = what
-                        .value
-                        .strip_prefix("/dev/")
-                        .map(|_| what.value.as_str())
-                    {
-                        if let Some(d) = name::from_path(dev, ".device") {
-                            let p = from_setting(Origin::Implicit, "mount-device", what);
-                            self.add2(&id, DepKind::Requires, DepKind::After, &d, p);
-                        }
-                    } else if what.value.starts_with('/') {
-                        info.mounts_for.push((
-                            what.value.clone(),
-                            from_setting(Origin::Implicit, "mount-parent", what),
-                        ));
-                    }
-                }
-                if dd {
-                    let r = rule(Origin::Default, "swap-default");
-                    self.add(&id, DepKind::Before, "swap.target", r.clone());
-                    self.add2(&id, DepKind::Before, DepKind::Conflicts, "umount.target", r);
-                }
-            }
+            UnitType::Swap => self.swap_dependencies(u, dd, &mut info),
             UnitType::Device => {}
         }
         self.post.insert(id, info);
@@ -517,8 +595,9 @@ impl Loader<'_> {
         );
     }
 
-    fn oomd(&mut self, u: &Unit, section: &str) {
-        if self.rules.version < 247 {
+    /// `unit_add_oomd_dependencies`: only with `DefaultDependencies=yes` (252–262).
+    fn oomd(&mut self, u: &Unit, section: &str, dd: bool) {
+        if self.rules.version < 247 || !dd {
             return;
         }
         for key in ["ManagedOOMSwap", "ManagedOOMMemoryPressure"] {
@@ -616,16 +695,87 @@ impl Loader<'_> {
         Some((setting, tmp, var_tmp))
     }
 
+    /// `unit_path_printf`/`unit_full_printf` for the system manager: the directory
+    /// specifiers (`%t` /run, `%S` /var/lib, `%C` /var/cache, `%L` /var/log, `%E` /etc,
+    /// `%T` /tmp, `%V` /var/tmp, `%h` /root, `%s` /bin/sh), the unescaped `%I`/`%P`/`%J`/`%f`,
+    /// and the name specifiers of dependency values. `None` when a specifier cannot be
+    /// resolved offline (the setting is then left out).
+    fn path_printf(&self, id: &str, value: &str) -> Option<String> {
+        if !value.contains('%') {
+            return Some(value.to_string());
+        }
+        let n = UnitName::parse(id);
+        let prefix = n.map(|n| n.prefix).unwrap_or(id);
+        let instance = n.and_then(|n| n.instance).unwrap_or("");
+        let mut out = String::new();
+        let mut chars = value.chars();
+        while let Some(c) = chars.next() {
+            if c != '%' {
+                out.push(c);
+                continue;
+            }
+            let spec = chars.next()?;
+            let fixed = match spec {
+                '%' => "%",
+                't' => "/run",
+                'S' => "/var/lib",
+                'C' => "/var/cache",
+                'L' => "/var/log",
+                'E' => "/etc",
+                'T' => "/tmp",
+                'V' => "/var/tmp",
+                'h' => "/root",
+                's' => "/bin/sh",
+                _ => "",
+            };
+            if !fixed.is_empty() {
+                out.push_str(fixed);
+                continue;
+            }
+            match spec {
+                'I' => out.push_str(&name::unescape(instance)),
+                'P' => out.push_str(&name::unescape(prefix)),
+                'J' => {
+                    let j = prefix.rsplit('-').next().unwrap_or(prefix);
+                    out.push_str(&name::unescape(j));
+                }
+                'f' => {
+                    let base = if instance.is_empty() {
+                        prefix
+                    } else {
+                        instance
+                    };
+                    let u = name::unescape(base);
+                    if !u.starts_with('/') {
+                        out.push('/');
+                    }
+                    out.push_str(&u);
+                }
+                other => {
+                    let word = format!("%{other}");
+                    let e = crate::unit::deps::expand_specifiers_with(
+                        &word,
+                        id,
+                        &self.rules,
+                        &self.facts,
+                    )
+                    .ok()?;
+                    out.push_str(&e);
+                }
+            }
+        }
+        Some(out)
+    }
+
     fn exec_dependencies(&mut self, u: &Unit, sec: &str, info: &mut PostInfo) {
         let id = u.id.clone();
         let v = self.rules.version;
         if let Some(wd) = last(u, sec, "WorkingDirectory") {
             let missing_ok = wd.value.starts_with('-');
-            let path = wd.value.trim_start_matches('-');
-            let entry = (
-                path.to_string(),
-                from_setting(Origin::File, "exec-paths", wd),
-            );
+            let path = self
+                .path_printf(&id, wd.value.trim_start_matches('-'))
+                .unwrap_or_default();
+            let entry = (path.clone(), from_setting(Origin::File, "exec-paths", wd));
             if path.starts_with('/') {
                 if !missing_ok || v < 252 {
                     info.mounts_for.push(entry);
@@ -635,8 +785,11 @@ impl Loader<'_> {
             }
         }
         for key in ["RootDirectory", "RootImage"] {
-            if let Some(s) = last(u, sec, key).filter(|s| s.value.starts_with('/')) {
-                let entry = (s.value.clone(), from_setting(Origin::File, "exec-paths", s));
+            if let Some(s) = last(u, sec, key)
+                && let Some(path) = self.path_printf(&id, &s.value)
+                && path.starts_with('/')
+            {
+                let entry = (path, from_setting(Origin::File, "exec-paths", s));
                 if v >= 256 {
                     info.wants_mounts_for.push(entry);
                 } else {
@@ -709,7 +862,7 @@ impl Loader<'_> {
                 let name = format!("{s}@{}.socket", ns.value);
                 self.add2(&id, DepKind::Requires, DepKind::After, &name, p.clone());
             }
-            if v >= 257 {
+            if v >= 256 {
                 let name = format!("systemd-journald-sync@{}.service", ns.value);
                 self.add2(&id, DepKind::Requires, DepKind::After, &name, p);
             }
@@ -745,6 +898,65 @@ impl Loader<'_> {
         }
     }
 
+    /// `swap_add_extras` (checked against 252's and 262's `systemd --test`).
+    fn swap_dependencies(&mut self, u: &Unit, dd: bool, info: &mut PostInfo) {
+        let id = u.id.clone();
+        let v = self.rules.version;
+        if let Some(what) = last(u, "Swap", "What") {
+            // 256+: LABEL=/UUID=/PARTUUID=/PARTLABEL= name a /dev/disk/by-… link.
+            let path = match tag_to_device(&what.value).filter(|_| v >= 256) {
+                Some(dev) => dev,
+                None => what.value.clone(),
+            };
+            if path.starts_with('/') {
+                info.mounts_for.push((
+                    path.clone(),
+                    from_setting(Origin::Implicit, "mount-parent", what),
+                ));
+            }
+            if path.starts_with("/dev/") {
+                if let Some(d) = name::from_path(&path, ".device") {
+                    let p = from_setting(Origin::File, "mount-device", what);
+                    self.add2(&id, DepKind::Requires, DepKind::After, &d, p.clone());
+                    let b = format!(
+                        "blockdev@{}.target",
+                        name::escape(path.trim_start_matches('/'))
+                    );
+                    if v >= 245 && name::is_valid(&b) {
+                        self.add(&id, DepKind::After, &b, p);
+                    }
+                }
+            } else if path.starts_with('/') {
+                // A swap file needs the root file system writable.
+                let p = from_setting(Origin::File, "swap-file", what);
+                self.add(&id, DepKind::After, "systemd-remount-fs.service", p);
+            }
+        }
+        if dd {
+            let r = rule(Origin::Default, "swap-default");
+            let netdev = v >= 261
+                && list(u, "Swap", "Options")
+                    .iter()
+                    .any(|(_, w)| w.split(',').any(|o| o == "_netdev"));
+            if netdev {
+                // 261+: a swap on a network device is ordered like a network mount.
+                self.add(&id, DepKind::After, "remote-fs-pre.target", r.clone());
+                self.add(&id, DepKind::Before, "remote-fs.target", r.clone());
+                self.add(&id, DepKind::After, "network.target", r.clone());
+                self.add2(
+                    &id,
+                    DepKind::Wants,
+                    DepKind::After,
+                    "network-online.target",
+                    r.clone(),
+                );
+            } else {
+                self.add(&id, DepKind::Before, "swap.target", r.clone());
+            }
+            self.add2(&id, DepKind::Before, DepKind::Conflicts, "umount.target", r);
+        }
+    }
+
     fn mount_dependencies(&mut self, u: &Unit, dd: bool, info: &mut PostInfo) {
         let id = u.id.clone();
         let v = self.rules.version;
@@ -757,8 +969,7 @@ impl Loader<'_> {
             .map(|s| s.value.clone())
             .unwrap_or_default();
         let bind = options.iter().any(|o| o == "bind" || o == "rbind") || fstype == "bind";
-        let network =
-            NETWORK_FS.contains(&fstype.as_str()) || options.iter().any(|o| o == "_netdev");
+        let network = fstype_is_network(&fstype) || options.iter().any(|o| o == "_netdev");
         let nofail = options.iter().any(|o| o == "nofail");
         if let Some(w) = &where_
             && let Some(parent) = std::path::Path::new(w).parent().and_then(|p| p.to_str())
@@ -773,6 +984,14 @@ impl Loader<'_> {
         }
         if let Some(what) = last(u, "Mount", "What") {
             let p = from_setting(Origin::Implicit, "mount-parent", what);
+            // 256+: LABEL=/UUID=/PARTUUID=/PARTLABEL= name a /dev/disk/by-… link.
+            let mut what = what.clone();
+            if v >= 256
+                && let Some(dev) = tag_to_device(&what.value)
+            {
+                what.value = dev;
+            }
+            let what = &what;
             if what.value.starts_with("/dev/")
                 && !bind
                 && where_.as_deref() != Some("/")
@@ -806,7 +1025,7 @@ impl Loader<'_> {
         }
         let extrinsic = where_
             .as_deref()
-            .is_some_and(|w| mount_is_extrinsic(w, &options));
+            .is_some_and(|w| mount_is_extrinsic(w, &options, v));
         if dd && !extrinsic {
             let r = rule(Origin::MountFile, "mount-default");
             if network {
