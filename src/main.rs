@@ -49,6 +49,24 @@ fn warn_graph(g: &unitdiff::graph::DepGraph) {
     }
 }
 
+/// Warn when the work budget cut an answer about `root`.
+fn warn_cut(root: &str, cut: Option<String>, quiet: bool) {
+    if let (Some(c), false) = (cut, quiet) {
+        eprintln!(
+            "unitdiff: warning: {}: {}",
+            escape::field(root),
+            escape::field(&c)
+        );
+    }
+}
+
+/// Warn when the picture budget cut a picture.
+pub(crate) fn note_cut(p: &report::picture::Picture, quiet: bool) {
+    if let (Some(c), false) = (&p.cut, quiet) {
+        progress::suspend(|| eprintln!("unitdiff: warning: {}", escape::field(c)));
+    }
+}
+
 fn json_bytes(v: &serde_json::Value) -> Vec<u8> {
     let s = serde_json::to_string_pretty(v).expect("serialisable");
     let mut b = escape::json(&s).into_owned().into_bytes();
@@ -592,6 +610,7 @@ fn run(cli: Cli) -> Result<u8, anyhow::Error> {
                 }
                 Format::Markdown => {
                     let p = report::picture::diff_picture(&d, &og, &ng, &out.selection());
+                    note_cut(&p, flags.quiet);
                     let patches = report::unified::patches(&d, &og, &ng);
                     let opts = report::markdown::Options::with_max_chars(out.max_chars);
                     let j = report::markdown::Judged {
@@ -604,7 +623,7 @@ fn run(cli: Cli) -> Result<u8, anyhow::Error> {
                 Format::Html => cli::pictures::html_report(&out, &compared, flags.quiet),
                 _ if split.is_some() => {
                     let dir = split.as_deref().expect("checked");
-                    cli::pictures::write_split(dir, &out, &compared)?;
+                    cli::pictures::write_split(dir, &out, &compared, flags.quiet)?;
                     Vec::new()
                 }
                 Format::Dot | Format::Svg | Format::Png => {
@@ -650,7 +669,8 @@ fn run(cli: Cli) -> Result<u8, anyhow::Error> {
             let bytes = if roots.len() == 1 {
                 let g = load(&roots[0], flags, &[&asked])?;
                 let unit = unit_in(&[&g], &asked, false)?;
-                let t = query::deps(&g, &unit, direction, all);
+                let (t, cut) = query::deps_with_cut(&g, &unit, direction, all);
+                warn_cut(&g.root, cut, flags.quiet);
                 match out.format {
                     Format::Json => json_bytes(&serde_json::json!({
                         "schema": "unitdiff.deps.v1", "root": g.root, "tree": t })),
@@ -666,10 +686,12 @@ fn run(cli: Cli) -> Result<u8, anyhow::Error> {
                 // expanded; everything with --all); the text compares the full trees and
                 // prints as much as --all asks for.
                 let expand = all || out.format == Format::Text;
-                let (ot, nt) = (
-                    query::deps(&og, &unit, direction, expand),
-                    query::deps(&ng, &unit, direction, expand),
+                let ((ot, ocut), (nt, ncut)) = (
+                    query::deps_with_cut(&og, &unit, direction, expand),
+                    query::deps_with_cut(&ng, &unit, direction, expand),
                 );
+                warn_cut(&og.root, ocut, flags.quiet);
+                warn_cut(&ng.root, ncut, flags.quiet);
                 match out.format {
                     Format::Json => json_bytes(&serde_json::json!({
                         "schema": "unitdiff.deps.v1", "old": {"root": og.root, "tree": ot},
@@ -762,6 +784,7 @@ fn run(cli: Cli) -> Result<u8, anyhow::Error> {
                 Format::Json => json_bytes(&report::json::graph(&g)),
                 Format::Markdown => {
                     let p = report::picture::graph_picture(&g, &out.selection());
+                    note_cut(&p, flags.quiet);
                     let opts = report::markdown::Options::with_max_chars(out.max_chars);
                     let seeds = report::excerpt::graph_seeds(&p, &out.focus);
                     let diagram = report::markdown::diagram(
@@ -776,6 +799,7 @@ fn run(cli: Cli) -> Result<u8, anyhow::Error> {
                 Format::Html => anyhow::bail!("graph has no html report (diff has)"),
                 Format::Dot | Format::Svg | Format::Png => {
                     let p = report::picture::graph_picture(&g, &out.selection());
+                    note_cut(&p, flags.quiet);
                     out.picture(&report::dot::graph(&p, &g.root))?
                 }
             };

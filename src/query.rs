@@ -130,9 +130,25 @@ fn listed(g: &DepGraph, unit: &str, direction: Direction) -> Vec<Hop> {
 /// Most nodes a dependency tree expands (see [`deps`]).
 pub const MAX_TREE_NODES: usize = 200_000;
 
+/// Deepest level a dependency tree expands (real trees are about 15 deep). Drawn trees and
+/// pretty JSON indent each line by its depth, so an image's 16,000-unit chain would
+/// otherwise ask for gigabytes of indentation.
+pub const MAX_TREE_DEPTH: usize = 2_048;
+
 /// `systemctl list-dependencies UNIT`: targets are expanded recursively, other units only
 /// with `all`; a unit already on the path is shown as repeated and not expanded.
 pub fn deps(g: &DepGraph, unit: &str, direction: Direction, all: bool) -> TreeNode {
+    deps_with_cut(g, unit, direction, all).0
+}
+
+/// [`deps`], and what the work budget cut, if anything ([`MAX_TREE_NODES`],
+/// [`MAX_TREE_DEPTH`]), for a warning.
+pub fn deps_with_cut(
+    g: &DepGraph,
+    unit: &str,
+    direction: Direction,
+    all: bool,
+) -> (TreeNode, Option<String>) {
     let root = g
         .set
         .names
@@ -148,6 +164,7 @@ pub fn deps(g: &DepGraph, unit: &str, direction: Direction, all: bool) -> TreeNo
     let mut on_path: std::collections::HashSet<String> = std::collections::HashSet::new();
     on_path.insert(root.clone());
     let mut budget = MAX_TREE_NODES;
+    let (mut too_deep, mut too_many) = (0usize, false);
     let mut stack = vec![Frame {
         pending: listed(g, &root, direction).into_iter(),
         node: TreeNode {
@@ -158,6 +175,7 @@ pub fn deps(g: &DepGraph, unit: &str, direction: Direction, all: bool) -> TreeNo
         },
     }];
     loop {
+        let depth = stack.len();
         let top = stack.last_mut().expect("the root stays until the end");
         let Some(h) = top.pending.next() else {
             let done = stack.pop().expect("non-empty");
@@ -167,7 +185,22 @@ pub fn deps(g: &DepGraph, unit: &str, direction: Direction, all: bool) -> TreeNo
                     parent.node.children.push(done.node);
                     continue;
                 }
-                None => return done.node,
+                None => {
+                    let cut = match (too_many, too_deep) {
+                        (false, 0) => None,
+                        (true, _) => Some(format!(
+                            "work budget: the tree of {} has more than {MAX_TREE_NODES} units; \
+                             the rest are listed but not expanded",
+                            done.node.unit
+                        )),
+                        (false, n) => Some(format!(
+                            "work budget: the tree of {} is deeper than {MAX_TREE_DEPTH} \
+                             levels; {n} units at that depth are listed but not expanded",
+                            done.node.unit
+                        )),
+                    };
+                    return (done.node, cut);
+                }
             }
         };
         // The tree repeats shared subtrees, as systemctl does; on a dense graph that grows
@@ -189,7 +222,12 @@ pub fn deps(g: &DepGraph, unit: &str, direction: Direction, all: bool) -> TreeNo
             repeated: false,
             children: Vec::new(),
         };
-        if (all || is_target(&unit)) && budget > 0 {
+        let expands = all || is_target(&unit);
+        too_many |= expands && budget == 0;
+        if expands && budget > 0 && depth >= MAX_TREE_DEPTH {
+            too_deep += 1;
+        }
+        if expands && budget > 0 && depth < MAX_TREE_DEPTH {
             on_path.insert(unit.clone());
             stack.push(Frame {
                 pending: listed(g, &unit, direction).into_iter(),

@@ -69,6 +69,10 @@ pub(crate) fn diff_image(
     let p = report::picture::diff_picture(c.d, c.og, c.ng, &out.selection());
     let whole = p.nodes.len();
     let large = out.is_image() && whole > report::overview::READABLE_UNITS;
+    let overview = large && !all && out.focus.is_empty();
+    if !overview {
+        crate::note_cut(&p, quiet);
+    }
     if large && all {
         note(
             quiet,
@@ -80,7 +84,7 @@ pub(crate) fn diff_image(
             ),
         );
     }
-    if large && !all && out.focus.is_empty() {
+    if overview {
         let ov = report::overview::overview(c.d, c.og, c.ng, c.answers, &c.judged.findings, whole);
         note(quiet, &ov.note());
         out.picture(&report::dot::graph(&ov.picture, &title))
@@ -109,11 +113,9 @@ pub(crate) fn html_report(out: &OutputArgs, c: &Compared, quiet: bool) -> Vec<u8
                 focus: f.units.clone(),
                 ..out.selection()
             };
-            out.svg(
-                &report::picture::diff_picture(d, og, ng, &sel),
-                &f.title(),
-                quiet,
-            )
+            let p = report::picture::diff_picture(d, og, ng, &sel);
+            crate::note_cut(&p, quiet);
+            out.svg(&p, &f.title(), quiet)
         })
         .collect();
     let whole = report::picture::diff_picture(d, og, ng, &out.selection());
@@ -123,6 +125,7 @@ pub(crate) fn html_report(out: &OutputArgs, c: &Compared, quiet: bool) -> Vec<u8
         let ov = overview::overview(d, og, ng, answers, &judged.findings, whole.nodes.len());
         out.svg(&ov.picture, title, quiet)
     } else {
+        crate::note_cut(&whole, quiet);
         out.svg(&whole, title, quiet)
     };
     let patches = report::unified::patches(d, og, ng);
@@ -152,7 +155,12 @@ pub(crate) fn html_report(out: &OutputArgs, c: &Compared, quiet: bool) -> Vec<u8
 }
 
 /// `--split DIR`: one focused picture per top finding, and an index.html linking them.
-pub(crate) fn write_split(dir: &Path, out: &OutputArgs, c: &Compared) -> Result<(), anyhow::Error> {
+pub(crate) fn write_split(
+    dir: &Path,
+    out: &OutputArgs,
+    c: &Compared,
+    quiet: bool,
+) -> Result<(), anyhow::Error> {
     let Compared {
         d, og, ng, judged, ..
     } = *c;
@@ -172,6 +180,7 @@ pub(crate) fn write_split(dir: &Path, out: &OutputArgs, c: &Compared) -> Result<
             ..out.selection()
         };
         let p = report::picture::diff_picture(d, og, ng, &sel);
+        crate::note_cut(&p, quiet);
         let title = f.title();
         let bytes = out.picture(&report::dot::graph(&p, &title))?;
         let name = format!("{}.{ext}", f.slug);

@@ -295,6 +295,7 @@ fn assemble(
             })
             .collect(),
         edges: edges.iter().map(|&i| full.edges[i].clone()).collect(),
+        cut: full.cut.clone(),
     }
 }
 
@@ -336,7 +337,11 @@ mod tests {
             });
         }
         nodes.sort_by(|a, b| a.name.cmp(&b.name));
-        Picture { nodes, edges }
+        Picture {
+            nodes,
+            edges,
+            cut: None,
+        }
     }
 
     fn draw(p: &Picture) -> (String, usize) {

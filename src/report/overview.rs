@@ -455,7 +455,11 @@ pub fn overview(
         .filter(|c| !drawn.contains(&c.name))
         .count();
     Overview {
-        picture: Picture { nodes, edges },
+        picture: Picture {
+            nodes,
+            edges,
+            cut: None,
+        },
         total_units,
         files_only,
         edges_left_out,

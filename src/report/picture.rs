@@ -44,6 +44,8 @@ pub struct PEdge {
 pub struct Picture {
     pub nodes: Vec<PNode>,
     pub edges: Vec<PEdge>,
+    /// What the picture budget cut, if anything (for a warning).
+    pub cut: Option<String>,
 }
 
 /// What to show.
@@ -276,13 +278,46 @@ pub fn graph_picture(g: &DepGraph, sel: &Selection) -> Picture {
 }
 
 fn build(
-    nodes: BTreeSet<String>,
+    mut nodes: BTreeSet<String>,
     edges: BTreeMap<EdgeKey, (Status, bool)>,
     describe: impl Fn(&str) -> (Status, Vec<String>),
 ) -> Picture {
-    let edges: Vec<PEdge> = edges
+    use crate::unit::budget::{MAX_PICTURE_EDGES, MAX_PICTURE_NODES};
+    let (all_nodes, all_edges) = (nodes.len(), edges.len());
+    if nodes.len() > MAX_PICTURE_NODES {
+        // Keep what changed first, then the rest in name order.
+        let (changed, same): (Vec<String>, Vec<String>) = nodes
+            .into_iter()
+            .partition(|n| describe(n).0 != Status::Unchanged);
+        nodes = changed
+            .into_iter()
+            .chain(same)
+            .take(MAX_PICTURE_NODES)
+            .collect();
+    }
+    let mut edges: Vec<(EdgeKey, (Status, bool))> = edges
         .into_iter()
         .filter(|(k, _)| nodes.contains(&k.0) && nodes.contains(&k.2))
+        .collect();
+    let edges_over = edges.len() > MAX_PICTURE_EDGES;
+    if edges_over {
+        // Stable: changed edges first, each group in its sorted order.
+        edges.sort_by_key(|(_, (status, _))| *status == Status::Unchanged);
+        edges.truncate(MAX_PICTURE_EDGES);
+        edges.sort();
+    }
+    // (Edges the selection leaves out are not a cut.)
+    let cut = (nodes.len() < all_nodes || edges_over).then(|| {
+        format!(
+            "work budget: the picture shows {} of {all_nodes} units and {} of {} edges \
+             (at most {MAX_PICTURE_NODES} and {MAX_PICTURE_EDGES}); use --focus to draw part",
+            nodes.len(),
+            edges.len(),
+            all_edges
+        )
+    });
+    let edges: Vec<PEdge> = edges
+        .into_iter()
         .map(|((from, kind, to), (status, upgrade))| PEdge {
             from,
             kind,
@@ -305,5 +340,5 @@ fn build(
             }
         })
         .collect();
-    Picture { nodes, edges }
+    Picture { nodes, edges, cut }
 }

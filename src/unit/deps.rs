@@ -183,6 +183,8 @@ pub enum SpecifierError {
     NotAllowed(char),
     /// Allowed, but its value depends on the running machine.
     HostDependent(char),
+    /// The expansion grew past [`super::budget::MAX_EXPANDED_BYTES`].
+    TooLong,
 }
 
 impl fmt::Display for SpecifierError {
@@ -192,6 +194,11 @@ impl fmt::Display for SpecifierError {
             SpecifierError::HostDependent(c) => {
                 write!(f, "specifier %{c} depends on the running machine")
             }
+            SpecifierError::TooLong => write!(
+                f,
+                "expands to more than {} bytes (work budget)",
+                super::budget::MAX_EXPANDED_BYTES
+            ),
         }
     }
 }
@@ -281,6 +288,9 @@ pub fn expand_specifiers_with(
                 Some(v) => out.push_str(&v),
                 None => return Err(SpecifierError::HostDependent(other)),
             },
+        }
+        if out.len() > super::budget::MAX_EXPANDED_BYTES {
+            return Err(SpecifierError::TooLong);
         }
     }
     Ok(out)

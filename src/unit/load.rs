@@ -35,6 +35,7 @@ enum IdEntry {
 }
 
 /// Result of reading a unit file or drop-in.
+#[derive(Clone)]
 enum FileRead {
     Masked,
     Content(Arc<[u8]>, Option<ImagePath>),
@@ -43,8 +44,8 @@ enum FileRead {
 
 const MAX_ALIAS_HOPS: usize = 8;
 
-/// Most units one image may create (names referenced but not on disk included).
-pub const MAX_UNITS: usize = 200_000;
+use super::budget;
+pub use super::budget::MAX_UNITS;
 
 /// Suffixes of the per-unit directories systemd looks for.
 const DIR_SUFFIXES: [&str; 4] = [".d", ".wants", ".requires", ".upholds"];
@@ -86,6 +87,10 @@ pub fn load_with(tree: &dyn Tree, rules: Rules, instances: &[String]) -> UnitSet
         queue: VecDeque::new(),
         post: HashMap::new(),
         facts: image_facts(tree),
+        spent: budget::Spent::default(),
+        reads: Default::default(),
+        parses: HashMap::new(),
+        warned: HashSet::new(),
     };
     l.scan();
     l.run(instances);
@@ -131,6 +136,15 @@ struct Loader<'t> {
     facts: deps::ImageFacts,
     /// What the post-load phase needs, per loaded unit.
     post: HashMap<String, implicit::PostInfo>,
+    /// Work done against the budget ([`budget`]).
+    spent: budget::Spent,
+    /// Files read, by the path asked for: each is read once however many units it applies
+    /// to.
+    reads: std::cell::RefCell<HashMap<ImagePath, FileRead>>,
+    /// Files parsed, by path and unit type (which decides the sections): parsed once.
+    parses: HashMap<(ImagePath, UnitType), Rc<syntax::ParsedFile>>,
+    /// Warnings already given (each is kept once).
+    warned: HashSet<Warning>,
 }
 
 /// The context a file's directives are applied in.
@@ -168,11 +182,20 @@ fn parse_bool(v: &str) -> Option<bool> {
 
 impl<'t> Loader<'t> {
     fn warn(&mut self, path: Option<&ImagePath>, line: Option<u32>, message: impl Into<String>) {
-        self.warnings.push(Warning {
+        let w = Warning {
             path: path.cloned(),
             line,
             message: message.into(),
-        });
+        };
+        if self.warned.contains(&w) {
+            return;
+        }
+        if self.warned.len() >= budget::MAX_WARNINGS {
+            self.spent.warnings_cut += 1;
+            return;
+        }
+        self.warned.insert(w.clone());
+        self.warnings.push(w);
     }
 
     /// Symlinks an administrator (`/etc`) or the runtime (`/run`) made: entries of
@@ -461,6 +484,15 @@ impl<'t> Loader<'t> {
     /// out of the image and never opening anything but a regular file. `known` is the
     /// entry's kind from a listing of its (physical) directory, which saves the lookups.
     fn read_file(&self, path: &ImagePath, known: Option<NodeKind>) -> FileRead {
+        if let Some(r) = self.reads.borrow().get(path) {
+            return r.clone();
+        }
+        let r = self.read_file_uncached(path, known);
+        self.reads.borrow_mut().insert(path.clone(), r.clone());
+        r
+    }
+
+    fn read_file_uncached(&self, path: &ImagePath, known: Option<NodeKind>) -> FileRead {
         if known == Some(NodeKind::File) {
             return self.read_regular(path, None);
         }
@@ -491,9 +523,20 @@ impl<'t> Loader<'t> {
 
     /// Read a physical regular file; an empty one is a mask.
     fn read_regular(&self, real: &ImagePath, target: Option<ImagePath>) -> FileRead {
-        match self.tree.read_file(real, MAX_FILE_SIZE) {
+        let spent = self.spent.bytes_read.get();
+        if spent >= budget::MAX_BYTES_READ {
+            return FileRead::Failed(format!(
+                "not read: over {} bytes of unit files were read from this image already",
+                budget::MAX_BYTES_READ
+            ));
+        }
+        let limit = MAX_FILE_SIZE.min(budget::MAX_BYTES_READ - spent);
+        match self.tree.read_file(real, limit) {
             Ok(b) if b.is_empty() => FileRead::Masked,
-            Ok(b) => FileRead::Content(b.into(), target),
+            Ok(b) => {
+                self.spent.bytes_read.set(spent + b.len() as u64);
+                FileRead::Content(b.into(), target)
+            }
             Err(e) => FileRead::Failed(format!("cannot read: {e}")),
         }
     }
@@ -681,6 +724,10 @@ impl<'t> Loader<'t> {
     }
 
     fn add_edge(&mut self, from: &str, kind: DepKind, to: String, provenance: Provenance) {
+        if self.raw_edges.len() >= budget::MAX_EDGES {
+            self.spent.edges_cut += 1;
+            return;
+        }
         self.queue.push_back(to.clone());
         self.raw_edges.push(RawEdge {
             from: from.to_string(),
@@ -705,9 +752,17 @@ impl<'t> Loader<'t> {
             let mut seen = BTreeSet::new();
             let mut entries = Vec::new();
             for (dir, i) in dirs {
+                // A type-level directory (`service.wants/`) applies to every unit of its
+                // type: it has a share like a file.
+                if !self.spent.may_apply(&dir, self.raw_edges.len()) {
+                    continue;
+                }
                 for (name, nk) in self.list_dir(&dir).unwrap_or_default() {
                     if name.starts_with('.') {
                         continue;
+                    }
+                    if !self.spent.take(&dir, 1) {
+                        break;
                     }
                     if strict && !seen.insert(name.clone()) {
                         continue;
@@ -790,7 +845,23 @@ impl<'t> Loader<'t> {
         st: &mut Applied,
         template: bool,
     ) -> bool {
-        let parsed = syntax::parse(content, &Self::sections(unit.unit_type), &self.rules);
+        let key = (ctx.path.clone(), unit.unit_type);
+        let parsed = match self.parses.get(&key) {
+            Some(p) => p.clone(),
+            None => {
+                let p = Rc::new(syntax::parse(
+                    content,
+                    &Self::sections(unit.unit_type),
+                    &self.rules,
+                ));
+                self.parses.insert(key, p.clone());
+                p
+            }
+        };
+        if !self.spent.may_apply(ctx.path, self.raw_edges.len()) {
+            // Past the file's share: not applied to this unit (warned once, with counts).
+            return parsed.fatal.is_none();
+        }
         for w in &parsed.warnings {
             self.warn(Some(ctx.path), Some(w.line), w.message.clone());
         }
@@ -851,7 +922,22 @@ impl<'t> Loader<'t> {
             }
             return;
         }
-        unit.settings.push(Self::setting(ctx, a));
+        if unit.settings.len() >= budget::MAX_SETTINGS_PER_UNIT {
+            // Warned once per file (warnings are de-duplicated; the unit is not named, so
+            // the instances of one template share it).
+            self.warn(
+                Some(ctx.path),
+                None,
+                format!(
+                    "more than {} settings for one unit; the rest of this file is ignored",
+                    budget::MAX_SETTINGS_PER_UNIT
+                ),
+            );
+            return;
+        }
+        if self.spent.take(ctx.path, 1) && self.spent.setting(a.value.len()) {
+            unit.settings.push(Self::setting(ctx, a));
+        }
         if template {
             return;
         }
@@ -873,7 +959,16 @@ impl<'t> Loader<'t> {
                 );
                 return;
             }
-            for word in deps::split_words(&a.value) {
+            for (i, word) in deps::split_words(&a.value).into_iter().enumerate() {
+                let over = self.raw_edges.len() >= budget::MAX_EDGES;
+                if over || !self.spent.take(ctx.path, 1) {
+                    // Out of budget: count what is cut without expanding it (past the
+                    // file's share, its own warning says so).
+                    if over {
+                        self.spent.edges_cut += deps::split_words(&a.value).len() - i;
+                    }
+                    break;
+                }
                 let Some(target) = self.dependency_target(&id, &word, ctx.path, a.line) else {
                     continue;
                 };
@@ -1043,7 +1138,7 @@ impl<'t> Loader<'t> {
                 self.warn(
                     Some(path),
                     Some(line),
-                    format!("failed to resolve '{word}': {e}, ignoring"),
+                    format!("failed to resolve '{}': {e}, ignoring", abbreviate(word)),
                 );
                 return None;
             }
@@ -1052,7 +1147,10 @@ impl<'t> Loader<'t> {
             self.warn(
                 Some(path),
                 Some(line),
-                format!("'{expanded}' is not a valid unit name, ignoring"),
+                format!(
+                    "'{}' is not a valid unit name, ignoring",
+                    abbreviate(&expanded)
+                ),
             );
             return None;
         };
@@ -1083,18 +1181,16 @@ impl<'t> Loader<'t> {
         }
         // Whatever an image says, loading stays bounded (real systems have a few thousand).
         if self.units.len() >= MAX_UNITS {
-            // One warning (warnings are de-duplicated).
-            self.warn(
-                None,
-                None,
-                format!("more than {MAX_UNITS} units; the rest are not loaded"),
-            );
+            self.spent.units_cut += 1;
             return;
         }
         let Some(un) = UnitName::parse(name) else {
             return;
         };
         if un.kind() == NameKind::Template {
+            return;
+        }
+        if un.instance.is_some() && !self.spent.instance(un.with_instance("")) {
             return;
         }
         let (id, frag, names) = self.find_fragment(name);
@@ -1384,7 +1480,21 @@ impl<'t> Loader<'t> {
         self.templates.insert(final_name, unit);
     }
 
+    /// One warning per limit that cut something, saying what.
+    fn warn_cuts(&mut self) {
+        let cuts = self.spent.cuts();
+        for c in cuts {
+            // Past MAX_WARNINGS too: these say what the budget did.
+            self.warnings.push(Warning {
+                path: None,
+                line: None,
+                message: c,
+            });
+        }
+    }
+
     fn finish(mut self) -> UnitSet {
+        self.warn_cuts();
         let mut edges = Vec::with_capacity(self.raw_edges.len());
         for e in std::mem::take(&mut self.raw_edges) {
             let Some(to) = self.names.get(&e.to).cloned() else {
@@ -1418,6 +1528,19 @@ impl<'t> Loader<'t> {
     }
 }
 
+/// A long word from an image, cut for a warning.
+fn abbreviate(s: &str) -> std::borrow::Cow<'_, str> {
+    const MAX: usize = 120;
+    if s.len() <= MAX {
+        return s.into();
+    }
+    let mut end = MAX;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}… ({} bytes)", &s[..end], s.len()).into()
+}
+
 /// Read `/etc/hostname`, `/etc/machine-id` and `os-release` from the image.
 fn image_facts(tree: &dyn Tree) -> deps::ImageFacts {
     let read = |p: &str| -> Option<String> {
@@ -1432,6 +1555,8 @@ fn image_facts(tree: &dyn Tree) -> deps::ImageFacts {
         t.lines()
             .map(str::trim)
             .find(|l| !l.is_empty() && !l.starts_with('#'))
+            // systemd ignores a name longer than HOST_NAME_MAX (64) in /etc/hostname.
+            .filter(|l| l.len() <= 64)
             .map(str::to_string)
     });
     let machine_id = read("/etc/machine-id")

@@ -6,6 +6,7 @@
 //! fragment, drop-ins, aliases, load state, `[Install]` section and dependency edges, each
 //! edge with its provenance.
 
+pub mod budget;
 pub mod deps;
 pub mod detect;
 pub mod enablement;

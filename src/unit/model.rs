@@ -163,7 +163,7 @@ pub struct Unit {
 }
 
 /// A problem found while loading, tied to a path where possible.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 pub struct Warning {
     pub path: Option<ImagePath>,
     pub line: Option<u32>,
