@@ -151,6 +151,8 @@ fn coreos_report_in_chromium() {
         docker.contains("+Requires=flanneld.service"),
         "no unified diff"
     );
+    // One legend for all the pictures, not one per picture.
+    assert_eq!(legends(&d), 1, "{} legends", legends(&d));
     // The script ran: the two dependency changes (+ Requires, + After) are listed.
     let n = rows(&d);
     assert_eq!(n, 2, "{n} rows");
@@ -218,12 +220,96 @@ fn release_report_in_chromium() {
             .any(|f| f.contains("NetworkManager.service") && f.contains("<svg"))
     );
     assert!(d.contains("id=\"overview\"") && d.contains("class=\"viewport\""));
+    assert_eq!(legends(&d), 1, "{} legends", legends(&d));
     assert!(rows(&d) == 200, "the change list is rendered in batches");
     let f = dom(&file, "#cause=systemd-upgrade&kind=After");
     let r = rows(&f);
     assert!(r > 0 && f.contains("systemd-upgrade</td>") && !f.contains("<td>files</td>"));
     let png = screenshot(&file, "debian.png");
     assert!(png.starts_with(b"\x89PNG") && png.len() > 20_000);
+}
+
+/// How many times the legend is drawn in a page (its first node's title).
+fn legends(dom: &str) -> usize {
+    dom.matches("<title>legend:added</title>").count()
+}
+
+/// `unitdiff check OLD NEW --format html`: the same report, with the gate's verdict and
+/// each finding's status (allowed by the policy, new); `--report html=FILE` writes the same
+/// page beside another format.
+#[test]
+#[ignore = "needs chromium"]
+fn check_report_in_chromium() {
+    support::tools::require("chromium", "chromium");
+    let dir = tempfile::tempdir().unwrap();
+    let policy = dir.path().join("policy.toml");
+    std::fs::write(
+        &policy,
+        "schema = \"unitdiff.policy.v1\"\n\n[[allow]]\nrule = \"new-hard-dependency\"\n\
+         unit = \"docker.service\"\nkind = \"Requires\"\ntarget = \"flanneld.service\"\n\
+         reason = \"flannel provides docker's network\"\n",
+    )
+    .unwrap();
+    let file = dir.path().join("check.html");
+    let also = dir.path().join("also.html");
+    let o = Command::cargo_bin("unitdiff")
+        .unwrap()
+        .env("UNITDIFF_TODAY", "2026-11-30")
+        .args(["-q", "check"])
+        .arg(manifest(OLD))
+        .arg(manifest(NEW))
+        .args(["--fail-on", "warn", "--policy"])
+        .arg(&policy)
+        .args(["--format", "html", "-o"])
+        .arg(&file)
+        .arg("--report")
+        .arg(format!("html={}", also.display()))
+        .output()
+        .unwrap();
+    // Warnings remain: the gate fails under --fail-on warn.
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert_eq!(
+        std::fs::read(&file).unwrap(),
+        std::fs::read(&also).unwrap(),
+        "--report html= and --format html differ"
+    );
+    let d = dom(&file, "");
+    assert!(
+        d.contains("<p id=\"verdict\" class=\"failed\">Gate <b>FAILED</b>"),
+        "no verdict"
+    );
+    assert!(d.contains("1 allowed by the policy"), "policy count");
+    let all = findings(&d);
+    let docker = all
+        .iter()
+        .find(|f| f.contains(DOCKER) && attr(f, "data-rule") == "new-hard-dependency")
+        .expect("the docker -> flanneld finding");
+    assert!(docker.contains("<svg") && docker.contains("flanneld.service</text>"));
+    assert!(
+        docker.contains("allowed by ") && docker.contains("flannel provides docker"),
+        "the finding does not say it is allowed"
+    );
+    assert!(
+        docker.contains("/etc/systemd/system/docker.service.d/40-flannel.conf:"),
+        "no provenance line"
+    );
+    assert_eq!(legends(&d), 1, "the legend is not shown exactly once");
+    assert_eq!(rows(&d), 2, "dependency changes");
+    // The filters work as in the diff's page.
+    let f = dom(&file, "#q=etcd");
+    assert!(findings(&f).iter().all(|f| !visible(f)));
+    assert_eq!(rows(&f), 0);
+    let f = dom(&file, "#q=flanneld");
+    assert!(
+        findings(&f)
+            .iter()
+            .any(|f| visible(f) && f.contains(DOCKER))
+    );
 }
 
 fn copy_tree(src: &Path, dst: &Path) {

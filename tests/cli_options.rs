@@ -201,7 +201,7 @@ fn each_command_writes_every_format_it_offers() {
             "check",
             &["check", OLD, NEW],
             &[
-                "text", "json", "sarif", "github", "junit", "gitlab", "markdown",
+                "text", "json", "sarif", "github", "junit", "gitlab", "markdown", "html",
             ],
         ),
     ];

@@ -340,6 +340,7 @@ pub enum CheckFormatArg {
     Junit,
     Gitlab,
     Markdown,
+    Html,
 }
 
 impl CheckFormatArg {
@@ -353,6 +354,7 @@ impl CheckFormatArg {
             CheckFormatArg::Junit => F::Junit,
             CheckFormatArg::Gitlab => F::Gitlab,
             CheckFormatArg::Markdown => F::Markdown,
+            CheckFormatArg::Html => F::Html,
         }
     }
 }

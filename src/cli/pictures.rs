@@ -10,7 +10,6 @@ use unitdiff::graph::DepGraph;
 use unitdiff::query;
 use unitdiff::report;
 use unitdiff::report::picture::Selection;
-use unitdiff::report::render::{self, ImageFormat};
 
 /// A diff and what was made of it: both graphs, the answers and the judged findings.
 pub(crate) struct Compared<'a> {
@@ -19,34 +18,6 @@ pub(crate) struct Compared<'a> {
     pub ng: &'a DepGraph,
     pub answers: &'a query::DiffAnswers,
     pub judged: &'a CheckResult,
-}
-
-impl OutputArgs {
-    /// Draw a picture as SVG text whatever the output format (for the HTML report); a
-    /// picture that cannot be drawn is left out with a warning.
-    pub(crate) fn svg(
-        &self,
-        p: &report::picture::Picture,
-        title: &str,
-        quiet: bool,
-    ) -> Option<String> {
-        match render::render(
-            &report::dot::graph(p, title),
-            ImageFormat::Svg,
-            self.renderer(),
-            self.limits(),
-        ) {
-            Ok(b) => String::from_utf8(b).ok(),
-            Err(e) => {
-                if !quiet {
-                    progress::suspend(|| {
-                        eprintln!("unitdiff: warning: picture left out of the report: {e}")
-                    });
-                }
-                None
-            }
-        }
-    }
 }
 
 /// A note on standard error (under the progress line, unless -q).
@@ -94,64 +65,28 @@ pub(crate) fn diff_image(
 }
 
 /// `--format html`: the single-file report, with a focused picture per top finding and the
-/// overview (or the whole diff when it is small enough to read).
+/// overview (or the whole diff when it is small enough to read); pictures that could not
+/// be drawn are left out with a warning.
 pub(crate) fn html_report(out: &OutputArgs, c: &Compared, quiet: bool) -> Vec<u8> {
-    let Compared {
-        d,
-        og,
-        ng,
-        answers,
-        judged,
-    } = *c;
-    let title = &format!("{} -> {}", d.old_root, d.new_root);
-    use report::overview;
-    let top = overview::top_findings(&judged.findings, overview::TOP_FINDINGS);
-    let pictures: Vec<Option<String>> = top
-        .iter()
-        .map(|f| {
-            let sel = Selection {
-                focus: f.units.clone(),
-                ..out.selection()
-            };
-            let p = report::picture::diff_picture(d, og, ng, &sel);
-            crate::note_cut(&p, quiet);
-            out.svg(&p, &f.title(), quiet)
-        })
-        .collect();
-    let whole = report::picture::diff_picture(d, og, ng, &out.selection());
-    let overview_svg = if whole.nodes.is_empty() {
-        None
-    } else if whole.nodes.len() > overview::READABLE_UNITS {
-        let ov = overview::overview(d, og, ng, answers, &judged.findings, whole.nodes.len());
-        out.svg(&ov.picture, title, quiet)
-    } else {
-        crate::note_cut(&whole, quiet);
-        out.svg(&whole, title, quiet)
+    let input = report::check::CheckInput {
+        result: c.judged,
+        diff: c.d,
+        answers: c.answers,
+        old: c.og,
+        new: c.ng,
     };
-    let patches = report::unified::patches(d, og, ng);
-    let mut facts = vec![format!(
-        "Boot ({}): {} units now started, {} no longer started",
-        answers.boot_target,
-        answers.boot_added.len(),
-        answers.boot_removed.len()
-    )];
-    if !answers.failure_set_changes.is_empty() {
-        facts.push(format!(
-            "{} units whose start now depends on more (or fewer) units",
-            answers.failure_set_changes.len()
-        ));
+    let draw = report::html::Drawing {
+        selection: out.selection(),
+        renderer: out.renderer(),
+        limits: out.limits(),
+    };
+    let r = report::html::report(&input, &draw, false);
+    if !quiet {
+        for w in &r.warnings {
+            progress::suspend(|| eprintln!("unitdiff: warning: {}", report::escape::field(w)));
+        }
     }
-    report::html::diff_page(&report::html::PageInput {
-        title,
-        diff: d,
-        result: judged,
-        top: &top,
-        pictures: &pictures,
-        overview: overview_svg.as_deref(),
-        patches: &patches,
-        summary_lines: &facts,
-    })
-    .into_bytes()
+    r.html.into_bytes()
 }
 
 /// `--split DIR`: one focused picture per top finding, and an index.html linking them.

@@ -17,10 +17,11 @@ pub enum CheckFormat {
     Junit,
     Gitlab,
     Markdown,
+    Html,
 }
 
 impl CheckFormat {
-    pub const ALL: [CheckFormat; 7] = [
+    pub const ALL: [CheckFormat; 8] = [
         CheckFormat::Text,
         CheckFormat::Json,
         CheckFormat::Sarif,
@@ -28,6 +29,7 @@ impl CheckFormat {
         CheckFormat::Junit,
         CheckFormat::Gitlab,
         CheckFormat::Markdown,
+        CheckFormat::Html,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -39,6 +41,7 @@ impl CheckFormat {
             CheckFormat::Junit => "junit",
             CheckFormat::Gitlab => "gitlab",
             CheckFormat::Markdown => "markdown",
+            CheckFormat::Html => "html",
         }
     }
 
@@ -83,5 +86,12 @@ pub fn render(format: CheckFormat, input: &CheckInput) -> Result<Vec<u8>, String
         CheckFormat::Markdown => {
             Ok(super::markdown::check(input, &super::markdown::Options::default()).into_bytes())
         }
+        // Pictures drawn in process with the default limits; one that cannot be drawn is
+        // left out and the page says how to draw it.
+        CheckFormat::Html => Ok(
+            super::html::report(input, &super::html::Drawing::default(), true)
+                .html
+                .into_bytes(),
+        ),
     }
 }

@@ -285,8 +285,29 @@ fn any_node(n: &PNode) -> Stmt {
     }
 }
 
-/// The DOT graph of a picture: ungrouped units, then one framed cluster per group.
+/// The DOT graph of a picture: ungrouped units, then one framed cluster per group, then
+/// the legend.
 pub fn graph(p: &Picture, title: &str) -> Graph {
+    graph_with(p, title, true)
+}
+
+/// The picture without its legend (for a page that shows [`legend_graph`] once).
+pub fn graph_without_legend(p: &Picture, title: &str) -> Graph {
+    graph_with(p, title, false)
+}
+
+/// The legend alone, as a picture of its own.
+pub fn legend_graph() -> Graph {
+    let mut stmts = header(None);
+    stmts.push(legend());
+    Graph::DiGraph {
+        id: quote("unitdiff-legend"),
+        strict: false,
+        stmts,
+    }
+}
+
+fn graph_with(p: &Picture, title: &str, with_legend: bool) -> Graph {
     use std::collections::{BTreeMap, BTreeSet};
     let mut stmts = header(Some(title));
     // Boxes first, then the other units: Graphviz stacks disconnected parts of a
@@ -327,7 +348,9 @@ pub fn graph(p: &Picture, title: &str) -> Graph {
             pedge(e)
         }
     }));
-    stmts.push(legend());
+    if with_legend {
+        stmts.push(legend());
+    }
     Graph::DiGraph {
         id: quote("unitdiff"),
         strict: false,

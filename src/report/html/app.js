@@ -66,7 +66,8 @@
     var end = Math.min(rshown + BATCH, rmatching.length), frag = document.createDocumentFragment();
     for (; rshown < end; rshown++) {
       var f = rmatching[rshown], tr = document.createElement("tr");
-      cell(tr, f.v, "lvl-" + f.v); cell(tr, f.r, "u"); cell(tr, f.m); cell(tr, f.s, "src");
+      cell(tr, f.v, "lvl-" + f.v); cell(tr, f.r, "u"); cell(tr, f.a ? f.m + " [" + f.a + "]" : f.m);
+      cell(tr, f.s, "src");
       frag.appendChild(tr);
     }
     rrows.appendChild(frag);

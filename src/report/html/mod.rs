@@ -1,8 +1,11 @@
-//! HTML: the index page of `--split`, and the single-file offline report of a diff.
+//! HTML: the index page of `--split`, and the single-file offline report of a diff or a
+//! check.
 
 pub mod page;
+pub mod report;
 
 pub use page::{PageInput, diff_page};
+pub use report::{Drawing, Report, report};
 
 use super::escape::html as esc;
 

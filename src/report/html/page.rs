@@ -26,11 +26,15 @@ pub struct PageInput<'a> {
     pub diff: &'a GraphDiff,
     /// Every finding, ranked (the findings model, as `check` judged it).
     pub result: &'a CheckResult,
+    /// Say whether the gate passed (the page of `check`).
+    pub verdict: bool,
     /// The top findings, shown in full with a picture each; the rest are listed.
     pub top: &'a [TopFinding<'a>],
     /// The focused picture (SVG) of each top finding, when drawn.
     pub pictures: &'a [Option<String>],
     pub overview: Option<&'a str>,
+    /// The legend of every picture (SVG), shown once.
+    pub legend: Option<&'a str>,
     pub patches: &'a [FilePatch],
     /// One-line text of facts beyond the findings (boot set, failure sets).
     pub summary_lines: &'a [String],
@@ -346,11 +350,15 @@ struct Row<'a> {
     k: String,
     l: String,
     c: &'static str,
+    /// Allowed by the policy or in the baseline (check), empty when new.
+    a: String,
 }
 
-fn row(f: &Finding) -> Row<'_> {
+fn row(c: &Checked) -> Row<'_> {
+    let f = &c.finding;
     let fa = facets(f);
     Row {
+        a: super::super::ci::status_note(c).unwrap_or_default(),
         v: f.level.as_str(),
         r: f.rule.as_str(),
         m: &f.message,
@@ -381,10 +389,11 @@ pub fn diff_page(input: &PageInput) -> String {
         .iter()
         .map(|t| t.finding().fingerprint.as_str())
         .collect();
-    let rest: Vec<Row> = all_findings
+    let rest: Vec<Row> = r
+        .findings
         .iter()
-        .filter(|f| !shown.contains(f.fingerprint.as_str()))
-        .map(|f| row(f))
+        .filter(|c| !shown.contains(c.finding.fingerprint.as_str()))
+        .map(row)
         .collect();
     let mut kinds: BTreeSet<&str> = data.iter().map(|c| c.k).collect();
     let mut layers: BTreeSet<&str> = data.iter().map(|c| c.l).collect();
@@ -431,6 +440,32 @@ pub fn diff_page(input: &PageInput) -> String {
         d.units_removed.len(),
         d.units_changed.len(),
     );
+    if input.verdict {
+        let (mut allowed, mut baselined) = (0, 0);
+        for l in Level::ALL {
+            allowed += r.count(l).allowed;
+            baselined += r.count(l).baselined;
+        }
+        let _ = writeln!(
+            out,
+            "<p id=\"verdict\" class=\"{c}\">Gate <b>{v}</b> (<code>--fail-on {on}</code>): \
+             {n} new findings, {allowed} allowed by the policy{p}, {baselined} in the baseline{b}.</p>",
+            c = if r.failed { "failed" } else { "passed" },
+            v = if r.failed { "FAILED" } else { "passed" },
+            on = r.fail_on.as_str(),
+            n = r.new_findings().count(),
+            p = r
+                .policy
+                .as_deref()
+                .map(|p| format!(" <code>{}</code>", esc(p)))
+                .unwrap_or_default(),
+            b = r
+                .baseline
+                .as_deref()
+                .map(|p| format!(" <code>{}</code>", esc(p)))
+                .unwrap_or_default(),
+        );
+    }
     if !input.summary_lines.is_empty() {
         out.push_str("<ul class=\"facts\">");
         for l in input.summary_lines {
@@ -460,6 +495,14 @@ pub fn diff_page(input: &PageInput) -> String {
     out.push_str("<section id=\"findings\"><h2>Findings</h2>\n");
     if r.findings.is_empty() {
         out.push_str("<p>No findings.</p>\n");
+    }
+    if let Some(svg) = input.legend {
+        let _ = writeln!(
+            out,
+            "<details id=\"legend\" open><summary>Legend of the pictures</summary>\
+             <div class=\"legend\">{}</div></details>",
+            inline_svg(svg)
+        );
     }
     for (i, t) in input.top.iter().enumerate() {
         let pic = input.pictures.get(i).and_then(|p| p.as_deref());

@@ -1,0 +1,107 @@
+//! The HTML report of a diff or of a check, assembled from the check's models: a focused
+//! picture per top finding, the overview (or the whole diff when it is small enough to
+//! read), the legend once, the unified diffs, then [`super::page`] writes the page.
+//! `diff --format html` and `check --format html` (or `--report html=FILE`) both come here.
+
+use crate::report::check::CheckInput;
+use crate::report::picture::{Picture, Selection};
+use crate::report::render::{self, ImageFormat, Limits, Renderer};
+use crate::report::{dot, overview, picture, unified};
+
+/// How the pictures are drawn.
+#[derive(Clone, Debug, Default)]
+pub struct Drawing {
+    pub selection: Selection,
+    pub renderer: Renderer,
+    pub limits: Limits,
+}
+
+/// The page, and what could not be drawn (one line each, for standard error).
+pub struct Report {
+    pub html: String,
+    pub warnings: Vec<String>,
+}
+
+impl Drawing {
+    fn svg(&self, g: &graphviz_rust::dot_structures::Graph) -> Result<String, String> {
+        render::render(g, ImageFormat::Svg, self.renderer, self.limits)
+            .map_err(|e| e.to_string())
+            .and_then(|b| String::from_utf8(b).map_err(|e| e.to_string()))
+    }
+
+    /// A picture without its legend; the picture budget's cut, or why it could not be
+    /// drawn, goes to `warnings`.
+    fn picture(&self, p: &Picture, title: &str, warnings: &mut Vec<String>) -> Option<String> {
+        if let Some(c) = &p.cut {
+            warnings.push(c.clone());
+        }
+        self.svg(&dot::graph_without_legend(p, title))
+            .map_err(|e| warnings.push(format!("picture left out of the report: {e}")))
+            .ok()
+    }
+}
+
+/// The report of `input`; `verdict`: say whether the gate passed (the page of `check`).
+pub fn report(input: &CheckInput, draw: &Drawing, verdict: bool) -> Report {
+    let CheckInput {
+        result,
+        diff: d,
+        answers,
+        old: og,
+        new: ng,
+    } = *input;
+    let mut warnings = Vec::new();
+    let title = &format!("{} -> {}", d.old_root, d.new_root);
+    let top = overview::top_findings(&result.findings, overview::TOP_FINDINGS);
+    let pictures: Vec<Option<String>> = top
+        .iter()
+        .map(|f| {
+            let sel = Selection {
+                focus: f.units.clone(),
+                ..draw.selection.clone()
+            };
+            draw.picture(
+                &picture::diff_picture(d, og, ng, &sel),
+                &f.title(),
+                &mut warnings,
+            )
+        })
+        .collect();
+    let whole = picture::diff_picture(d, og, ng, &draw.selection);
+    let overview_svg = if whole.nodes.is_empty() {
+        None
+    } else if whole.nodes.len() > overview::READABLE_UNITS {
+        let ov = overview::overview(d, og, ng, answers, &result.findings, whole.nodes.len());
+        draw.picture(&ov.picture, title, &mut warnings)
+    } else {
+        draw.picture(&whole, title, &mut warnings)
+    };
+    let drawn = pictures.iter().any(Option::is_some) || overview_svg.is_some();
+    let legend = drawn.then(|| draw.svg(&dot::legend_graph()).ok()).flatten();
+    let patches = unified::patches(d, og, ng);
+    let mut facts = vec![format!(
+        "Boot ({}): {} units now started, {} no longer started",
+        answers.boot_target,
+        answers.boot_added.len(),
+        answers.boot_removed.len()
+    )];
+    if !answers.failure_set_changes.is_empty() {
+        facts.push(format!(
+            "{} units whose start now depends on more (or fewer) units",
+            answers.failure_set_changes.len()
+        ));
+    }
+    let html = super::diff_page(&super::PageInput {
+        title,
+        diff: d,
+        result,
+        verdict,
+        top: &top,
+        pictures: &pictures,
+        overview: overview_svg.as_deref(),
+        legend: legend.as_deref(),
+        patches: &patches,
+        summary_lines: &facts,
+    });
+    Report { html, warnings }
+}
