@@ -1,14 +1,26 @@
 #!/usr/bin/env bash
 # Measure how well unitdiff agrees with an image's OWN systemd, edge for edge with origins.
 #
-#   sudo scripts/measure-agreement.sh ROOT
+#   sudo scripts/measure-agreement.sh [--generators] ROOT
 #
 # ROOT is an extracted OS root that ships its systemd (e.g. made with
 # `debootstrap --include=systemd trixie ROOT`). The image's own /usr/lib/systemd/systemd runs
 # in `--test` mode in a chroot of a copy of ROOT (with /proc and /sys bound in, as nobody),
 # pulling in every unit unitdiff knows through a synthetic target. Prints the agreement of
 # origin-file edges and of all edges, both directions. Needs root (chroot, mount), python3.
+#
+# Without --generators, generators are hidden on both sides: systemd gets an explicit unit
+# path without generator directories, unitdiff runs with --no-generators. With
+# --generators, the image's systemd runs its generators (systemd --test does; the unit path
+# ends in ":" so the default directories, generator output included, follow) and unitdiff
+# emulates them with this host's kernel command line (the generators in the chroot see the
+# host's /proc/cmdline and /sys, e.g. its serial console).
 set -euo pipefail
+generators=
+if [ "${1:-}" = --generators ]; then
+  generators=1
+  shift
+fi
 root=$(realpath "$1")
 here=$(cd "$(dirname "$0")/.." && pwd)
 work=$(mktemp -d /tmp/unitdiff-agreement.XXXXXX)
@@ -19,7 +31,11 @@ if [ -z "${UNITDIFF:-}" ]; then
   cargo build --release -q --manifest-path "$here/Cargo.toml"
   UNITDIFF=$here/target/release/unitdiff
 fi
-"$UNITDIFF" -q graph "$root" --format json > "$work/ours.json"
+if [ -n "$generators" ]; then
+  "$UNITDIFF" -q graph "$root" --format json --kernel-cmdline "$(cat /proc/cmdline)" > "$work/ours.json"
+else
+  "$UNITDIFF" -q graph "$root" --format json --no-generators > "$work/ours.json"
+fi
 
 cp -a "$root" "$work/root"
 mkdir -p "$work/root/tmp/unitdiff-oracle"
@@ -33,6 +49,13 @@ with open(sys.argv[2], "w") as f:
         f.write(f"Wants={n}\n")
 PY
 chmod -R a+rX "$work/root/tmp/unitdiff-oracle"
+# The getty generator only takes a console whose device node it can open: give the chroot
+# the serial consoles the host's command line names (the image's own /dev has none).
+if [ -n "$generators" ]; then
+  for c in $(tr ' ' '\n' < /proc/cmdline | sed -n 's/^console=\(ttyS[0-9]*\).*/\1/p'); do
+    [ -e "$work/root/dev/$c" ] || mknod -m 666 "$work/root/dev/$c" c 4 "$((64 + ${c#ttyS}))"
+  done
+fi
 mount --bind /proc "$work/root/proc"
 mount --rbind /sys "$work/root/sys"
 # systemd 256+ refuses to run on a cgroup v1 (or tmpfs) /sys/fs/cgroup, which some hosts and
@@ -44,6 +67,8 @@ fi
 path=/etc/systemd/system:/run/systemd/system:/usr/local/lib/systemd/system
 [ -L "$root/lib" ] || path=$path:/lib/systemd/system
 path=$path:/usr/lib/systemd/system:/tmp/unitdiff-oracle
+# The oracle's directory holds only its own target; the default path follows it.
+[ -n "$generators" ] && path=/tmp/unitdiff-oracle:
 chroot "$work/root" setpriv --reuid=65534 --regid=65534 --clear-groups \
   env HOME=/ SYSTEMD_UNIT_PATH="$path" /usr/lib/systemd/systemd --test --system \
   --unit=unitdiff-oracle.target --no-pager > "$work/dump.txt" 2> "$work/stderr.txt" || true

@@ -18,6 +18,8 @@ pub struct DepGraph {
     pub set: UnitSet,
     /// How the systemd version (`set.rules`) was chosen.
     pub rules_how: String,
+    /// The generators emulated and not emulated (`None`: emulation was off).
+    pub generators: Option<crate::unit::generators::Report>,
     /// Every edge key with its provenances (first = the one systemd saw first).
     pub edges: BTreeMap<EdgeKey, Vec<Provenance>>,
     /// For layered images: the layer each unit file, drop-in and link came from.
@@ -65,6 +67,7 @@ impl DepGraph {
             root: root.into(),
             set,
             rules_how: String::new(),
+            generators: None,
             edges,
             image_layers: BTreeMap::new(),
             names,

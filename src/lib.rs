@@ -67,7 +67,7 @@ pub fn open_input_with(
     opts: &InputOptions,
 ) -> Result<graph::DepGraph, Error> {
     let (input, detected) = detect(root, rules, opts)?;
-    Ok(load_detected(root, &input, detected, instances))
+    Ok(load_detected(root, &input, detected, instances, opts))
 }
 
 /// Open the input named `root` (see [`tree::input`]).
@@ -99,9 +99,19 @@ fn load_detected(
     input: &tree::input::Opened,
     detected: unit::detect::Detected,
     instances: &[String],
+    opts: &InputOptions,
 ) -> graph::DepGraph {
     let tree = &*input.tree;
-    let mut set = unit::load_with(tree, detected.rules, instances);
+    // As a booted system: with the generators' units (emulated), unless told not to.
+    let (mut set, generators) = if opts.no_generators {
+        (unit::load_with(tree, detected.rules, instances), None)
+    } else {
+        let gopts = unit::generators::Options {
+            kernel_cmdline: opts.kernel_cmdline.clone(),
+        };
+        let (set, report) = unit::generators::load(tree, detected.rules, instances, &gopts);
+        (set, Some(report))
+    };
     if let Some(caveat) = detected.caveat() {
         set.warnings.insert(
             0,
@@ -118,6 +128,7 @@ fn load_detected(
     };
     let mut g = graph::DepGraph::new(name, set);
     g.rules_how = detected.how;
+    g.generators = generators;
     for w in &input.warnings {
         g.set.warnings.push(unit::Warning {
             path: None,
@@ -142,7 +153,11 @@ fn load_detected(
 /// every unit as added or removed. When `root` is a directory, a subdirectory that looks like
 /// the real root is named in the error.
 pub fn require_unit_dirs(g: &graph::DepGraph, root: &Path) -> Result<(), Error> {
-    if !g.set.search_dirs.is_empty() {
+    if g.set
+        .search_dirs
+        .iter()
+        .any(|d| d.layer != unit::Layer::Generator)
+    {
         return Ok(());
     }
     Err(Error::NotAnOsTree {
@@ -223,9 +238,9 @@ pub fn compare_with(
     });
     // The loads are independent: run them on separate threads.
     let (og, ng, new_as_old) = std::thread::scope(|s| {
-        let o = s.spawn(|| load_detected(old, &old_tree, old_detected, &[]));
-        let a = upgrade.map(|d| s.spawn(|| load_detected(new, &new_tree, d, &[])));
-        let n = load_detected(new, &new_tree, new_detected, &[]);
+        let o = s.spawn(|| load_detected(old, &old_tree, old_detected, &[], opts));
+        let a = upgrade.map(|d| s.spawn(|| load_detected(new, &new_tree, d, &[], opts)));
+        let n = load_detected(new, &new_tree, new_detected, &[], opts);
         (
             o.join().expect("loader thread"),
             n,

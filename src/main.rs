@@ -424,6 +424,8 @@ fn run(cli: Cli) -> Result<u8, anyhow::Error> {
         platform: cli.input.platform,
         image_ref: cli.input.image_ref,
         partition: cli.input.partition,
+        no_generators: cli.input.no_generators,
+        kernel_cmdline: cli.input.kernel_cmdline,
     });
     let flags = Flags {
         quiet: cli.quiet,

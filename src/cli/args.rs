@@ -43,6 +43,14 @@ pub struct InputArgs {
     /// holding the systemd unit directories).
     #[arg(long, global = true, value_name = "LABEL|N")]
     pub partition: Option<String>,
+    /// Do not emulate the image's generators (fstab, ssh, sysv, getty…): load only the
+    /// unit files on disk, as `systemd --test` with an explicit unit path does.
+    #[arg(long, global = true)]
+    pub no_generators: bool,
+    /// The kernel command line the emulated generators see (console= for serial gettys,
+    /// fstab=, systemd.ssh_auto=…); empty by default. Reports name it.
+    #[arg(long, global = true, value_name = "CMDLINE", default_value = "")]
+    pub kernel_cmdline: String,
 }
 
 #[derive(Subcommand)]

@@ -25,6 +25,8 @@ struct Also<'a> {
     layer: Option<Layer>,
     #[serde(skip_serializing_if = "Option::is_none")]
     rule: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    generator: Option<&'static str>,
 }
 
 /// `E`: one edge with its (first) provenance; further provenances under `also`.
@@ -39,6 +41,9 @@ struct WireEdge<'a> {
     layer: Option<Layer>,
     #[serde(skip_serializing_if = "Option::is_none")]
     rule: Option<&'static str>,
+    /// The generator that wrote the unit or link (`source` is then its input file).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    generator: Option<&'static str>,
     /// What the rule means, for edges a rule made.
     #[serde(skip_serializing_if = "Option::is_none")]
     why: Option<&'static str>,
@@ -63,6 +68,7 @@ fn also(p: &Provenance) -> Also<'_> {
         source: source(p),
         layer: p.layer,
         rule: p.rule,
+        generator: p.generator,
     }
 }
 
@@ -82,6 +88,7 @@ fn wire_edge<'a>(
         source: source(first),
         layer: first.layer,
         rule: first.rule,
+        generator: first.generator,
         why: first.rule.map(crate::unit::load::describe_rule),
         cause: None,
         also: provs[1..].iter().map(also).collect(),
@@ -160,6 +167,9 @@ struct WireGraph<'a> {
     templates: Vec<WireUnit<'a>>,
     edges: Vec<WireEdge<'a>>,
     warnings: Vec<String>,
+    /// The generators emulated and not emulated; absent with `--no-generators`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    generators: Option<&'a crate::unit::generators::Report>,
     /// Layered images: the layers files came from (docs/json.md).
     #[serde(skip_serializing_if = "Option::is_none")]
     input: Option<WireInput<'a>>,
@@ -218,6 +228,7 @@ pub fn graph(g: &DepGraph) -> serde_json::Value {
         templates: g.set.templates.values().map(|u| wire_unit(u, g)).collect(),
         edges: edges_of(g.edges.iter()),
         warnings: g.set.warnings.iter().map(|w| w.to_string()).collect(),
+        generators: g.generators.as_ref(),
         input: wire_input(g),
     };
     serde_json::to_value(doc).expect("serialisable")

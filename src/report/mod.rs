@@ -27,7 +27,10 @@ use crate::unit::Provenance;
 
 /// `path:line` or `path`, or `(rule NAME)` for edges no file wrote.
 pub fn source_label(p: &Provenance) -> String {
-    let rule = p.rule.map(|r| format!(" (rule {r})")).unwrap_or_default();
+    let mut rule = p.rule.map(|r| format!(" (rule {r})")).unwrap_or_default();
+    if let Some(g) = p.generator {
+        rule = format!(" (by {g}){rule}");
+    }
     match (&p.path, p.line) {
         (Some(path), Some(line)) => format!("{}:{line}{rule}", escape::field(path.as_str())),
         (Some(path), None) => format!("{}{rule}", escape::field(path.as_str())),

@@ -26,6 +26,11 @@ pub struct InputOptions {
     pub image_ref: Option<String>,
     /// GPT partition to read: its number (from 1) or its label.
     pub partition: Option<String>,
+    /// How the image would boot: do not emulate its generators (`--no-generators`).
+    pub no_generators: bool,
+    /// How the image would boot: the kernel command line its generators would see
+    /// (`--kernel-cmdline`, empty by default).
+    pub kernel_cmdline: String,
 }
 
 /// An opened input.

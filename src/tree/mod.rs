@@ -15,6 +15,7 @@ pub mod fsimage;
 pub mod input;
 pub mod mem;
 pub mod oci;
+pub mod overlay;
 pub mod snapshot;
 
 use std::fmt;

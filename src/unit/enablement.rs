@@ -174,7 +174,9 @@ fn one(u: &Unit, linked: &BTreeMap<String, bool>, presets: &Presets) -> Enableme
     let preset = (has_rules || has_also).then(|| preset_for(&u.id, presets));
     let frag = u.fragment.as_ref();
     let runtime = frag.is_some_and(|f| f.layer == super::Layer::Runtime);
-    let state = if u.state == LoadState::Masked {
+    let state = if frag.is_some_and(|f| f.layer == super::Layer::Generator) {
+        EnablementState::Generated
+    } else if u.state == LoadState::Masked {
         if runtime {
             EnablementState::MaskedRuntime
         } else {

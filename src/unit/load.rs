@@ -59,7 +59,18 @@ pub fn load(tree: &dyn Tree, rules: Rules) -> UnitSet {
 /// (as `systemctl` loads `getty@tty5.service` on demand): each one whose template has a
 /// unit file. Other names are ignored.
 pub fn load_with(tree: &dyn Tree, rules: Rules, instances: &[String]) -> UnitSet {
-    let (dirs, dir_warnings) = paths::search_dirs(tree, &rules);
+    load_in(tree, rules, instances, false)
+}
+
+/// [`load_with`]; with `generator_dirs`, the search path includes the generator
+/// directories (`super::generators::load` lays the emulated output over the image).
+pub(crate) fn load_in(
+    tree: &dyn Tree,
+    rules: Rules,
+    instances: &[String],
+    generator_dirs: bool,
+) -> UnitSet {
+    let (dirs, dir_warnings) = paths::search_dirs_with(tree, &rules, generator_dirs);
     let mut l = Loader {
         tree,
         rules,
@@ -799,6 +810,7 @@ impl<'t> Loader<'t> {
                     line: None,
                     layer: Some(layer),
                     rule: None,
+                    generator: None,
                 };
                 self.add_edge(id, kind, target, provenance);
             }
@@ -905,6 +917,7 @@ impl<'t> Loader<'t> {
             line: Some(a.line),
             layer: Some(ctx.layer),
             rule: None,
+            generator: None,
         };
         let id = unit.id.clone();
         let utype = unit.unit_type;
@@ -1337,6 +1350,7 @@ impl<'t> Loader<'t> {
             line: None,
             layer: None,
             rule: Some(r),
+            generator: None,
         };
         match unit.unit_type {
             UnitType::Socket => {

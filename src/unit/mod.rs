@@ -10,6 +10,8 @@ pub mod budget;
 pub mod deps;
 pub mod detect;
 pub mod enablement;
+pub mod fs;
+pub mod generators;
 pub mod load;
 pub mod model;
 pub mod name;

@@ -110,6 +110,9 @@ pub struct Provenance {
     pub layer: Option<Layer>,
     /// The systemd rule that made the edge, for edges no line wrote by itself.
     pub rule: Option<&'static str>,
+    /// The generator that wrote the unit or link behind the edge (`fstab-generator`);
+    /// `path` and `line` are then the generator's input (`/etc/fstab:4`).
+    pub generator: Option<&'static str>,
 }
 
 /// One dependency: `from` has a `kind` dependency on `to` (both canonical unit names).
@@ -217,6 +220,8 @@ pub enum EnablementState {
     Static,
     Indirect,
     Disabled,
+    /// Written at boot by a generator (`systemctl is-enabled` says `generated`).
+    Generated,
 }
 
 impl EnablementState {
@@ -230,6 +235,7 @@ impl EnablementState {
             EnablementState::Static => "static",
             EnablementState::Indirect => "indirect",
             EnablementState::Disabled => "disabled",
+            EnablementState::Generated => "generated",
         }
     }
 }

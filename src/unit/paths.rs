@@ -17,12 +17,28 @@ pub enum Layer {
     Admin,
     /// Created at run time: `/run`.
     Runtime,
+    /// Written at boot by a generator (`/run/systemd/generator*`), emulated from the
+    /// image's own files.
+    Generator,
 }
+
+/// The three directories generators write into, in the order of the search path:
+/// `generator.early` (above `/etc`), `generator` (below `/run`), `generator.late` (last).
+pub const GENERATOR_DIRS: [&str; 3] = [
+    "/run/systemd/generator.early",
+    "/run/systemd/generator",
+    "/run/systemd/generator.late",
+];
 
 impl Layer {
     pub fn of(path: &ImagePath) -> Layer {
         let p = path.as_str();
-        if p == "/etc" || p.starts_with("/etc/") {
+        if GENERATOR_DIRS
+            .iter()
+            .any(|d| path.starts_with(&ImagePath::new(d)))
+        {
+            Layer::Generator
+        } else if p == "/etc" || p.starts_with("/etc/") {
             Layer::Admin
         } else if p == "/run" || p.starts_with("/run/") {
             Layer::Runtime
@@ -39,6 +55,7 @@ impl Layer {
             Layer::Local => "local",
             Layer::Admin => "admin",
             Layer::Runtime => "runtime",
+            Layer::Generator => "generator",
         }
     }
 }
@@ -60,8 +77,15 @@ pub struct SearchDir {
 }
 
 /// The search path systemd `rules` would use, highest priority first (semantics doc §1.1).
-/// Generator directories are left out: generators run at boot, not in an image.
+/// Generator directories are left out: generators run at boot, not in an image (see
+/// [`declared_search_path_with`]).
 pub fn declared_search_path(rules: &Rules) -> Vec<&'static str> {
+    declared_search_path_with(rules, false)
+}
+
+/// [`declared_search_path`], with the generator directories when `generators` (their
+/// content is then what the emulated generators wrote).
+pub fn declared_search_path_with(rules: &Rules, generators: bool) -> Vec<&'static str> {
     let mut dirs = Vec::new();
     if rules.version >= 230 {
         dirs.extend([
@@ -69,6 +93,9 @@ pub fn declared_search_path(rules: &Rules) -> Vec<&'static str> {
             "/run/systemd/system.control",
             "/run/systemd/transient",
         ]);
+    }
+    if generators {
+        dirs.push(GENERATOR_DIRS[0]);
     }
     dirs.push("/etc/systemd/system");
     if rules.version >= 240 {
@@ -78,6 +105,9 @@ pub fn declared_search_path(rules: &Rules) -> Vec<&'static str> {
     if rules.version >= 240 {
         dirs.push("/run/systemd/system.attached");
     }
+    if generators {
+        dirs.push(GENERATOR_DIRS[1]);
+    }
     dirs.push("/usr/local/lib/systemd/system");
     // Debian 12 (rootprefix=/) lists /lib before /usr/lib; both usually resolve to one
     // directory. From v255 there is no /lib entry at all.
@@ -85,6 +115,9 @@ pub fn declared_search_path(rules: &Rules) -> Vec<&'static str> {
         dirs.push("/lib/systemd/system");
     }
     dirs.push("/usr/lib/systemd/system");
+    if generators {
+        dirs.push(GENERATOR_DIRS[2]);
+    }
     dirs
 }
 
@@ -92,9 +125,18 @@ pub fn declared_search_path(rules: &Rules) -> Vec<&'static str> {
 /// and directories that resolve to the same physical directory are kept once (first wins).
 /// Also returns warnings for search directories that could not be resolved.
 pub fn search_dirs(tree: &dyn Tree, rules: &Rules) -> (Vec<SearchDir>, Vec<String>) {
+    search_dirs_with(tree, rules, false)
+}
+
+/// [`search_dirs`], with the generator directories when `generators`.
+pub fn search_dirs_with(
+    tree: &dyn Tree,
+    rules: &Rules,
+    generators: bool,
+) -> (Vec<SearchDir>, Vec<String>) {
     let mut out: Vec<SearchDir> = Vec::new();
     let mut warnings = Vec::new();
-    for declared in declared_search_path(rules) {
+    for declared in declared_search_path_with(rules, generators) {
         let declared = ImagePath::new(declared);
         match tree::stat(tree, &declared) {
             Ok((physical, Some(NodeKind::Dir))) => {

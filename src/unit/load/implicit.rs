@@ -8,6 +8,7 @@
 
 use super::Loader;
 use crate::unit::deps::DepKind;
+use crate::unit::fs::{fstype_is_network, tag_to_device};
 use crate::unit::model::{Edge, How, LoadState, Origin, Provenance, Setting, Unit};
 use crate::unit::name::{self, UnitName, UnitType};
 use std::collections::{HashMap, HashSet};
@@ -75,6 +76,7 @@ fn rule(origin: Origin, r: &'static str) -> Provenance {
         line: None,
         layer: None,
         rule: Some(r),
+        generator: None,
     }
 }
 
@@ -87,6 +89,7 @@ fn from_setting(origin: Origin, r: &'static str, s: &Setting) -> Provenance {
         line: Some(s.line),
         layer: Some(s.layer),
         rule: Some(r),
+        generator: None,
     }
 }
 
@@ -219,59 +222,6 @@ fn mount_is_extrinsic(where_: &str, options: &[String], version: u32) -> bool {
             .any(|p| under(p))
         || (version >= 254 && under("/run/nextroot"))
         || options.iter().any(|o| o == "x-initrd.mount")
-}
-
-/// systemd's `fstype_is_network` (unchanged 252–262): the `@network` file-system set plus
-/// davfs, glusterfs, lustre and sshfs, after a `fuse.` prefix is stripped. `9p` and
-/// `virtiofs` are local to systemd (checked with 262's `systemd --test`).
-const NETWORK_FS: &[&str] = &[
-    "afs",
-    "ceph",
-    "cifs",
-    "gfs",
-    "gfs2",
-    "ncp",
-    "ncpfs",
-    "nfs",
-    "nfs4",
-    "ocfs2",
-    "orangefs",
-    "pvfs2",
-    "smb3",
-    "smbfs",
-    "davfs",
-    "glusterfs",
-    "lustre",
-    "sshfs",
-];
-
-fn fstype_is_network(fstype: &str) -> bool {
-    let t = fstype.strip_prefix("fuse.").unwrap_or(fstype);
-    NETWORK_FS.contains(&t)
-}
-
-/// `fstab_node_to_udev_node` (256+ for `What=` of unit files): `LABEL=`, `UUID=`,
-/// `PARTUUID=`, `PARTLABEL=` become `/dev/disk/by-…/<value>`, the value encoded the way udev
-/// names its links (bytes outside `0-9A-Za-z#+-.:=@_` and non-ASCII as `\xNN`).
-pub(crate) fn tag_to_device(what: &str) -> Option<String> {
-    let (tag, value) = what.split_once('=')?;
-    let dir = match tag {
-        "LABEL" => "by-label",
-        "UUID" => "by-uuid",
-        "PARTUUID" => "by-partuuid",
-        "PARTLABEL" => "by-partlabel",
-        _ => return None,
-    };
-    let value = value.trim_matches('"');
-    let mut enc = String::new();
-    for b in value.bytes() {
-        if b.is_ascii_alphanumeric() || b"#+-.:=@_".contains(&b) {
-            enc.push(b as char);
-        } else {
-            enc.push_str(&format!("\\x{b:02x}"));
-        }
-    }
-    Some(format!("/dev/disk/{dir}/{enc}"))
 }
 
 impl Loader<'_> {
