@@ -440,6 +440,23 @@ fn the_json_names_the_generators() {
         .unwrap();
     let j: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert!(j.get("generators").is_none());
+    // A diff says it per side.
+    let o = Command::new(bin)
+        .args(["-q", "diff", FIXTURE, FIXTURE, "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0));
+    let j: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    for side in ["old", "new"] {
+        assert!(
+            j[side]["generators"]["emulated"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|g| g == "systemd-fstab-generator"),
+            "{side}: {j}"
+        );
+    }
 }
 
 /// This machine's own `systemd-fstab-generator` (systemd 252 on Debian 12), run on the

@@ -239,6 +239,10 @@ struct Side<'a> {
     root: &'a str,
     systemd: String,
     systemd_source: &'a str,
+    /// The generators emulated and not emulated on this side (absent with
+    /// `--no-generators`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    generators: Option<&'a crate::unit::generators::Report>,
 }
 
 #[derive(Serialize)]
@@ -374,11 +378,13 @@ pub fn diff(d: &GraphDiff, old: &DepGraph, new: &DepGraph) -> serde_json::Value 
             root: &d.old_root,
             systemd: old.set.rules.to_string(),
             systemd_source: &old.rules_how,
+            generators: old.generators.as_ref(),
         },
         new: Side {
             root: &d.new_root,
             systemd: new.set.rules.to_string(),
             systemd_source: &new.rules_how,
+            generators: new.generators.as_ref(),
         },
         units: WireUnits {
             added: d.units_added.iter().map(|u| u.name.as_str()).collect(),
