@@ -12,7 +12,11 @@
 //!   refuses `openat2`, each component is opened in turn with `openat(O_NOFOLLOW |
 //!   O_DIRECTORY)` from the previous one;
 //! - a final component is examined with `fstatat(AT_SYMLINK_NOFOLLOW)` and `readlinkat`
-//!   relative to its opened parent;
+//!   relative to its opened parent; the last parent opened is kept (the loader works
+//!   directory by directory), so a file costs one `fstatat` or `openat` beside its reads
+//!   instead of a fresh walk from the root each time. A kept descriptor was opened beneath
+//!   the root without following any symlink; if the directory is moved afterwards, what is
+//!   read through it is still that directory's own entries, never a symlink's target;
 //! - a file is first opened with `O_PATH | O_NOFOLLOW` (which never opens a device or a
 //!   FIFO), checked to be a regular file, and only then re-opened for reading through that
 //!   descriptor, so a FIFO or device swapped in behind our back is never opened.
@@ -26,6 +30,7 @@ use rustix::fs::{AtFlags, FileType, Mode, OFlags, ResolveFlags};
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 
 /// A directory on the host holding an extracted OS root.
 #[derive(Debug)]
@@ -34,6 +39,9 @@ pub struct DirTree {
     fd: OwnedFd,
     /// Whether `openat2` works here (cleared on the first `ENOSYS`/`EPERM`).
     openat2: AtomicBool,
+    /// The last parent directory opened by [`DirTree::parent`] (physical path, `O_PATH`
+    /// descriptor).
+    last_dir: Mutex<Option<(ImagePath, Arc<OwnedFd>)>>,
 }
 
 impl DirTree {
@@ -55,6 +63,7 @@ impl DirTree {
             root: root.to_path_buf(),
             fd,
             openat2: AtomicBool::new(true),
+            last_dir: Mutex::new(None),
         })
     }
 
@@ -104,11 +113,23 @@ impl DirTree {
         }
     }
 
-    /// The opened parent directory of `path` and its final component's name.
-    fn parent<'p>(&self, path: &'p ImagePath) -> io::Result<(OwnedFd, &'p str)> {
-        let parent = path.parent().unwrap_or_else(ImagePath::root);
-        let fd = self.open_beneath(parent.relative(), OFlags::PATH | OFlags::DIRECTORY)?;
-        Ok((fd, path.file_name()))
+    /// The opened parent directory of `path` and its final component's name. The last one
+    /// is kept: consecutive lookups in one directory open it once.
+    fn parent<'p>(&self, path: &'p ImagePath) -> io::Result<(Arc<OwnedFd>, &'p str)> {
+        let s = path.as_str();
+        let cut = s.rfind('/').unwrap_or(0);
+        let dir = if cut == 0 { "/" } else { &s[..cut] };
+        let name = &s[cut + 1..];
+        let mut last = self.last_dir.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((p, fd)) = last.as_ref()
+            && p.as_str() == dir
+        {
+            return Ok((fd.clone(), name));
+        }
+        let parent = ImagePath::new(dir);
+        let fd = Arc::new(self.open_beneath(parent.relative(), OFlags::PATH | OFlags::DIRECTORY)?);
+        *last = Some((parent, fd.clone()));
+        Ok((fd, name))
     }
 
     fn lstat_raw(&self, path: &ImagePath) -> io::Result<rustix::fs::Stat> {
@@ -198,8 +219,19 @@ impl Tree for DirTree {
     }
 
     fn read_file(&self, path: &ImagePath, limit: u64) -> io::Result<Vec<u8>> {
-        // O_PATH opens nothing: a FIFO does not block, a device is not touched.
-        let handle = self.open_beneath(path.relative(), OFlags::PATH)?;
+        // O_PATH opens nothing: a FIFO does not block, a device is not touched. The final
+        // component is opened from its (kept) parent without following it.
+        let handle = if path.is_root() {
+            self.open_beneath("", OFlags::PATH)?
+        } else {
+            let (dir, name) = self.parent(path)?;
+            rustix::fs::openat(
+                &*dir,
+                name,
+                OFlags::PATH | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+                Mode::empty(),
+            )?
+        };
         let st = rustix::fs::fstat(&handle)?;
         if mode_kind(&st) != NodeKind::File {
             return Err(io::Error::new(
