@@ -5,7 +5,7 @@
 
 use crate::graph::{DepGraph, EdgeKey};
 use crate::unit::{DepKind, Provenance};
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 
 /// One step of a walk: to `to`, over the stored edge `key` (walked against it if `inverse`).
 #[derive(Clone, Copy, Debug)]
@@ -35,8 +35,9 @@ pub(crate) fn stop_forward(k: DepKind) -> bool {
 /// order `query::failure_set` takes them (stored edges from the unit sorted by key, then
 /// PropagatesStopTo edges reaching it sorted by key), and the reverse relation.
 pub struct StopIndex<'g> {
-    names: Vec<&'g str>,
-    ids: HashMap<&'g str, u32>,
+    /// The graph's own name index (`DepGraph::id`/`name`) numbers the units.
+    g: &'g DepGraph,
+    n: usize,
     off: Vec<u32>,
     steps: Vec<Step<'g>>,
     rev_off: Vec<u32>,
@@ -45,28 +46,26 @@ pub struct StopIndex<'g> {
 
 impl<'g> StopIndex<'g> {
     pub fn new(g: &'g DepGraph) -> Self {
-        let names: Vec<&str> = g.set.units.keys().map(String::as_str).collect();
-        let ids: HashMap<&str, u32> = names
-            .iter()
-            .enumerate()
-            .map(|(i, n)| (*n, i as u32))
-            .collect();
-        let n = names.len();
+        let n = g.set.units.len();
         let mut fwd: Vec<Vec<Step>> = vec![Vec::new(); n];
         let mut bwd: Vec<Vec<Step>> = vec![Vec::new(); n];
         // `g.edges` is sorted by key, so every per-unit list comes out sorted too.
         for (key, provs) in &g.edges {
-            let (Some(&a), Some(&b)) = (ids.get(key.0.as_str()), ids.get(key.2.as_str())) else {
+            let stop = stop_forward(key.1);
+            if !stop && key.1 != DepKind::PropagatesStopTo {
+                continue;
+            }
+            let (Some(a), Some(b)) = (g.id(&key.0), g.id(&key.2)) else {
                 continue;
             };
-            if stop_forward(key.1) {
+            if stop {
                 fwd[a as usize].push(Step {
                     to: b,
                     key,
                     provenance: provs,
                     inverse: false,
                 });
-            } else if key.1 == DepKind::PropagatesStopTo {
+            } else {
                 bwd[b as usize].push(Step {
                     to: a,
                     key,
@@ -100,8 +99,8 @@ impl<'g> StopIndex<'g> {
             }
         }
         StopIndex {
-            names,
-            ids,
+            g,
+            n,
             off,
             steps,
             rev_off,
@@ -110,19 +109,19 @@ impl<'g> StopIndex<'g> {
     }
 
     pub fn len(&self) -> usize {
-        self.names.len()
+        self.n
     }
 
     pub fn is_empty(&self) -> bool {
-        self.names.is_empty()
+        self.n == 0
     }
 
     pub fn id(&self, name: &str) -> Option<u32> {
-        self.ids.get(name).copied()
+        self.g.id(name)
     }
 
     pub fn name(&self, id: u32) -> &'g str {
-        self.names[id as usize]
+        self.g.name(id)
     }
 
     /// The steps out of `u`, in walking order.
