@@ -388,15 +388,38 @@ pub fn diff(old: &DepGraph, new: &DepGraph, new_as_old: Option<&DepGraph>) -> Gr
         })
         .collect();
 
+    // Both maps are sorted by key: one merged pass, no lookup per key.
     let mut edges_added = Vec::new();
     let mut edges_moved = Vec::new();
-    for (key, provs) in &new.edges {
-        match old.edges.get(key) {
-            None => edges_added.push(edge_change(key, provs, added_cause(in_nao_edges(key)))),
-            Some(oprovs) => {
-                let a: BTreeSet<_> = oprovs.iter().map(location).collect();
-                let b: BTreeSet<_> = provs.iter().map(location).collect();
-                if a != b {
+    let mut edges_removed = Vec::new();
+    let (mut oit, mut nit) = (old.edges.iter().peekable(), new.edges.iter().peekable());
+    loop {
+        let order = match (oit.peek(), nit.peek()) {
+            (None, None) => break,
+            (Some(_), None) => std::cmp::Ordering::Less,
+            (None, Some(_)) => std::cmp::Ordering::Greater,
+            (Some((ok, _)), Some((nk, _))) => ok.cmp(nk),
+        };
+        match order {
+            std::cmp::Ordering::Less => {
+                let (k, p) = oit.next().expect("peeked");
+                edges_removed.push(edge_change(k, p, removed_cause(in_nao_edges(k))));
+            }
+            std::cmp::Ordering::Greater => {
+                let (key, provs) = nit.next().expect("peeked");
+                edges_added.push(edge_change(key, provs, added_cause(in_nao_edges(key))));
+            }
+            std::cmp::Ordering::Equal => {
+                let ((key, oprovs), (_, provs)) =
+                    (oit.next().expect("peeked"), nit.next().expect("peeked"));
+                let same = if oprovs.len() == 1 && provs.len() == 1 {
+                    location(&oprovs[0]) == location(&provs[0])
+                } else {
+                    let a: BTreeSet<_> = oprovs.iter().map(location).collect();
+                    let b: BTreeSet<_> = provs.iter().map(location).collect();
+                    a == b
+                };
+                if !same {
                     edges_moved.push(EdgeMove {
                         from: key.0.clone(),
                         kind: key.1,
@@ -408,12 +431,6 @@ pub fn diff(old: &DepGraph, new: &DepGraph, new_as_old: Option<&DepGraph>) -> Gr
             }
         }
     }
-    let edges_removed = old
-        .edges
-        .iter()
-        .filter(|(k, _)| !new.edges.contains_key(*k))
-        .map(|(k, p)| edge_change(k, p, removed_cause(in_nao_edges(k))))
-        .collect();
 
     let (oi, ni) = (install_entries(old), install_entries(new));
     let install_added = ni

@@ -7,7 +7,7 @@ use crate::graph::{DepGraph, EdgeKey};
 use crate::reach::{Step, StopIndex, Walker, stop_forward};
 use crate::unit::{DepKind, LoadState, Provenance, UnitName, UnitType};
 use serde::Serialize;
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 
 /// Which edges `list-dependencies` follows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -504,67 +504,75 @@ impl Cycle {
 /// Ordering cycles among `within` (e.g. the boot set): one readable cycle per strongly
 /// connected component of the "starts after" relation.
 pub fn ordering_cycles(g: &DepGraph, within: &BTreeSet<String>) -> Vec<Cycle> {
-    // after[u] = hops "u after v".
-    let mut after: BTreeMap<&str, Vec<Hop>> = BTreeMap::new();
-    for (k, _) in g.edges.iter() {
+    // The units of `within`, numbered in order; hops are made only for the cycles found.
+    let names: Vec<&str> = within.iter().map(String::as_str).collect();
+    let mut local: HashMap<&str, u32, foldhash::fast::RandomState> =
+        HashMap::with_capacity_and_hasher(names.len(), Default::default());
+    local.extend(names.iter().enumerate().map(|(i, n)| (*n, i as u32)));
+    // after[u] = (v, stored edge, inverse) for "u after v", in the order of the edges.
+    let mut after: Vec<Vec<(u32, &EdgeKey, bool)>> = vec![Vec::new(); names.len()];
+    for k in g.edges.keys() {
         let (u, v, inverse) = match k.1 {
             DepKind::After => (&k.0, &k.2, false),
             DepKind::Before => (&k.2, &k.0, true),
             _ => continue,
         };
-        if within.contains(u) && within.contains(v) && u != v {
-            after
-                .entry(u.as_str())
-                .or_default()
-                .push(hop(g, k, inverse));
+        if u == v {
+            continue;
+        }
+        if let (Some(&a), Some(&b)) = (local.get(u.as_str()), local.get(v.as_str())) {
+            after[a as usize].push((b, k, inverse));
         }
     }
-    let mut pg: petgraph::graph::DiGraph<&str, ()> = petgraph::graph::DiGraph::new();
-    let mut idx = BTreeMap::new();
-    for u in within {
-        idx.insert(u.as_str(), pg.add_node(u.as_str()));
-    }
-    for (u, hops) in &after {
-        for h in hops {
-            pg.add_edge(idx[u], idx[h.to.as_str()], ());
+    let mut pg: petgraph::graph::DiGraph<u32, ()> = petgraph::graph::DiGraph::new();
+    let idx: Vec<_> = (0..names.len() as u32).map(|i| pg.add_node(i)).collect();
+    for (u, hops) in after.iter().enumerate() {
+        for (v, _, _) in hops {
+            pg.add_edge(idx[u], idx[*v as usize], ());
         }
     }
     let mut cycles = Vec::new();
+    let mut member = vec![false; names.len()];
     for scc in petgraph::algo::tarjan_scc(&pg) {
         if scc.len() < 2 {
             continue;
         }
-        let members: BTreeSet<&str> = scc.iter().map(|i| pg[*i]).collect();
-        let start = *members.iter().next().expect("non-empty");
+        let ids: Vec<u32> = scc.iter().map(|i| pg[*i]).collect();
+        for &i in &ids {
+            member[i as usize] = true;
+        }
+        // Local ids follow the names' order: the smallest is the first name.
+        let start = *ids.iter().min().expect("non-empty");
         // Shortest cycle through `start` inside the component (BFS back to start).
-        let mut prev: BTreeMap<&str, Hop> = BTreeMap::new();
+        let mut prev: HashMap<u32, (u32, &EdgeKey, bool)> = HashMap::new();
         let mut queue = VecDeque::from([start]);
-        let mut closing: Option<Hop> = None;
+        let mut closing: Option<(u32, &EdgeKey, bool)> = None;
         'bfs: while let Some(u) = queue.pop_front() {
-            for h in after.get(u).into_iter().flatten() {
-                if !members.contains(h.to.as_str()) {
+            for &(v, k, inverse) in &after[u as usize] {
+                if !member[v as usize] {
                     continue;
                 }
-                if h.to == start {
-                    closing = Some(h.clone());
+                if v == start {
+                    closing = Some((u, k, inverse));
                     break 'bfs;
                 }
-                if !prev.contains_key(h.to.as_str()) {
-                    prev.insert(
-                        members.get(h.to.as_str()).copied().expect("member"),
-                        h.clone(),
-                    );
-                    queue.push_back(members.get(h.to.as_str()).copied().expect("member"));
+                if let std::collections::hash_map::Entry::Vacant(e) = prev.entry(v) {
+                    e.insert((u, k, inverse));
+                    queue.push_back(v);
                 }
             }
         }
-        let Some(last) = closing else { continue };
-        let mut hops = vec![last.clone()];
-        let mut cur = last.from.clone();
+        for &i in &ids {
+            member[i as usize] = false;
+        }
+        let Some((mut cur, k, inverse)) = closing else {
+            continue;
+        };
+        let mut hops = vec![hop(g, k, inverse)];
         while cur != start {
-            let h = prev[cur.as_str()].clone();
-            cur = h.from.clone();
-            hops.push(h);
+            let (u, k, inverse) = prev[&cur];
+            hops.push(hop(g, k, inverse));
+            cur = u;
         }
         hops.reverse();
         cycles.push(Cycle { hops });
