@@ -5,9 +5,11 @@
 #   scripts/bench.sh --pair OLD NEW        # a real pair (e.g. two debootstrapped releases)
 #
 # Synthetic pairs come from `examples/synth_images.rs` (seeded, deterministic; SEED=1 unless
-# set) and are kept under target/bench/ between runs. Each command runs RUNS times (default
-# 5) after one warm-up of each, alternating, so both see the same page cache and the same
-# machine load; the median wall time and the largest peak RSS are printed, with the ratio.
+# set) and are kept under $BENCH_DIR (default ${TMPDIR:-/tmp}/unitdiff-bench; never in the
+# repository) between runs. Each command runs RUNS times (default 5) after one warm-up of
+# each, alternating, so both see the same page cache and the same machine load; the median
+# wall time, the median CPU time (user + system: steadier than wall time on a loaded
+# machine) and the largest peak RSS are printed, with both ratios.
 # `diff -r --no-dereference`: the trees hold absolute symlinks that mean nothing on this host.
 # Extra commands (deps --all, why, graph --format json) are timed on the NEW side with
 # EXTRA=1.
@@ -19,33 +21,37 @@ cargo build --release -q --manifest-path "$here/Cargo.toml" --bin unitdiff --exa
 bin="$here/target/release/unitdiff"
 gen="$here/target/release/examples/synth_images"
 
-# `measure CMD...`: elapsed seconds and peak RSS (KB) of one run, output discarded.
+# `measure CMD...`: elapsed seconds, peak RSS (KB) and CPU seconds (user + system) of one
+# run, output discarded.
 measure() {
     local out
-    out=$( { /usr/bin/time -f '%e %M' "$@" >/dev/null 2>/dev/null; } 2>&1 | tail -n 1)
-    echo "$out"
+    out=$( { /usr/bin/time -f '%e %M %U %S' "$@" >/dev/null 2>/dev/null; } 2>&1 | tail -n 1)
+    awk '{ printf "%s %s %.2f\n", $1, $2, $3 + $4 }' <<<"$out"
 }
 
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
 # `compare LABEL OLD NEW`
 compare() {
-    local label=$1 old=$2 new=$3 ut=() dt=() ur=0 dr=0 t r
+    local label=$1 old=$2 new=$3 ut=() dt=() uc=() dc=() ur=0 dr=0 t r c
     measure diff -r --no-dereference "$old" "$new" >/dev/null
     measure "$bin" -q diff "$old" "$new" >/dev/null
     for _ in $(seq "$runs"); do
-        read -r t r < <(measure diff -r --no-dereference "$old" "$new")
-        dt+=("$t"); ((r > dr)) && dr=$r
-        read -r t r < <(measure "$bin" -q diff "$old" "$new")
-        ut+=("$t"); ((r > ur)) && ur=$r
+        read -r t r c < <(measure diff -r --no-dereference "$old" "$new")
+        dt+=("$t"); dc+=("$c"); ((r > dr)) && dr=$r
+        read -r t r c < <(measure "$bin" -q diff "$old" "$new")
+        ut+=("$t"); uc+=("$c"); ((r > ur)) && ur=$r
     done
-    local um dm
+    local um dm ucm dcm
     um=$(printf '%s\n' "${ut[@]}" | median)
     dm=$(printf '%s\n' "${dt[@]}" | median)
-    awk -v l="$label" -v u="$um" -v d="$dm" -v ur="$ur" -v dr="$dr" 'BEGIN {
+    ucm=$(printf '%s\n' "${uc[@]}" | median)
+    dcm=$(printf '%s\n' "${dc[@]}" | median)
+    awk -v l="$label" -v u="$um" -v d="$dm" -v ur="$ur" -v dr="$dr" -v uc="$ucm" -v dc="$dcm" 'BEGIN {
         ratio = (d > 0) ? sprintf("%.2f", u / d) : "n/a"
-        printf "%-28s unitdiff diff %7.2f s  %6.1f MB | diff -r %7.2f s  %6.1f MB | ratio %s\n",
-            l, u, ur / 1024, d, dr / 1024, ratio }'
+        cratio = (dc > 0) ? sprintf("%.2f", uc / dc) : "n/a"
+        printf "%-24s unitdiff diff %7.2f s (CPU %6.2f s) %7.1f MB | diff -r %7.2f s (CPU %6.2f s) %6.1f MB | ratio %s (CPU %s)\n",
+            l, u, uc, ur / 1024, d, dc, dr / 1024, ratio, cratio }'
     echo "  unitdiff runs: ${ut[*]}   diff -r runs: ${dt[*]}"
     if [[ ${EXTRA:-0} == 1 ]]; then
         local unit
@@ -53,7 +59,7 @@ compare() {
         for cmd in "deps $new multi-user.target --all" "why $new multi-user.target $unit" \
             "graph $new --format json"; do
             # shellcheck disable=SC2086
-            read -r t r < <(measure "$bin" -q $cmd)
+            read -r t r _ < <(measure "$bin" -q $cmd)
             printf '  %-50s %7.2f s  %6.1f MB\n' "${cmd//$new/NEW}" "$t" "$(awk -v r="$r" 'BEGIN{print r/1024}')"
         done
     fi
@@ -67,7 +73,7 @@ fi
 sizes=("$@")
 ((${#sizes[@]})) || sizes=(1000 10000 100000)
 for n in "${sizes[@]}"; do
-    dir="$here/target/bench/seed$seed-$n"
+    dir="${BENCH_DIR:-${TMPDIR:-/tmp}/unitdiff-bench}/seed$seed-$n"
     if [[ ! -d $dir/new ]]; then
         "$gen" "$dir" "$n" "$seed" >/dev/null
     fi
