@@ -1,0 +1,263 @@
+//! Building one unit: fragment, aliases, drop-ins and dependency directories merged, load state decided, and the type-specific extras (sockets, timers, paths, mounts).
+
+use super::*;
+
+impl<'t> Loader<'t> {
+    /// Load one unit (and queue what it references).
+    pub(super) fn load_unit(&mut self, name: &str) {
+        if self.names.contains_key(name) {
+            return;
+        }
+        // Whatever an image says, loading stays bounded (real systems have a few thousand).
+        if self.units.len() >= MAX_UNITS {
+            self.spent.units_cut += 1;
+            return;
+        }
+        let Some(un) = UnitName::parse(name) else {
+            return;
+        };
+        if un.kind() == NameKind::Template {
+            return;
+        }
+        if un.instance.is_some() && !self.spent.instance(un.with_instance("")) {
+            return;
+        }
+        let (id, frag, names) = self.find_fragment(name);
+        if let Some(unit) = self.units.get_mut(&id) {
+            for n in &names {
+                self.names.insert(n.clone(), id.clone());
+                if *n != id {
+                    unit.aliases.insert(n.clone());
+                }
+            }
+            return;
+        }
+        for n in &names {
+            self.names.insert(n.clone(), id.clone());
+        }
+        let unit = self.build_unit(&id, frag, names, false);
+        self.units.insert(id, unit);
+    }
+
+    /// Read the fragment and drop-ins of a unit or template and apply them.
+    pub(super) fn build_unit(
+        &mut self,
+        id: &str,
+        frag: Option<(ImagePath, usize)>,
+        names: BTreeSet<String>,
+        template: bool,
+    ) -> Unit {
+        let unit_type = UnitName::parse(id)
+            .map(|u| u.unit_type)
+            .unwrap_or(UnitType::Service);
+        let aliases: BTreeSet<String> = names.into_iter().filter(|n| n != id).collect();
+        let perpetual = matches!(id, "-.mount" | "init.scope" | "-.slice" | "system.slice");
+        let mut unit = Unit {
+            id: id.to_string(),
+            unit_type,
+            state: LoadState::NotFound,
+            fragment: None,
+            dropins: Vec::new(),
+            aliases,
+            install: Vec::new(),
+            settings: Vec::new(),
+        };
+        let mut st = Applied::default();
+        let mut fragment_ok = true;
+        match frag {
+            Some((path, dir)) if unit_type != UnitType::Scope || perpetual => {
+                let layer = self.dirs[dir].layer;
+                let known = self.listings[dir].get(path.file_name()).copied();
+                match self.read_file(&path, known) {
+                    FileRead::Masked => {
+                        unit.state = if perpetual {
+                            LoadState::Loaded
+                        } else {
+                            LoadState::Masked
+                        };
+                        unit.fragment = Some(UnitFile {
+                            path,
+                            target: None,
+                            layer,
+                            masked: true,
+                            content: None,
+                        });
+                    }
+                    FileRead::Content(content, target) => {
+                        unit.state = LoadState::Loaded;
+                        let ctx = FileCtx {
+                            path: &path,
+                            layer,
+                            how: How::Fragment,
+                        };
+                        fragment_ok = self.apply_file(&mut unit, ctx, &content, &mut st, template);
+                        if !fragment_ok {
+                            unit.state = LoadState::Error;
+                        }
+                        unit.fragment = Some(UnitFile {
+                            path,
+                            target,
+                            layer,
+                            masked: false,
+                            content: Some(content),
+                        });
+                    }
+                    FileRead::Failed(msg) => {
+                        self.warn(Some(&path), None, format!("unit file not loaded: {msg}"));
+                        unit.fragment = None;
+                    }
+                }
+            }
+            _ => {}
+        }
+        if unit.fragment.is_none() && (unit_type.fragment_optional() || perpetual) {
+            unit.state = LoadState::Loaded;
+        }
+        let reads_dropins = match unit.state {
+            LoadState::Loaded => true,
+            LoadState::Masked => {
+                self.rules.masked_units_load_dropins()
+                    || (self.rules.version < 244 && unit_type != UnitType::Service)
+            }
+            _ => false,
+        };
+        if !reads_dropins || !fragment_ok {
+            return unit;
+        }
+        let aliases = unit.aliases.clone();
+        let dropins = self.dropins(id, &aliases, unit_type);
+        for d in &dropins {
+            if let Some(content) = d.content.clone() {
+                let ctx = FileCtx {
+                    path: &d.path,
+                    layer: d.layer,
+                    how: How::DropIn,
+                };
+                self.apply_file(&mut unit, ctx, &content, &mut st, template);
+            }
+        }
+        unit.dropins = dropins;
+        if template {
+            return unit;
+        }
+        self.dependency_dirs(id, &aliases, unit_type);
+        let explicit_slice = st.slice.is_some();
+        if let Some((slice, prov)) = st.slice.take() {
+            self.add_edge(id, DepKind::InSlice, slice, prov);
+        }
+        if unit.state == LoadState::Loaded {
+            self.implicit_at_load(&unit, explicit_slice);
+            self.type_extras(&mut unit, &mut st);
+        }
+        unit
+    }
+
+    /// Type-specific edges systemd adds while loading (triggers), and the checks that turn
+    /// a unit into `bad-setting`.
+    pub(super) fn type_extras(&mut self, unit: &mut Unit, st: &mut Applied) {
+        let id = unit.id.clone();
+        let stem = UnitName::parse(&id)
+            .map(|u| u.stem().to_string())
+            .unwrap_or_default();
+        let rule = |r: &'static str| Provenance {
+            origin: Origin::Implicit,
+            how: How::Rule,
+            path: None,
+            line: None,
+            layer: None,
+            rule: Some(r),
+            generator: None,
+        };
+        match unit.unit_type {
+            UnitType::Socket => {
+                let non_accept = !st.accept
+                    || st
+                        .listeners
+                        .iter()
+                        .any(|l| l != "ListenStream" && l != "ListenSequentialPacket");
+                if non_accept {
+                    let (svc, prov) = match st.socket_service.take() {
+                        Some((s, mut p)) => {
+                            p.rule = Some("socket-triggers-service");
+                            (s, p)
+                        }
+                        None => (
+                            format!("{stem}.service"),
+                            rule("socket-triggers-same-name-service"),
+                        ),
+                    };
+                    self.add_edge(&id, DepKind::Before, svc.clone(), prov.clone());
+                    self.add_edge(&id, DepKind::Triggers, svc, prov);
+                }
+                if st.listeners.is_empty() {
+                    unit.state = LoadState::BadSetting;
+                    self.warn(
+                        None,
+                        None,
+                        format!("{id}: socket has no Listen setting, bad-setting"),
+                    );
+                }
+            }
+            UnitType::Timer | UnitType::Path => {
+                if !st.trigger_set {
+                    let r = if unit.unit_type == UnitType::Timer {
+                        "timer-triggers-same-name-service"
+                    } else {
+                        "path-triggers-same-name-service"
+                    };
+                    let svc = format!("{stem}.service");
+                    self.add_edge(&id, DepKind::Before, svc.clone(), rule(r));
+                    self.add_edge(&id, DepKind::Triggers, svc, rule(r));
+                }
+                let n = if unit.unit_type == UnitType::Timer {
+                    st.timer_triggers
+                } else {
+                    st.path_triggers
+                };
+                if n == 0 {
+                    unit.state = LoadState::BadSetting;
+                    self.warn(
+                        None,
+                        None,
+                        format!(
+                            "{id}: {} has no trigger setting, bad-setting",
+                            unit.unit_type
+                        ),
+                    );
+                }
+            }
+            UnitType::Service => {
+                let ty = st.service_type.clone().unwrap_or_else(|| {
+                    if st.bus_name {
+                        "dbus".into()
+                    } else if st.exec_start > 0 {
+                        "simple".into()
+                    } else {
+                        "oneshot".into()
+                    }
+                });
+                let why = if st.exec_start == 0 && st.exec_stop == 0 && !st.success_action {
+                    Some("service has no ExecStart=, ExecStop= or SuccessAction=")
+                } else if ty != "oneshot" && st.exec_start == 0 {
+                    Some("service has no ExecStart=, only allowed for Type=oneshot")
+                } else if ty != "oneshot" && st.exec_start > 1 {
+                    Some("service has more than one ExecStart=, only allowed for Type=oneshot")
+                } else if st.exec_start == 0 && !st.success_action && !st.remain_after_exit {
+                    Some(
+                        "service has no ExecStart= and no SuccessAction= and not RemainAfterExit=yes",
+                    )
+                } else if ty == "dbus" && !st.bus_name {
+                    Some("Type=dbus without BusName=")
+                } else {
+                    None
+                };
+                if let Some(why) = why {
+                    unit.state = LoadState::BadSetting;
+                    let path = unit.fragment.as_ref().map(|f| f.path.clone());
+                    self.warn(path.as_ref(), None, format!("{why}, bad-setting"));
+                }
+            }
+            _ => {}
+        }
+    }
+}

@@ -1,0 +1,167 @@
+//! Implicit dependencies of mount and swap units: the device behind `What=`, the mount points above `Where=`, local or remote file system targets, and what fstab options change.
+
+use super::*;
+
+impl Loader<'_> {
+    /// `swap_add_extras` (checked against 252's and 262's `systemd --test`).
+    pub(super) fn swap_dependencies(&mut self, u: &Unit, dd: bool, info: &mut PostInfo) {
+        let id = u.id.clone();
+        let v = self.rules.version;
+        if let Some(what) = last(u, "Swap", "What") {
+            // 256+: LABEL=/UUID=/PARTUUID=/PARTLABEL= name a /dev/disk/by-… link.
+            let path = match tag_to_device(&what.value).filter(|_| v >= 256) {
+                Some(dev) => dev,
+                None => what.value.clone(),
+            };
+            if path.starts_with('/') {
+                info.mounts_for.push((
+                    path.clone(),
+                    from_setting(Origin::Implicit, "mount-parent", what),
+                ));
+            }
+            if path.starts_with("/dev/") {
+                if let Some(d) = name::from_path(&path, ".device") {
+                    let p = from_setting(Origin::File, "mount-device", what);
+                    self.add2(&id, DepKind::Requires, DepKind::After, &d, p.clone());
+                    let b = format!(
+                        "blockdev@{}.target",
+                        name::escape(path.trim_start_matches('/'))
+                    );
+                    if v >= 245 && name::is_valid(&b) {
+                        self.add(&id, DepKind::After, &b, p);
+                    }
+                }
+            } else if path.starts_with('/') {
+                // A swap file needs the root file system writable.
+                let p = from_setting(Origin::File, "swap-file", what);
+                self.add(&id, DepKind::After, "systemd-remount-fs.service", p);
+            }
+        }
+        if dd {
+            let r = rule(Origin::Default, "swap-default");
+            let netdev = v >= 261
+                && list(u, "Swap", "Options")
+                    .iter()
+                    .any(|(_, w)| w.split(',').any(|o| o == "_netdev"));
+            if netdev {
+                // 261+: a swap on a network device is ordered like a network mount.
+                self.add(&id, DepKind::After, "remote-fs-pre.target", r.clone());
+                self.add(&id, DepKind::Before, "remote-fs.target", r.clone());
+                self.add(&id, DepKind::After, "network.target", r.clone());
+                self.add2(
+                    &id,
+                    DepKind::Wants,
+                    DepKind::After,
+                    "network-online.target",
+                    r.clone(),
+                );
+            } else {
+                self.add(&id, DepKind::Before, "swap.target", r.clone());
+            }
+            self.add2(&id, DepKind::Before, DepKind::Conflicts, "umount.target", r);
+        }
+    }
+
+    pub(super) fn mount_dependencies(&mut self, u: &Unit, dd: bool, info: &mut PostInfo) {
+        let id = u.id.clone();
+        let v = self.rules.version;
+        let where_ = last(u, "Mount", "Where").map(|s| s.value.clone());
+        let options: Vec<String> = list(u, "Mount", "Options")
+            .into_iter()
+            .flat_map(|(_, w)| w.split(',').map(str::to_string).collect::<Vec<_>>())
+            .collect();
+        let fstype = last(u, "Mount", "Type")
+            .map(|s| s.value.clone())
+            .unwrap_or_default();
+        let bind = options.iter().any(|o| o == "bind" || o == "rbind") || fstype == "bind";
+        let network = fstype_is_network(&fstype) || options.iter().any(|o| o == "_netdev");
+        let nofail = options.iter().any(|o| o == "nofail");
+        if let Some(w) = &where_
+            && let Some(parent) = std::path::Path::new(w).parent().and_then(|p| p.to_str())
+            && w != "/"
+        {
+            let s = last(u, "Mount", "Where").cloned();
+            let p = s.as_ref().map_or_else(
+                || rule(Origin::Implicit, "mount-parent"),
+                |s| from_setting(Origin::Implicit, "mount-parent", s),
+            );
+            info.mounts_for.push((parent.to_string(), p));
+        }
+        if let Some(what) = last(u, "Mount", "What") {
+            let p = from_setting(Origin::Implicit, "mount-parent", what);
+            // 256+: LABEL=/UUID=/PARTUUID=/PARTLABEL= name a /dev/disk/by-… link.
+            let mut what = what.clone();
+            if v >= 256
+                && let Some(dev) = tag_to_device(&what.value)
+            {
+                what.value = dev;
+            }
+            let what = &what;
+            if what.value.starts_with("/dev/")
+                && !bind
+                && where_.as_deref() != Some("/")
+                && !matches!(what.value.as_str(), "/dev/root" | "/dev/nfs")
+            {
+                if let Some(d) = name::from_path(&what.value, ".device") {
+                    // A mount from a unit file marks its own edges `mount-file`.
+                    let dp = from_setting(Origin::MountFile, "mount-device", what);
+                    let kind = if options.iter().any(|o| o == "x-systemd.device-bound") {
+                        DepKind::BindsTo
+                    } else {
+                        DepKind::Requires
+                    };
+                    self.add2(&id, kind, DepKind::After, &d, dp.clone());
+                    if v >= 249 {
+                        self.add(&id, DepKind::StopPropagatedFrom, &d, dp.clone());
+                    }
+                    if v >= 245 {
+                        let b = format!(
+                            "blockdev@{}.target",
+                            name::escape(what.value.trim_start_matches('/'))
+                        );
+                        if name::is_valid(&b) {
+                            self.add(&id, DepKind::After, &b, dp);
+                        }
+                    }
+                }
+            } else if what.value.starts_with('/') && (bind || !network) {
+                info.mounts_for.push((what.value.clone(), p));
+            }
+        }
+        let extrinsic = where_
+            .as_deref()
+            .is_some_and(|w| mount_is_extrinsic(w, &options, v));
+        if dd && !extrinsic {
+            let r = rule(Origin::MountFile, "mount-default");
+            if network {
+                self.add(&id, DepKind::After, "remote-fs-pre.target", r.clone());
+                if !nofail || v < 241 {
+                    self.add(&id, DepKind::Before, "remote-fs.target", r.clone());
+                }
+                self.add(&id, DepKind::After, "network.target", r.clone());
+                self.add2(
+                    &id,
+                    DepKind::Wants,
+                    DepKind::After,
+                    "network-online.target",
+                    r.clone(),
+                );
+            } else {
+                self.add(&id, DepKind::After, "local-fs-pre.target", r.clone());
+                if !nofail || v < 241 {
+                    self.add(&id, DepKind::Before, "local-fs.target", r.clone());
+                }
+            }
+            self.add2(
+                &id,
+                DepKind::Before,
+                DepKind::Conflicts,
+                "umount.target",
+                r.clone(),
+            );
+            if fstype == "tmpfs" {
+                self.add(&id, DepKind::After, "swap.target", r);
+            }
+        }
+    }
+}
