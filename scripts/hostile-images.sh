@@ -171,7 +171,8 @@ measure() {
         done
         cmds+=("diff OLD NEW -p" "check OLD NEW" "check OLD NEW --format sarif"
             "graph NEW --format svg --renderer builtin"
-            "diff OLD NEW --format svg --renderer builtin")
+            "diff OLD NEW --format svg --renderer builtin"
+            "diff OLD NEW --format png" "diff OLD NEW --format html" "check OLD NEW --format html")
         if command -v dot > /dev/null; then
             cmds+=("graph NEW --format svg --renderer graphviz"
                 "diff OLD NEW --format svg --renderer graphviz")

@@ -9,7 +9,7 @@ use unitdiff::findings::CheckResult;
 use unitdiff::graph::DepGraph;
 use unitdiff::query;
 use unitdiff::report;
-use unitdiff::report::picture::Selection;
+use unitdiff::report::escape;
 
 /// A diff and what was made of it: both graphs, the answers and the judged findings.
 pub(crate) struct Compared<'a> {
@@ -109,13 +109,13 @@ pub(crate) fn write_split(
         .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", dir.display()))?;
     let top = report::overview::top_findings(&judged.findings, report::overview::TOP_FINDINGS);
     let mut files = Vec::new();
+    let scene = report::picture::DiffScene::new(d, og, ng, &out.selection());
+    let mut budget = report::html::PictureBudget::default();
     for f in &top {
-        let sel = Selection {
-            focus: f.units.clone(),
-            ..out.selection()
+        let Some(p) = budget.take(|| scene.picture(&f.units)) else {
+            continue;
         };
-        let p = report::picture::diff_picture(d, og, ng, &sel);
-        crate::note_cut(&p, quiet);
+        budget.note(p.cut.iter().cloned().collect());
         let title = f.title();
         let bytes = out.picture(&report::dot::graph(&p, &title))?;
         let name = format!("{}.{ext}", f.slug);
@@ -123,6 +123,11 @@ pub(crate) fn write_split(
         std::fs::write(&path, bytes)
             .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
         files.push((title, name));
+    }
+    if !quiet {
+        for w in budget.warnings(top.len()) {
+            progress::suspend(|| eprintln!("unitdiff: warning: {}", escape::field(&w)));
+        }
     }
     let index = report::html::split_index(&format!("{} -> {}", d.old_root, d.new_root), &files);
     let path = dir.join("index.html");

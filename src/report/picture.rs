@@ -5,6 +5,7 @@
 use crate::diff::{Cause, GraphDiff};
 use crate::graph::{DepGraph, EdgeKey};
 use crate::unit::{DepKind, How, LoadState, UnitType};
+use std::borrow::Borrow;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 /// Whether an element was added, removed, changed or is context.
@@ -98,9 +99,9 @@ pub(crate) fn state_note(state: LoadState) -> Option<String> {
 }
 
 /// Breadth-first neighbourhood (undirected) of `seeds`, `hops` deep.
-fn neighbourhood(
+fn neighbourhood<K: Borrow<str> + Ord>(
     seeds: &BTreeSet<String>,
-    adj: &BTreeMap<&str, BTreeSet<&str>>,
+    adj: &BTreeMap<K, BTreeSet<K>>,
     hops: usize,
 ) -> BTreeSet<String> {
     let mut seen: BTreeSet<String> = seeds.clone();
@@ -110,6 +111,7 @@ fn neighbourhood(
             continue;
         }
         for m in adj.get(n.as_str()).into_iter().flatten() {
+            let m: &str = m.borrow();
             if seen.insert(m.to_string()) {
                 queue.push_back((m.to_string(), d + 1));
             }
@@ -185,43 +187,101 @@ pub(crate) fn is_written(provs: &[crate::unit::Provenance]) -> bool {
 
 /// Select the picture of a diff: what changed, plus context, restricted by the selection.
 pub fn diff_picture(d: &GraphDiff, old: &DepGraph, new: &DepGraph, sel: &Selection) -> Picture {
-    let kind_ok = |k: DepKind| sel.kinds.as_ref().is_none_or(|ks| ks.contains(&k));
-    // Every edge of either side with its status.
-    let mut edges = changed_edges(d);
-    for (k, provs) in new.edges.iter().chain(old.edges.iter()) {
-        if !edges.contains_key(k) && (sel.implicit || written(provs)) {
-            edges.insert(k.clone(), (Status::Unchanged, false));
+    DiffScene::new(d, old, new, sel).picture(&sel.focus)
+}
+
+/// What every picture of one diff starts from: its edges with their status, the units'
+/// statuses, the adjacency and the changed units with their context. Computed once, so that
+/// the HTML report and `--split`, which draw one picture per top finding, pay for the whole
+/// diff once and for each picture only its own units and edges.
+pub struct DiffScene<'a> {
+    old: &'a DepGraph,
+    new: &'a DepGraph,
+    edges: BTreeMap<EdgeKey, (Status, bool)>,
+    /// Edges by the unit they start from.
+    from: BTreeMap<String, Vec<EdgeKey>>,
+    adj: BTreeMap<String, BTreeSet<String>>,
+    status: BTreeMap<String, (Status, Vec<String>)>,
+    /// The changed units and their `context` neighbourhood.
+    near_changes: BTreeSet<String>,
+    context: usize,
+}
+
+impl<'a> DiffScene<'a> {
+    /// The scene of `d` under `sel`'s kinds, implicit-edge choice and context (its focus is
+    /// given per picture).
+    pub fn new(d: &GraphDiff, old: &'a DepGraph, new: &'a DepGraph, sel: &Selection) -> Self {
+        let kind_ok = |k: DepKind| sel.kinds.as_ref().is_none_or(|ks| ks.contains(&k));
+        // Every edge of either side with its status.
+        let mut edges = changed_edges(d);
+        for (k, provs) in new.edges.iter().chain(old.edges.iter()) {
+            if !edges.contains_key(k) && (sel.implicit || written(provs)) {
+                edges.insert(k.clone(), (Status::Unchanged, false));
+            }
+        }
+        edges.retain(|k, _| kind_ok(k.1));
+        let status = unit_statuses(d);
+        let changed_nodes: BTreeSet<String> = edges
+            .iter()
+            .filter(|(_, (s, _))| *s != Status::Unchanged)
+            .flat_map(|(k, _)| [k.0.clone(), k.2.clone()])
+            .chain(status.keys().cloned())
+            .collect();
+        let mut adj: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        let mut from: BTreeMap<String, Vec<EdgeKey>> = BTreeMap::new();
+        for k in edges.keys() {
+            adj.entry(k.0.clone()).or_default().insert(k.2.clone());
+            adj.entry(k.2.clone()).or_default().insert(k.0.clone());
+            from.entry(k.0.clone()).or_default().push(k.clone());
+        }
+        let near_changes = neighbourhood(&changed_nodes, &adj, sel.context);
+        DiffScene {
+            old,
+            new,
+            edges,
+            from,
+            adj,
+            status,
+            near_changes,
+            context: sel.context,
         }
     }
-    edges.retain(|k, _| kind_ok(k.1));
-    let status = unit_statuses(d);
 
-    let changed_nodes: BTreeSet<String> = edges
-        .iter()
-        .filter(|(_, (s, _))| *s != Status::Unchanged)
-        .flat_map(|(k, _)| [k.0.clone(), k.2.clone()])
-        .chain(status.keys().cloned())
-        .collect();
-    let mut adj: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
-    for k in edges.keys() {
-        adj.entry(&k.0).or_default().insert(&k.2);
-        adj.entry(&k.2).or_default().insert(&k.0);
-    }
-    let mut nodes = neighbourhood(&changed_nodes, &adj, sel.context);
-    if !sel.focus.is_empty() {
-        let focus: BTreeSet<String> = sel
-            .focus
+    /// The picture around `focus` (everything near a change when `focus` is empty).
+    pub fn picture(&self, focus: &[String]) -> Picture {
+        let nodes = if focus.is_empty() {
+            self.near_changes.clone()
+        } else {
+            let focus: BTreeSet<String> = focus
+                .iter()
+                .map(|f| canonical(f, &[self.new, self.old]))
+                .collect();
+            let around = neighbourhood(&focus, &self.adj, self.context.max(1));
+            let mut nodes: BTreeSet<String> = around
+                .into_iter()
+                .filter(|n| self.near_changes.contains(n))
+                .collect();
+            nodes.extend(focus);
+            nodes
+        };
+        // Only the edges among the picture's units.
+        let edges: BTreeMap<EdgeKey, (Status, bool)> = nodes
             .iter()
-            .map(|f| canonical(f, &[new, old]))
+            .filter_map(|n| self.from.get(n))
+            .flatten()
+            .filter(|k| nodes.contains(&k.2))
+            .map(|k| (k.clone(), self.edges[k]))
             .collect();
-        let around = neighbourhood(&focus, &adj, sel.context.max(1));
-        nodes.retain(|n| around.contains(n));
-        nodes.extend(focus);
+        build(nodes, edges, |n| {
+            let side = self
+                .new
+                .set
+                .units
+                .get(n)
+                .or_else(|| self.old.set.units.get(n));
+            unit_status_of(&self.status, n, side)
+        })
     }
-    build(nodes, edges, |n| {
-        let side = new.set.units.get(n).or_else(|| old.set.units.get(n));
-        unit_status_of(&status, n, side)
-    })
 }
 
 /// A unit's status and notes from [`unit_statuses`], or its load state when unchanged.

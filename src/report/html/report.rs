@@ -41,6 +41,63 @@ impl Drawing {
     }
 }
 
+/// Most units and edges the focused pictures of one report may add up to (refused pictures
+/// count too: building them is the work). A real upgrade's forty focused pictures add up to
+/// about a thousand; a hostile image whose every finding pulls in thousands of units stops
+/// here instead of laying out forty large pictures.
+pub const PICTURES_BUDGET: usize = 8_000;
+
+/// The focused pictures' share of work, and what was said about them (said once, counted).
+#[derive(Default)]
+pub struct PictureBudget {
+    spent: usize,
+    left_out: usize,
+    said: Vec<String>,
+    repeated: usize,
+}
+
+impl PictureBudget {
+    /// Build the next picture with `make`, unless the budget is spent.
+    pub fn take(&mut self, make: impl FnOnce() -> Picture) -> Option<Picture> {
+        if self.spent >= PICTURES_BUDGET {
+            self.left_out += 1;
+            return None;
+        }
+        let p = make();
+        self.spent += p.nodes.len() + p.edges.len();
+        Some(p)
+    }
+
+    /// What drawing one picture said (its cut, or why it was not drawn).
+    pub fn note(&mut self, said: Vec<String>) {
+        if self.said.is_empty() {
+            self.said = said;
+        } else {
+            self.repeated += said.len();
+        }
+    }
+
+    /// The lines for standard error: the first picture's complaints, how many more there
+    /// were, and how many pictures the budget left out of `total`.
+    pub fn warnings(self, total: usize) -> Vec<String> {
+        let mut out = self.said;
+        if self.repeated > 0 {
+            out.push(format!(
+                "{} more such warnings about the findings' pictures",
+                self.repeated
+            ));
+        }
+        if self.left_out > 0 {
+            out.push(format!(
+                "work budget: {} of {total} findings' pictures left out (the pictures already \
+                 add up to {} units and edges, at most {PICTURES_BUDGET}); draw one with --focus",
+                self.left_out, self.spent
+            ));
+        }
+        out
+    }
+}
+
 /// The report of `input`; `verdict`: say whether the gate passed (the page of `check`).
 pub fn report(input: &CheckInput, draw: &Drawing, verdict: bool) -> Report {
     let CheckInput {
@@ -53,21 +110,20 @@ pub fn report(input: &CheckInput, draw: &Drawing, verdict: bool) -> Report {
     let mut warnings = Vec::new();
     let title = &format!("{} -> {}", d.old_root, d.new_root);
     let top = overview::top_findings(&result.findings, overview::TOP_FINDINGS);
+    let scene = picture::DiffScene::new(d, og, ng, &draw.selection);
+    let mut budget = PictureBudget::default();
     let pictures: Vec<Option<String>> = top
         .iter()
         .map(|f| {
-            let sel = Selection {
-                focus: f.units.clone(),
-                ..draw.selection.clone()
-            };
-            draw.picture(
-                &picture::diff_picture(d, og, ng, &sel),
-                &f.title(),
-                &mut warnings,
-            )
+            let p = budget.take(|| scene.picture(&f.units))?;
+            let mut said = Vec::new();
+            let svg = draw.picture(&p, &f.title(), &mut said);
+            budget.note(said);
+            svg
         })
         .collect();
-    let whole = picture::diff_picture(d, og, ng, &draw.selection);
+    warnings.extend(budget.warnings(top.len()));
+    let whole = scene.picture(&[]);
     let overview_svg = if whole.nodes.is_empty() {
         None
     } else if whole.nodes.len() > overview::READABLE_UNITS {
