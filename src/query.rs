@@ -163,10 +163,21 @@ pub fn deps_with_cut(
     }
     let mut on_path: std::collections::HashSet<String> = std::collections::HashSet::new();
     on_path.insert(root.clone());
+    // A unit's listing is computed once: the tree repeats shared subtrees, and a target's
+    // listing looks through every edge that reaches it (for ConsistsOf=), so computing it
+    // per node would cost nodes x in-degree.
+    let mut listings: HashMap<String, Vec<Hop>> = HashMap::new();
+    let mut listed_once = |unit: &str| {
+        listings
+            .entry(unit.to_string())
+            .or_insert_with(|| listed(g, unit, direction))
+            .clone()
+            .into_iter()
+    };
     let mut budget = MAX_TREE_NODES;
     let (mut too_deep, mut too_many) = (0usize, false);
     let mut stack = vec![Frame {
-        pending: listed(g, &root, direction).into_iter(),
+        pending: listed_once(&root),
         node: TreeNode {
             unit: root,
             via: None,
@@ -230,7 +241,7 @@ pub fn deps_with_cut(
         if expands && budget > 0 && depth < MAX_TREE_DEPTH {
             on_path.insert(unit.clone());
             stack.push(Frame {
-                pending: listed(g, &unit, direction).into_iter(),
+                pending: listed_once(&unit),
                 node,
             });
         } else {
