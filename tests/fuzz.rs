@@ -219,7 +219,10 @@ fn apply(root: &Path, m: &Mutation) {
                 _ => format!("{base}.wants"),
             };
             let d = root.join("etc/systemd/system").join(d);
-            std::fs::create_dir_all(&d).unwrap();
+            // An earlier mutation may have turned a parent into a symlink: then skip.
+            if std::fs::create_dir_all(&d).is_err() {
+                return;
+            }
             let fname = format!("10-{}.conf", WORDS[*name].replace(['/', '\0'], "_"));
             let line: Vec<&str> = words.iter().map(|w| WORDS[*w]).collect();
             let body = format!("[Unit]\n{}={}\n", KEYS[*key], line.join(" "));
@@ -239,21 +242,22 @@ fn apply(root: &Path, m: &Mutation) {
         }
         Mutation::Flood { width } => {
             let d = unit_dir(root);
-            std::fs::create_dir_all(&d).unwrap();
+            // An earlier mutation may have turned a parent into a symlink: then skip.
+            if std::fs::create_dir_all(&d).is_err() {
+                return;
+            }
             let names: Vec<String> = (0..*width).map(|i| format!("f@{i}%i.service")).collect();
-            std::fs::write(
+            let _ = std::fs::write(
                 d.join("f@.service"),
                 format!(
                     "[Unit]\nWants={}\n[Service]\nExecStart=/bin/true\n",
                     names.join(" ")
                 ),
-            )
-            .unwrap();
-            std::fs::write(
+            );
+            let _ = std::fs::write(
                 d.join("flood.service"),
                 "[Unit]\nWants=f@1.service\n[Service]\nExecStart=/bin/true\n",
-            )
-            .unwrap();
+            );
         }
     }
 }
