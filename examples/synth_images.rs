@@ -483,6 +483,26 @@ impl Image {
     }
 }
 
+/// Write the pair for `units` and `seed` to `out/old` and `out/new` (replacing them); the
+/// number of unit files on each side. (Also used by tests/browser.rs.)
+pub fn write_pair(out: &Path, units: usize, seed: u64) -> std::io::Result<(usize, usize)> {
+    let mut r = Rng(seed);
+    let mut old = Image::default();
+    old.base();
+    while old.count() < units {
+        old.package(&mut r);
+    }
+    let new = old.next_release(&mut r);
+    for (side, img) in [("old", &old), ("new", &new)] {
+        let root = out.join(side);
+        if root.exists() {
+            fs::remove_dir_all(&root)?;
+        }
+        img.write(&root)?;
+    }
+    Ok((old.count(), new.count()))
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let (Some(out), Some(units)) = (
@@ -493,25 +513,10 @@ fn main() {
         std::process::exit(2);
     };
     let seed = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(1);
-    let mut r = Rng(seed);
-    let mut old = Image::default();
-    old.base();
-    while old.count() < units {
-        old.package(&mut r);
-    }
-    let new = old.next_release(&mut r);
     let out = Path::new(out);
-    for (side, img) in [("old", &old), ("new", &new)] {
-        let root = out.join(side);
-        if root.exists() {
-            fs::remove_dir_all(&root).expect("remove old output");
-        }
-        img.write(&root).expect("write image");
-    }
+    let (old, new) = write_pair(out, units, seed).expect("write images");
     println!(
-        "{}: old {} unit files, new {} unit files",
-        out.display(),
-        old.count(),
-        new.count()
+        "{}: old {old} unit files, new {new} unit files",
+        out.display()
     );
 }

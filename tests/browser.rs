@@ -5,6 +5,11 @@
 
 mod support;
 
+/// The benchmark's synthetic image pairs (`write_pair`).
+#[path = "../examples/synth_images.rs"]
+#[allow(dead_code)]
+mod synth;
+
 use assert_cmd::Command;
 use std::path::{Path, PathBuf};
 
@@ -309,6 +314,125 @@ fn check_report_in_chromium() {
         findings(&f)
             .iter()
             .any(|f| visible(f) && f.contains(DOCKER))
+    );
+}
+
+/// The number in `<span id="ID">N</span>` or `<span id="ID">M of N</span>`: (shown, total).
+fn count(dom: &str, id: &str) -> (usize, usize) {
+    let text = dom
+        .split(&format!("<span id=\"{id}\">"))
+        .nth(1)
+        .and_then(|s| s.split("</span>").next())
+        .unwrap_or_else(|| panic!("no #{id}"));
+    let n: Vec<usize> = text
+        .split(" of ")
+        .map(|n| {
+            n.trim()
+                .parse()
+                .unwrap_or_else(|_| panic!("#{id}: {text:?}"))
+        })
+        .collect();
+    (n[0], *n.last().unwrap())
+}
+
+/// The rows of a table body, each as its inner HTML.
+fn row_texts<'a>(dom: &'a str, id: &str) -> Vec<&'a str> {
+    let body = dom.split(&format!("id=\"{id}\">")).nth(1).unwrap();
+    let body = body.split("</tbody>").next().unwrap();
+    body.split("<tr>").skip(1).collect()
+}
+
+/// A large diff (a synthetic pair of 2,000 units, made here): findings, changes and files
+/// are listed in batches, pictures past the first few are embedded inert and inserted on
+/// demand, and the filters still work on everything, listed or not.
+#[test]
+#[ignore = "needs chromium"]
+fn large_report_in_chromium() {
+    support::tools::require("chromium", "chromium");
+    let dir = tempfile::tempdir().unwrap();
+    synth::write_pair(dir.path(), 2_000, 1).unwrap();
+    let file = dir.path().join("large.html");
+    report(&dir.path().join("old"), &dir.path().join("new"), &file);
+    let d = dom(&file, "");
+
+    // Ranked findings with pictures: the first few drawn, the others waiting in a template.
+    let all = findings(&d);
+    assert!(all.len() >= 20, "{} findings in full", all.len());
+    let open = all
+        .iter()
+        .filter(|f| f.contains("<div class=\"pic\"><svg"))
+        .count();
+    let lazy: Vec<&&str> = all
+        .iter()
+        .filter(|f| f.contains("<div class=\"pic\"></div><template><svg"))
+        .collect();
+    assert!((1..=3).contains(&open), "{open} pictures drawn at load");
+    assert!(lazy.len() >= 10, "{} pictures waiting", lazy.len());
+    assert_eq!(legends(&d), 1);
+
+    // Every list is rendered a batch at a time, and counts all of it.
+    let (shown, changes) = count(&d, "c-count");
+    assert!(
+        shown == changes && changes > 200,
+        "{shown} of {changes} changes"
+    );
+    assert_eq!(rows(&d), 200, "the first batch of changes");
+    let (_, rest) = count(&d, "r-count");
+    assert!(rest > 200, "{rest} other findings");
+    assert_eq!(
+        rows_of(&d, "r-rows"),
+        200,
+        "the first batch of other findings"
+    );
+    let (_, files) = count(&d, "u-count");
+    assert!(files > 0 && rows_of(&d, "u-rows") == files.min(200));
+
+    // Search by a unit of a finding whose picture waits: that finding shows, with its
+    // picture inserted, and only that unit's changes are listed.
+    let unit = attr(lazy[lazy.len() / 2], "data-units")
+        .split(' ')
+        .next()
+        .unwrap()
+        .to_string();
+    let f = dom(&file, &format!("#q={unit}"));
+    let shown: Vec<&str> = findings(&f).into_iter().filter(|f| visible(f)).collect();
+    assert!(!shown.is_empty() && shown.len() < all.len(), "q={unit}");
+    assert!(shown.iter().all(|f| attr(f, "data-units").contains(&unit)));
+    let target = shown
+        .iter()
+        .find(|f| attr(f, "data-units").split(' ').next() == Some(unit.as_str()))
+        .unwrap();
+    assert!(
+        target.contains("<details class=\"lazy-pic\" open=\"\">")
+            && target.contains("<div class=\"pic\"><svg"),
+        "the picture of the found finding is not inserted"
+    );
+    let (c, total) = count(&f, "c-count");
+    assert!(c < total, "q={unit}: {c} of {total} changes");
+    let r = row_texts(&f, "c-rows");
+    assert_eq!(r.len(), c.min(200));
+    assert!(
+        r.iter().all(|row| row.contains(&unit)),
+        "a change without {unit}"
+    );
+
+    // A level filter over the listed findings too.
+    let f = dom(&file, "#level=warn");
+    let (w, all_rest) = count(&f, "r-count");
+    assert!(
+        w < all_rest,
+        "level=warn keeps {w} of {all_rest} other findings"
+    );
+    assert!(
+        row_texts(&f, "r-rows")
+            .iter()
+            .all(|r| r.contains("lvl-warn") || r.contains("lvl-error"))
+    );
+    assert!(
+        findings(&f)
+            .iter()
+            .filter(|f| visible(f))
+            .all(|f| attr(f, "data-level") != "info")
     );
 }
 

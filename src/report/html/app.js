@@ -44,13 +44,32 @@
     return (!s.level || RANK[level] >= RANK[s.level]) && has(kinds, s.kind) &&
       has(layers, s.layer) && (!s.cause || cause === s.cause) && nameMatch(units.split(" "), s.q);
   }
+  // Pictures past the first few are embedded inert (<template>) and inserted when their
+  // finding is expanded, or when the filters leave few findings.
+  var FEW = 5;
+  function showPicture(d) {
+    var t = d.querySelector("template"), box = d.querySelector(".pic");
+    if (!t || !box || box.firstChild) return;
+    box.appendChild(document.importNode(t.content, true));
+  }
+  var lazy = document.querySelectorAll("details.lazy-pic");
+  for (var li = 0; li < lazy.length; li++) {
+    lazy[li].addEventListener("toggle", function () { if (this.open) showPicture(this); });
+  }
   function filterFindings(s) {
-    var n = 0, all = document.querySelectorAll("article.finding");
+    var n = 0, all = document.querySelectorAll("article.finding"), shownNow = [];
     for (var i = 0; i < all.length; i++) {
       var a = all[i], d = a.dataset;
       var ok = findingMatch(s, d.level, d.kinds, d.layers, d.causes, d.units);
       a.hidden = !ok;
-      if (ok) n++;
+      if (ok) { n++; shownNow.push(a); }
+    }
+    var filtered = ids.some(function (k) { return s[k]; });
+    if (filtered && n <= FEW) {
+      shownNow.forEach(function (a) {
+        var d = a.querySelector("details.lazy-pic");
+        if (d) { d.open = true; showPicture(d); }
+      });
     }
     document.getElementById("no-findings").hidden = n + rmatching.length > 0 ||
       all.length + rest.length === 0;
@@ -154,7 +173,13 @@
   }
 
   document.getElementById("filters").addEventListener("submit", function (e) { e.preventDefault(); });
-  ids.forEach(function (k) { el[k].addEventListener(k === "q" ? "input" : "change", apply); });
+  // Typing in the name search filters once the typing pauses (the lists can be long).
+  var typing = null;
+  ids.forEach(function (k) {
+    el[k].addEventListener(k === "q" ? "input" : "change", k === "q" ? function () {
+      clearTimeout(typing); typing = setTimeout(apply, 150);
+    } : apply);
+  });
   more.addEventListener("click", renderMore);
   if ("IntersectionObserver" in window) {
     new IntersectionObserver(function (es) {
@@ -164,6 +189,13 @@
   window.addEventListener("hashchange", function () { readHash(); apply(); });
   readHash();
   apply();
+  // When the page was ready, in ms since navigation (read back by the benchmark in
+  // docs/performance.md): after the first rendering by this script, and at the load event.
+  var root = document.documentElement;
+  root.setAttribute("data-script-ms", String(Math.round(performance.now())));
+  window.addEventListener("load", function () {
+    root.setAttribute("data-load-ms", String(Math.round(performance.now())));
+  });
 
   // Overview: pan (drag), zoom (wheel), reset (double-click), click a unit to filter by it.
   var vp = document.querySelector("#overview .viewport");

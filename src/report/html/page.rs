@@ -20,6 +20,49 @@ use std::fmt::Write as _;
 const STYLE: &str = include_str!("style.css");
 const SCRIPT: &str = include_str!("app.js");
 
+/// The pictures of the first findings are shown open; the others are embedded inert (in a
+/// `<template>`) and inserted when their finding is expanded or found by the filters.
+pub const PICTURES_OPEN: usize = 3;
+
+/// Most bytes of finding pictures embedded in one page (a 10k-unit diff's 40 pictures take
+/// about 2 MB); pictures past it are left out with a note saying how to draw them.
+pub const PICTURE_BYTES: usize = 4 * 1024 * 1024;
+
+/// How a top finding's picture appears in the page.
+#[derive(Clone, Copy)]
+enum Pic<'a> {
+    Open(&'a str),
+    /// Embedded, inserted on demand.
+    Lazy(&'a str),
+    /// Drawn, but past [`PICTURE_BYTES`].
+    OverBudget,
+    /// Not drawn (too large, or the renderer failed: a warning said why).
+    None,
+}
+
+/// Which pictures are shown open, which are inserted on demand and which are left out:
+/// in rank order, until [`PICTURE_BYTES`] are used.
+fn placed<'a>(pictures: &'a [Option<String>], n: usize) -> Vec<Pic<'a>> {
+    let mut used = 0;
+    (0..n)
+        .map(|i| match pictures.get(i).and_then(|p| p.as_deref()) {
+            None => Pic::None,
+            Some(svg) => {
+                let svg = inline_svg(svg);
+                if used + svg.len() > PICTURE_BYTES {
+                    return Pic::OverBudget;
+                }
+                used += svg.len();
+                if i < PICTURES_OPEN {
+                    Pic::Open(svg)
+                } else {
+                    Pic::Lazy(svg)
+                }
+            }
+        })
+        .collect()
+}
+
 /// What the page shows besides the diff itself.
 pub struct PageInput<'a> {
     pub title: &'a str,
@@ -216,7 +259,7 @@ fn finding(
     out: &mut String,
     i: usize,
     t: &TopFinding,
-    picture: Option<&str>,
+    picture: Pic,
     causes: &BTreeMap<(String, &'static str, String), Cause>,
     patches: &[FilePatch],
 ) {
@@ -264,19 +307,37 @@ fn finding(
     if let Some(n) = &f.condition {
         let _ = writeln!(out, "<p class=\"hint\">note: {}</p>", esc(n));
     }
+    let focus: String = t
+        .units
+        .iter()
+        .take(4)
+        .map(|u| format!(" --focus {}", esc(u)))
+        .collect();
     match picture {
-        Some(svg) => {
-            let _ = writeln!(out, "<div class=\"pic\">{}</div>", inline_svg(svg));
+        Pic::Open(svg) => {
+            let _ = writeln!(out, "<div class=\"pic\">{svg}</div>");
         }
-        None => {
+        Pic::Lazy(svg) => {
             let _ = writeln!(
                 out,
-                "<p class=\"hint\">Picture: <code>unitdiff diff OLD NEW --format svg{}</code></p>",
-                t.units
-                    .iter()
-                    .take(4)
-                    .map(|u| format!(" --focus {}", esc(u)))
-                    .collect::<String>()
+                "<details class=\"lazy-pic\"><summary>Picture ({} KB)</summary>\
+                 <div class=\"pic\"></div><template>{svg}</template></details>",
+                svg.len().div_ceil(1024)
+            );
+        }
+        Pic::OverBudget => {
+            let _ = writeln!(
+                out,
+                "<p class=\"hint\">Picture not embedded: this page holds at most {} MB of \
+                 pictures. Draw it with <code>unitdiff diff OLD NEW --format svg{focus}</code>, \
+                 or every finding's with <code>--format svg --split DIR</code>.</p>",
+                PICTURE_BYTES / (1024 * 1024)
+            );
+        }
+        Pic::None => {
+            let _ = writeln!(
+                out,
+                "<p class=\"hint\">Picture: <code>unitdiff diff OLD NEW --format svg{focus}</code></p>"
             );
         }
     }
@@ -504,8 +565,22 @@ pub fn diff_page(input: &PageInput) -> String {
             inline_svg(svg)
         );
     }
-    for (i, t) in input.top.iter().enumerate() {
-        let pic = input.pictures.get(i).and_then(|p| p.as_deref());
+    let placed = placed(input.pictures, input.top.len());
+    let left_out = placed
+        .iter()
+        .filter(|p| matches!(p, Pic::OverBudget))
+        .count();
+    if left_out > 0 {
+        let _ = writeln!(
+            out,
+            "<p class=\"hint\" id=\"pictures-left-out\">{left_out} of {} pictures are not \
+             embedded (at most {} MB of pictures per page): <code>unitdiff diff OLD NEW \
+             --format svg --split DIR</code> draws one per finding.</p>",
+            placed.len(),
+            PICTURE_BYTES / (1024 * 1024)
+        );
+    }
+    for (i, (t, pic)) in input.top.iter().zip(placed).enumerate() {
         finding(&mut out, i, t, pic, &causes, input.patches);
     }
     out.push_str("<p id=\"no-findings\" hidden>No finding matches the filters.</p>\n");
