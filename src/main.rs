@@ -60,6 +60,15 @@ fn warn_cut(root: &str, cut: Option<String>, quiet: bool) {
     }
 }
 
+/// Warn with what the work budget cut from a diff's answers (failure sets, witnesses).
+fn warn_answers(a: &query::DiffAnswers, quiet: bool) {
+    if !quiet {
+        for w in &a.warnings {
+            progress::suspend(|| eprintln!("unitdiff: warning: {}", escape::field(w)));
+        }
+    }
+}
+
 /// Warn when the picture budget cut a picture.
 pub(crate) fn note_cut(p: &report::picture::Picture, quiet: bool) {
     if let (Some(c), false) = (&p.cut, quiet) {
@@ -465,7 +474,11 @@ fn run(cli: Cli) -> Result<u8, anyhow::Error> {
                 old_rules: old_systemd_version.or(systemd_version),
                 new_rules: new_systemd_version.or(systemd_version),
             };
-            let (bytes, code) = cli::check::run(&args, |g| flags.check(g, Path::new(&g.root)))?;
+            let (bytes, code) = cli::check::run(
+                &args,
+                |g| flags.check(g, Path::new(&g.root)),
+                |a| warn_answers(a, flags.quiet),
+            )?;
             let styled = args.format == report::check::CheckFormat::Text;
             return match emit(&bytes, output.as_deref(), styled, false, color, no_pager) {
                 Err(e) if e.kind() != io::ErrorKind::BrokenPipe => Err(e.into()),
@@ -566,6 +579,7 @@ fn run(cli: Cli) -> Result<u8, anyhow::Error> {
             let code = u8::from(d.has_dependency_changes());
             progress::stage("analysing");
             let answers = query::diff_answers(&og, &ng, &d);
+            warn_answers(&answers, flags.quiet);
             let found = findings::compute(&d, &answers, &og, &ng);
             let judged = findings::check::check(
                 found,

@@ -5,6 +5,7 @@
 
 use crate::graph::{DepGraph, EdgeKey};
 use crate::reach::{Step, StopIndex, Walker, stop_forward};
+use crate::unit::budget::{MAX_FAILURE_WALK_STEPS, MAX_WITNESS_HOPS, MAX_WITNESS_HOPS_TOTAL};
 use crate::unit::{DepKind, LoadState, Provenance, UnitName, UnitType};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
@@ -413,12 +414,14 @@ pub fn failure_set(g: &DepGraph, unit: &str) -> BTreeMap<String, Witness> {
         .collect()
 }
 
-/// [`failure_set`] over a prebuilt index, for members in `keep` only (all when `None`).
+/// [`failure_set`] over a prebuilt index, for members in `keep` only (all when `None`),
+/// each witness within `budget`.
 fn failure_set_in<'g>(
     idx: &StopIndex<'g>,
     walker: &mut Walker<'g>,
     root: u32,
     keep: Option<&dyn Fn(&str) -> bool>,
+    budget: &mut AnswerBudget,
 ) -> BTreeMap<String, Witness> {
     walker.walk(idx, root);
     let members: Vec<u32> = walker
@@ -429,15 +432,70 @@ fn failure_set_in<'g>(
         .collect();
     members
         .into_iter()
-        .map(|m| {
-            let w = walker
-                .path_to(m)
-                .into_iter()
-                .map(|(_, s)| step_hop(s))
-                .collect();
-            (idx.name(m).to_string(), w)
-        })
+        .map(|m| (idx.name(m).to_string(), budget.witness(walker, m)))
         .collect()
+}
+
+/// What the answers of one diff may cost (see [`crate::unit::budget`]), and what was cut.
+#[derive(Default)]
+struct AnswerBudget {
+    /// Hops kept in witnesses so far.
+    hops: usize,
+    /// Witnesses shortened to [`MAX_WITNESS_HOPS`].
+    shortened: usize,
+    /// Witnesses left empty: the total was spent.
+    dropped: usize,
+    /// New hard edges whose target's failure set was not walked.
+    through_skipped: usize,
+    /// Units whose failure sets were not compared.
+    units_skipped: usize,
+}
+
+impl AnswerBudget {
+    fn walks_left(&self, ow: &Walker, nw: &Walker) -> bool {
+        ow.steps_seen + nw.steps_seen < MAX_FAILURE_WALK_STEPS
+    }
+
+    /// The witness of `m` from the last walk: its first [`MAX_WITNESS_HOPS`] hops, or none
+    /// once the total is spent.
+    fn witness(&mut self, walker: &Walker, m: u32) -> Witness {
+        if self.hops >= MAX_WITNESS_HOPS_TOTAL {
+            self.dropped += 1;
+            return Vec::new();
+        }
+        let (path, len) = walker.path_prefix(m);
+        self.hops += path.len();
+        if len > path.len() {
+            self.shortened += 1;
+        }
+        path.into_iter().map(|(_, s)| step_hop(s)).collect()
+    }
+
+    /// One line per kind of cut, for the report and stderr.
+    fn warnings(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        if self.units_skipped + self.through_skipped > 0 {
+            out.push(format!(
+                "failure sets: {} unit(s) not compared and {} new hard dependency target(s) \
+                 not followed (over the budget of {MAX_FAILURE_WALK_STEPS} walk steps)",
+                self.units_skipped, self.through_skipped
+            ));
+        }
+        if self.shortened > 0 {
+            out.push(format!(
+                "failure witnesses: {} shortened to their first {MAX_WITNESS_HOPS} hops",
+                self.shortened
+            ));
+        }
+        if self.dropped > 0 {
+            out.push(format!(
+                "failure witnesses: {} left out (over the budget of {MAX_WITNESS_HOPS_TOTAL} \
+                 hops in total)",
+                self.dropped
+            ));
+        }
+        out
+    }
 }
 
 fn step_hop(s: Step) -> Hop {
@@ -646,6 +704,9 @@ pub struct DiffAnswers {
     pub resolved_cycles: Vec<Cycle>,
     pub new_broken: Vec<(Hop, LoadState)>,
     pub fixed_broken: Vec<(Hop, LoadState)>,
+    /// What the work budget cut from these answers, one line per kind of cut.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
     /// The units a boot to `boot_target` starts in OLD and in NEW (for ranking findings;
     /// not serialised: JSON carries the differences above).
     #[serde(skip)]
@@ -704,7 +765,11 @@ pub fn diff_answers(old: &DepGraph, new: &DepGraph, d: &crate::diff::GraphDiff) 
         ..Default::default()
     };
     let (oi, ni) = (StopIndex::new(old), StopIndex::new(new));
-    let (mut ow, mut nw) = (Walker::new(oi.len()), Walker::new(ni.len()));
+    let (mut ow, mut nw) = (
+        Walker::with_prefix(oi.len(), MAX_WITNESS_HOPS),
+        Walker::with_prefix(ni.len(), MAX_WITNESS_HOPS),
+    );
+    let mut budget = AnswerBudget::default();
     for e in &d.edges_added {
         if !stops(e.kind) {
             continue;
@@ -721,7 +786,11 @@ pub fn diff_answers(old: &DepGraph, new: &DepGraph, d: &crate::diff::GraphDiff) 
             continue;
         }
         let through = match ni.id(culprit) {
-            Some(c) => failure_set_in(&ni, &mut nw, c, None),
+            _ if !budget.walks_left(&ow, &nw) => {
+                budget.through_skipped += 1;
+                BTreeMap::new()
+            }
+            Some(c) => failure_set_in(&ni, &mut nw, c, None, &mut budget),
             None => failure_set(new, culprit),
         };
         a.failure_witnesses.push(FailureWitness {
@@ -739,6 +808,10 @@ pub fn diff_answers(old: &DepGraph, new: &DepGraph, d: &crate::diff::GraphDiff) 
         let (Some(ou), Some(nu)) = (oi.id(u), ni.id(u)) else {
             continue;
         };
+        if !budget.walks_left(&ow, &nw) {
+            budget.units_skipped += 1;
+            continue;
+        }
         ow.walk(&oi, ou);
         nw.walk(&ni, nu);
         let o: BTreeSet<&str> = ow.order.iter().map(|m| oi.name(*m)).collect();
@@ -747,7 +820,13 @@ pub fn diff_answers(old: &DepGraph, new: &DepGraph, d: &crate::diff::GraphDiff) 
             continue;
         }
         // Witnesses only for what is new.
-        let added = failure_set_in(&ni, &mut nw, nu, Some(&|m: &str| !o.contains(m)));
+        let added = failure_set_in(
+            &ni,
+            &mut nw,
+            nu,
+            Some(&|m: &str| !o.contains(m)),
+            &mut budget,
+        );
         let removed: Vec<String> = o.difference(&n).map(|m| m.to_string()).collect();
         if !added.is_empty() || !removed.is_empty() {
             a.failure_set_changes.push(FailureSetChange {
@@ -796,5 +875,6 @@ pub fn diff_answers(old: &DepGraph, new: &DepGraph, d: &crate::diff::GraphDiff) 
         .collect();
     a.boot_old = ob.into_keys().collect();
     a.boot_new = nb.into_keys().collect();
+    a.warnings = budget.warnings();
     a
 }

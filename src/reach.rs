@@ -144,6 +144,13 @@ pub struct Walker<'g> {
     queue: VecDeque<u32>,
     /// The units reached by the last walk, in the order reached (the root excluded).
     pub order: Vec<u32>,
+    /// Steps looked at by every walk so far (the work a budget counts).
+    pub steps_seen: u64,
+    /// Per unit reached: its depth, and its ancestor at depth `prefix` (itself if not deeper),
+    /// so the first `prefix` steps of a long path are read without walking the whole of it.
+    depth: Vec<u32>,
+    prefix_end: Vec<u32>,
+    prefix: u32,
 }
 
 impl<'g> Walker<'g> {
@@ -154,6 +161,19 @@ impl<'g> Walker<'g> {
             parent: vec![None; n],
             queue: VecDeque::new(),
             order: Vec::new(),
+            steps_seen: 0,
+            depth: vec![0; n],
+            prefix_end: vec![0; n],
+            prefix: u32::MAX,
+        }
+    }
+
+    /// The same, for walks whose paths are read back only up to their first `prefix` steps
+    /// (see [`Walker::path_prefix`]).
+    pub fn with_prefix(n: usize, prefix: usize) -> Self {
+        Walker {
+            prefix: u32::try_from(prefix).unwrap_or(u32::MAX),
+            ..Walker::new(n)
         }
     }
 
@@ -169,8 +189,11 @@ impl<'g> Walker<'g> {
         self.queue.clear();
         self.stamp[root as usize] = self.round;
         self.parent[root as usize] = None;
+        self.depth[root as usize] = 0;
+        self.prefix_end[root as usize] = root;
         self.queue.push_back(root);
         while let Some(u) = self.queue.pop_front() {
+            self.steps_seen += idx.steps(u).len() as u64;
             for s in idx.steps(u) {
                 let v = s.to as usize;
                 if self.stamp[v] == self.round {
@@ -178,6 +201,13 @@ impl<'g> Walker<'g> {
                 }
                 self.stamp[v] = self.round;
                 self.parent[v] = Some((u, *s));
+                let depth = self.depth[u as usize] + 1;
+                self.depth[v] = depth;
+                self.prefix_end[v] = if depth <= self.prefix {
+                    s.to
+                } else {
+                    self.prefix_end[u as usize]
+                };
                 self.order.push(s.to);
                 self.queue.push_back(s.to);
             }
@@ -187,6 +217,13 @@ impl<'g> Walker<'g> {
     /// Whether the last walk reached `v` (or started there).
     pub fn reached(&self, v: u32) -> bool {
         self.stamp[v as usize] == self.round
+    }
+
+    /// The first steps (at most the walker's `prefix`) of the last walk's path from its root
+    /// to `v`, root first, and the whole path's length; costs only the steps returned.
+    pub fn path_prefix(&self, v: u32) -> (Vec<(u32, Step<'g>)>, usize) {
+        let len = self.depth[v as usize] as usize;
+        (self.path_to(self.prefix_end[v as usize]), len)
     }
 
     /// The steps of the last walk's path from its root to `v`, root first (`v` reached).

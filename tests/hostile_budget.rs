@@ -339,3 +339,60 @@ fn warning_flood_is_cut() {
         "{lines} lines of warnings"
     );
 }
+
+/// A 1,000-unit `Requires=` chain; NEW adds one line at its end, so every unit of the chain
+/// gains a failure witness as long as the chain below it. The witnesses are shortened to the
+/// budget's hops (whole ones were 491 MB of JSON and 3 GB), said once.
+#[test]
+fn failure_witnesses_of_a_long_chain_are_bounded() {
+    let chain = |last: &str| {
+        image(|r| {
+            for i in 0..1000 {
+                let dep = if i < 999 {
+                    format!("Requires=c{}.service", i + 1)
+                } else {
+                    last.to_string()
+                };
+                write(
+                    r,
+                    &format!("{SYS}c{i}.service"),
+                    format!("[Unit]\n{dep}\n[Service]\nExecStart=/bin/true\n"),
+                );
+            }
+            write(
+                r,
+                &format!("{SYS}extra.service"),
+                "[Service]\nExecStart=/bin/true\n",
+            );
+        })
+    };
+    let (old, new) = (chain(""), chain("Requires=extra.service"));
+    let (o, n) = (old.path().to_str().unwrap(), new.path().to_str().unwrap());
+    let warning = "failure witnesses: 968 shortened to their first 32 hops";
+    for args in [
+        vec!["diff", o, n, "--format", "json"],
+        vec!["check", o, n, "--format", "sarif"],
+        vec!["diff", o, n],
+    ] {
+        let r = run(&args);
+        let what = args.join(" ");
+        println!(
+            "{what}: exit {:?}, {} MB peak, {} bytes out",
+            r.code,
+            r.max_rss_kb / 1024,
+            r.stdout_len
+        );
+        assert_eq!(r.code, Some(1), "{what}: {}", r.stderr);
+        assert_eq!(r.stderr.matches(warning).count(), 1, "{what}: {}", r.stderr);
+        assert!(
+            r.max_rss_kb < MAX_RSS_KB / 2,
+            "{what}: {} MB",
+            r.max_rss_kb / 1024
+        );
+        assert!(
+            r.stdout_len < 64 * 1024 * 1024,
+            "{what}: {} bytes",
+            r.stdout_len
+        );
+    }
+}

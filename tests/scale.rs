@@ -10,6 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use tempfile::TempDir;
 use unitdiff::query;
+use unitdiff::unit::budget::{MAX_FAILURE_WALK_STEPS, MAX_WITNESS_HOPS};
 
 const VENDOR: &str = "usr/lib/systemd/system";
 
@@ -69,7 +70,8 @@ fn deps_all_text_of_a_2k_chain_from_the_command_line() {
 }
 
 /// A 1,000-unit Requires= chain where NEW adds one line at the bottom: every unit of the
-/// chain can now be stopped by the new unit, each with its whole path as witness.
+/// chain can now be stopped by the new unit, each with its path as witness, shortened to
+/// the budget's first hops (whole paths would be quadratic in the chain's length).
 #[test]
 fn failure_witnesses_on_a_1000_chain_plus_one_line() {
     let n = 1_000;
@@ -98,12 +100,72 @@ fn failure_witnesses_on_a_1000_chain_plus_one_line() {
         let members: Vec<&str> = ch.added.keys().map(String::as_str).collect();
         assert_eq!(members, ["extra.service"], "c{i}");
         let w = &ch.added["extra.service"];
-        assert_eq!(w.len(), n - i, "c{i}: the witness walks down the chain");
+        assert_eq!(
+            w.len(),
+            (n - i).min(MAX_WITNESS_HOPS),
+            "c{i}: the witness walks down the chain"
+        );
         assert_eq!(w[0].from, format!("c{i}.service"));
-        assert_eq!(w.last().unwrap().to, "extra.service");
+        for (k, h) in w.iter().enumerate() {
+            let next = if i + k + 1 == n {
+                "extra.service".to_string()
+            } else {
+                format!("c{}.service", i + k + 1)
+            };
+            assert_eq!(h.to, next, "c{i}: hop {k}");
+        }
     }
     // Nothing else changed (extra.service itself and the implicit units did not).
     assert_eq!(changes.len(), n);
+    // Every witness longer than the budget's was shortened, and the report says so.
+    let shortened = n - MAX_WITNESS_HOPS;
+    assert_eq!(
+        a.warnings,
+        [format!(
+            "failure witnesses: {shortened} shortened to their first {MAX_WITNESS_HOPS} hops"
+        )]
+    );
+}
+
+/// A chain long enough that comparing every unit's failure set on both sides would take
+/// more walk steps than the budget allows: the units past the budget are not compared, the
+/// warning counts them, and nothing else is cut.
+#[test]
+fn failure_sets_past_the_walk_budget_are_counted_not_walked() {
+    // Comparing c_i walks the n - i units below it on each side: n * n steps in all.
+    let n = ((MAX_FAILURE_WALK_STEPS as f64).sqrt() * 1.25) as usize;
+    let (old, new) = (image(), image());
+    for img in [&old, &new] {
+        chain(img.path(), n, "Requires");
+        write(img.path(), &format!("{VENDOR}/extra.service"), service(""));
+    }
+    write(
+        new.path(),
+        &format!("{VENDOR}/c{}.service", n - 1),
+        service("Requires=extra.service"),
+    );
+    let c = unitdiff::compare(old.path(), new.path(), None, None).unwrap();
+    let a = query::diff_answers(&c.old, &c.new, &c.diff);
+    let compared = a.failure_set_changes.len();
+    assert!(compared > 0 && compared < n, "{compared} of {n} compared");
+    let cut = a
+        .warnings
+        .iter()
+        .find(|w| w.starts_with("failure sets: "))
+        .unwrap_or_else(|| panic!("no walk-budget warning in {:?}", a.warnings));
+    let skipped: usize = cut["failure sets: ".len()..]
+        .split(' ')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert_eq!(compared + skipped, n, "{cut}");
+    assert!(
+        cut.contains("0 new hard dependency target(s) not followed"),
+        "{cut}"
+    );
+    // The new edge itself is still explained.
+    assert_eq!(a.failure_witnesses.len(), 1);
 }
 
 /// A small deterministic random generator for the graphs below.

@@ -103,6 +103,7 @@ fn github_files(input: &CheckInput) -> Result<(), anyhow::Error> {
 pub fn run(
     a: &CheckArgs,
     check: impl Fn(&unitdiff::graph::DepGraph) -> Result<(), anyhow::Error>,
+    warn: impl Fn(&query::DiffAnswers),
 ) -> Result<(Vec<u8>, u8), anyhow::Error> {
     let today = today()?;
     let policy_path = match &a.policy {
@@ -132,6 +133,7 @@ pub fn run(
     check(&c.old)?;
     check(&c.new)?;
     let answers = query::diff_answers(&c.old, &c.new, &c.diff);
+    warn(&answers);
     let found = findings::compute(&c.diff, &answers, &c.old, &c.new);
     let result = findings::check::check(
         found,

@@ -3,7 +3,8 @@
 
 use super::source_label;
 use crate::graph::DepGraph;
-use crate::query::{DiffAnswers, Hop, TreeNode};
+use crate::query::{DiffAnswers, FailureSetChange, Hop, TreeNode};
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 /// `Requires /etc/…/40-flannel.conf:2 admin` (or `ConsistsOf` for an inverse PartOf).
@@ -269,6 +270,11 @@ pub fn diff_answers(a: &DiffAnswers) -> String {
     let mut out = String::new();
     if !a.failure_witnesses.is_empty() {
         let _ = writeln!(out, "\nWhat can now stop units from starting:");
+        let changes: BTreeMap<&str, &FailureSetChange> = a
+            .failure_set_changes
+            .iter()
+            .map(|c| (c.unit.as_str(), c))
+            .collect();
         for w in &a.failure_witnesses {
             let (victim, culprit) = (&w.edge.from, &w.edge.to);
             let verb = if w.edge.kind.is_hard() {
@@ -282,7 +288,7 @@ pub fn diff_answers(a: &DiffAnswers) -> String {
                 hop_phrase(&w.edge)
             );
             // Of what the culprit itself needs, what is new for the victim.
-            let new_for_victim = a.failure_set_changes.iter().find(|c| &c.unit == victim);
+            let new_for_victim = changes.get(victim.as_str());
             for (unit, witness) in &w.through {
                 if new_for_victim.is_some_and(|c| c.added.contains_key(unit)) {
                     let _ = writeln!(out, "    {culprit} itself needs {unit}: {}", chain(witness));

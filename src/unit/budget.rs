@@ -69,6 +69,20 @@ pub const MAX_WARNINGS: usize = 10_000;
 pub const MAX_PICTURE_NODES: usize = 2_000;
 pub const MAX_PICTURE_EDGES: usize = 10_000;
 
+/// Steps the failure-set walks of one diff may take, over both sides: every unit upstream
+/// of a changed stop edge is walked once per side, and the target of every new hard edge
+/// once. Largest real figure: a few hundred (Debian 12 → 13); a 1,000-unit `Requires=`
+/// chain changed at its end: about a million.
+pub const MAX_FAILURE_WALK_STEPS: u64 = 10_000_000;
+
+/// Hops one failure witness keeps (the path from a unit to a member of its failure set);
+/// longer ones keep their first hops. Largest real figure: 2 (Debian 12 → 13).
+pub const MAX_WITNESS_HOPS: usize = 32;
+
+/// Hops the failure witnesses of one diff keep, in total; past it witnesses are left
+/// empty. Largest real figure: 20 (Debian 12 → 13); the 1,000-unit chain: 32,000.
+pub const MAX_WITNESS_HOPS_TOTAL: usize = 50_000;
+
 /// What one file has cost so far.
 #[derive(Default)]
 struct Share {
