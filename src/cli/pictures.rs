@@ -112,11 +112,11 @@ pub(crate) fn write_split(
     let scene = report::picture::DiffScene::new(d, og, ng, &out.selection());
     let mut budget = report::html::PictureBudget::default();
     for f in &top {
-        let Some(p) = budget.take(|| scene.picture(&f.units)) else {
+        let Some((p, note)) = budget.take(|| scene.finding_picture(&f.units)) else {
             continue;
         };
         budget.note(p.cut.iter().cloned().collect());
-        let title = f.title();
+        let title = report::html::titled(f.title(), note);
         let bytes = out.picture(&report::dot::graph(&p, &title))?;
         let name = format!("{}.{ext}", f.slug);
         let path = dir.join(&name);

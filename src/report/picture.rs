@@ -98,6 +98,9 @@ pub(crate) fn state_note(state: LoadState) -> Option<String> {
     (state != LoadState::Loaded).then(|| state.as_str().to_string())
 }
 
+/// Neighbours each unit of a finding's picture brings (see [`DiffScene::finding_picture`]).
+pub const FINDING_NEIGHBOURS: usize = 24;
+
 /// Breadth-first neighbourhood (undirected) of `seeds`, `hops` deep.
 fn neighbourhood<K: Borrow<str> + Ord>(
     seeds: &BTreeSet<String>,
@@ -247,6 +250,49 @@ impl<'a> DiffScene<'a> {
         }
     }
 
+    /// A finding's picture: its units and their neighbourhood near a change, as
+    /// [`DiffScene::picture`], but each unit brings at most [`FINDING_NEIGHBOURS`] neighbours
+    /// (changed units first, then by name), so a finding about a unit with hundreds of
+    /// neighbours (sysinit.target, multi-user.target) stays readable and quick to lay out.
+    /// Also returns a note for the picture's title when units were left out (not a
+    /// warning: real upgrades have such hubs).
+    pub fn finding_picture(&self, units: &[String]) -> (Picture, Option<String>) {
+        let focus: BTreeSet<String> = units
+            .iter()
+            .map(|f| canonical(f, &[self.new, self.old]))
+            .collect();
+        let hops = self.context.max(1);
+        let mut seen: BTreeSet<&str> = focus.iter().map(String::as_str).collect();
+        let mut left_out: BTreeSet<&str> = BTreeSet::new();
+        let mut frontier: Vec<&str> = seen.iter().copied().collect();
+        for _ in 0..hops {
+            let mut next = Vec::new();
+            for n in frontier {
+                let mut near: Vec<&str> = self
+                    .adj
+                    .get(n)
+                    .into_iter()
+                    .flatten()
+                    .map(String::as_str)
+                    .filter(|m| !seen.contains(m) && self.near_changes.contains(*m))
+                    .collect();
+                near.sort_by_key(|m| (!self.status.contains_key(*m), *m));
+                for m in near.iter().skip(FINDING_NEIGHBOURS) {
+                    left_out.insert(m);
+                }
+                for m in near.into_iter().take(FINDING_NEIGHBOURS) {
+                    seen.insert(m);
+                    next.push(m);
+                }
+            }
+            frontier = next;
+        }
+        let left = left_out.iter().filter(|m| !seen.contains(*m)).count();
+        let nodes: BTreeSet<String> = seen.into_iter().map(str::to_string).collect();
+        let note = (left > 0).then(|| format!("{left} more nearby units not drawn"));
+        (self.picture_of(nodes), note)
+    }
+
     /// The picture around `focus` (everything near a change when `focus` is empty).
     pub fn picture(&self, focus: &[String]) -> Picture {
         let nodes = if focus.is_empty() {
@@ -264,6 +310,11 @@ impl<'a> DiffScene<'a> {
             nodes.extend(focus);
             nodes
         };
+        self.picture_of(nodes)
+    }
+
+    /// The picture of `nodes` and the edges among them.
+    fn picture_of(&self, nodes: BTreeSet<String>) -> Picture {
         // Only the edges among the picture's units.
         let edges: BTreeMap<EdgeKey, (Status, bool)> = nodes
             .iter()

@@ -58,14 +58,14 @@ pub struct PictureBudget {
 
 impl PictureBudget {
     /// Build the next picture with `make`, unless the budget is spent.
-    pub fn take(&mut self, make: impl FnOnce() -> Picture) -> Option<Picture> {
+    pub fn take<T>(&mut self, make: impl FnOnce() -> (Picture, T)) -> Option<(Picture, T)> {
         if self.spent >= PICTURES_BUDGET {
             self.left_out += 1;
             return None;
         }
-        let p = make();
+        let (p, extra) = make();
         self.spent += p.nodes.len() + p.edges.len();
-        Some(p)
+        Some((p, extra))
     }
 
     /// What drawing one picture said (its cut, or why it was not drawn).
@@ -98,6 +98,14 @@ impl PictureBudget {
     }
 }
 
+/// A finding's picture title, with the note of what its picture left out.
+pub fn titled(title: String, note: Option<String>) -> String {
+    match note {
+        Some(n) => format!("{title} ({n})"),
+        None => title,
+    }
+}
+
 /// The report of `input`; `verdict`: say whether the gate passed (the page of `check`).
 pub fn report(input: &CheckInput, draw: &Drawing, verdict: bool) -> Report {
     let CheckInput {
@@ -115,9 +123,9 @@ pub fn report(input: &CheckInput, draw: &Drawing, verdict: bool) -> Report {
     let pictures: Vec<Option<String>> = top
         .iter()
         .map(|f| {
-            let p = budget.take(|| scene.picture(&f.units))?;
+            let (p, note) = budget.take(|| scene.finding_picture(&f.units))?;
             let mut said = Vec::new();
-            let svg = draw.picture(&p, &f.title(), &mut said);
+            let svg = draw.picture(&p, &titled(f.title(), note), &mut said);
             budget.note(said);
             svg
         })
