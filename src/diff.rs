@@ -118,6 +118,8 @@ pub struct GraphDiff {
     pub new_root: String,
     pub old_rules: crate::unit::Rules,
     pub new_rules: crate::unit::Rules,
+    /// Whose units both sides are (the system manager's or a user manager's).
+    pub scope: crate::unit::Scope,
     pub units_added: Vec<UnitPresence>,
     pub units_removed: Vec<UnitPresence>,
     pub units_changed: Vec<UnitChange>,
@@ -449,6 +451,7 @@ pub fn diff(old: &DepGraph, new: &DepGraph, new_as_old: Option<&DepGraph>) -> Gr
         new_root: new.root.clone(),
         old_rules: old.set.rules,
         new_rules: new.set.rules,
+        scope: new.set.scope,
         units_added,
         units_removed,
         units_changed,

@@ -25,10 +25,15 @@ pub enum Error {
     Root { path: String, reason: String },
     /// The image has none of systemd's unit directories.
     #[error(
-        "{path}: no systemd unit directory (/etc/systemd/system, /usr/lib/systemd/system, …) \
-         found in the image{hint} (--allow-empty to accept an empty side)"
+        "{path}: no systemd {dirs} found in the image{hint} (--allow-empty to accept an \
+         empty side)"
     )]
-    NotAnOsTree { path: String, hint: String },
+    NotAnOsTree {
+        path: String,
+        hint: String,
+        /// Which directories were looked for (the system or the user manager's).
+        dirs: &'static str,
+    },
 }
 
 /// Load the image rooted at `root` (an extracted directory) with the given rules.
@@ -102,8 +107,32 @@ fn load_detected(
     opts: &InputOptions,
 ) -> graph::DepGraph {
     let tree = &*input.tree;
-    // As a booted system: with the generators' units (emulated), unless told not to.
-    let (mut set, generators) = if opts.no_generators {
+    // As a booted system: with the generators' units (emulated), unless told not to. A
+    // user manager's generators are listed, not emulated.
+    let (mut set, generators) = if opts.scope == unit::Scope::User {
+        let mut set = unit::load_scoped(tree, detected.rules, opts.scope, instances);
+        let gopts = unit::generators::Options {
+            kernel_cmdline: opts.kernel_cmdline.clone(),
+        };
+        let report = unit::generators::user_report(tree, &gopts);
+        if !opts.no_generators && !report.not_emulated.is_empty() {
+            let list: Vec<&str> = report
+                .not_emulated
+                .iter()
+                .map(|n| n.path.as_str())
+                .collect();
+            set.warnings.push(unit::Warning {
+                path: None,
+                line: None,
+                message: format!(
+                    "user generators not emulated (the units they write when a user \
+                     manager starts are missing): {}",
+                    list.join(", ")
+                ),
+            });
+        }
+        (set, (!opts.no_generators).then_some(report))
+    } else if opts.no_generators {
         (unit::load_with(tree, detected.rules, instances), None)
     } else {
         let gopts = unit::generators::Options {
@@ -161,8 +190,16 @@ pub fn require_unit_dirs(g: &graph::DepGraph, root: &Path) -> Result<(), Error> 
         return Ok(());
     }
     Err(Error::NotAnOsTree {
+        dirs: match g.set.scope {
+            unit::Scope::System => {
+                "unit directory (/etc/systemd/system, /usr/lib/systemd/system, …)"
+            }
+            unit::Scope::User => {
+                "user unit directory (/etc/systemd/user, /usr/lib/systemd/user, …)"
+            }
+        },
         path: g.root.clone(),
-        hint: root_below(root)
+        hint: root_below(root, g.set.scope)
             .map(|sub| format!("; did you mean {}?", sub.display()))
             .unwrap_or_default(),
     })
@@ -170,12 +207,12 @@ pub fn require_unit_dirs(g: &graph::DepGraph, root: &Path) -> Result<(), Error> 
 
 /// A subdirectory of the directory `root` (one level down, a bounded number looked at) that
 /// has a systemd unit directory: the real root, when the user named the one above it.
-fn root_below(root: &Path) -> Option<std::path::PathBuf> {
+fn root_below(root: &Path, scope: unit::Scope) -> Option<std::path::PathBuf> {
     use tree::{ImagePath, NodeKind, Tree};
     let t = tree::dir::DirTree::open(root).ok()?;
     let top = t.read_dir(&ImagePath::root()).ok()?;
     let dirs = top.iter().filter(|(_, k)| *k == NodeKind::Dir).take(1000);
-    let probes = unit::paths::declared_search_path(&unit::Rules::default());
+    let probes = unit::paths::declared_search_path_for(&unit::Rules::default(), false, scope);
     dirs.map(|(name, _)| name)
         .find(|name| {
             probes.iter().any(|d| {

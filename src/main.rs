@@ -333,6 +333,15 @@ fn text_of(f: impl FnOnce(&mut Vec<u8>) -> io::Result<()>) -> io::Result<String>
     Ok(String::from_utf8(v).expect("reports are UTF-8"))
 }
 
+/// The first line of a one-root answer (`deps`, `why`) about a user manager's units:
+/// `ROOT (user manager)`; nothing for the system manager's.
+fn user_header(g: &unitdiff::graph::DepGraph) -> String {
+    match g.set.scope {
+        unitdiff::unit::Scope::System => String::new(),
+        scope => format!("{}{}\n", g.root, report::scope_note(scope)),
+    }
+}
+
 /// Load `root`, with the template instances among `units` that nothing references (as
 /// systemctl loads them on demand).
 fn load(
@@ -435,6 +444,11 @@ fn run(cli: Cli) -> Result<u8, anyhow::Error> {
         partition: cli.input.partition,
         no_generators: cli.input.no_generators,
         kernel_cmdline: cli.input.kernel_cmdline,
+        scope: if cli.input.user {
+            unitdiff::unit::Scope::User
+        } else {
+            unitdiff::unit::Scope::System
+        },
     });
     let flags = Flags {
         quiet: cli.quiet,
@@ -581,7 +595,7 @@ fn run(cli: Cli) -> Result<u8, anyhow::Error> {
             let answers = query::diff_answers(&og, &ng, &d);
             warn_answers(&answers, flags.quiet);
             let found = findings::compute(&d, &answers, &og, &ng);
-            let judged = findings::check::check(
+            let mut judged = findings::check::check(
                 found,
                 None,
                 None,
@@ -589,6 +603,7 @@ fn run(cli: Cli) -> Result<u8, anyhow::Error> {
                 FailOn::Never,
                 (&d.old_root, &d.new_root),
             );
+            judged.scope = d.scope;
             progress::stage("rendering");
             let compared = cli::pictures::Compared {
                 d: &d,
@@ -689,8 +704,13 @@ fn run(cli: Cli) -> Result<u8, anyhow::Error> {
                 warn_cut(&g.root, cut, flags.quiet);
                 match out.format {
                     Format::Json => json_bytes(&serde_json::json!({
-                        "schema": "unitdiff.deps.v1", "root": g.root, "tree": t })),
-                    _ => styled(&report::answers::tree(&t, why)),
+                        "schema": "unitdiff.deps.v1", "root": g.root, "scope": g.set.scope,
+                        "tree": t })),
+                    _ => styled(&format!(
+                        "{}{}",
+                        user_header(&g),
+                        report::answers::tree(&t, why)
+                    )),
                 }
             } else {
                 let (og, ng) = (
@@ -710,14 +730,18 @@ fn run(cli: Cli) -> Result<u8, anyhow::Error> {
                 warn_cut(&ng.root, ncut, flags.quiet);
                 match out.format {
                     Format::Json => json_bytes(&serde_json::json!({
-                        "schema": "unitdiff.deps.v1", "old": {"root": og.root, "tree": ot},
+                        "schema": "unitdiff.deps.v1", "scope": og.set.scope,
+                        "old": {"root": og.root, "tree": ot},
                         "new": {"root": ng.root, "tree": nt} })),
                     Format::Dot | Format::Svg | Format::Png => {
-                        out.picture(&report::dot::deps_graph(&ot, &nt, (&og.root, &ng.root)))?
+                        let note = report::scope_note(og.set.scope);
+                        let (o, n) = (format!("{}{note}", og.root), format!("{}{note}", ng.root));
+                        out.picture(&report::dot::deps_graph(&ot, &nt, (&o, &n)))?
                     }
                     _ => {
+                        let note = report::scope_note(og.set.scope);
                         let text = format!(
-                            "--- {}\n+++ {}\n{}",
+                            "--- {}{note}\n+++ {}{note}\n{}",
                             og.root,
                             ng.root,
                             report::answers::tree_diff(&ot, &nt, why, all)
@@ -743,8 +767,13 @@ fn run(cli: Cli) -> Result<u8, anyhow::Error> {
             let code = u8::from(paths.is_empty());
             let bytes = match out.format {
                 Format::Json => json_bytes(&serde_json::json!({
-                    "schema": "unitdiff.why.v1", "root": g.root, "from": from, "to": to, "paths": paths })),
-                _ => plain(&report::answers::paths(&from, &to, &paths)),
+                    "schema": "unitdiff.why.v1", "root": g.root, "scope": g.set.scope,
+                    "from": from, "to": to, "paths": paths })),
+                _ => plain(&format!(
+                    "{}{}",
+                    user_header(&g),
+                    report::answers::paths(&from, &to, &paths)
+                )),
             };
             (bytes, out, code)
         }
@@ -810,13 +839,19 @@ fn run(cli: Cli) -> Result<u8, anyhow::Error> {
                         "units",
                         "unitdiff graph ROOT --format svg -o graph.svg",
                     );
-                    format!("# {}\n\n{diagram}", escape::markdown_code(&g.root)).into_bytes()
+                    format!(
+                        "# {}{}\n\n{diagram}",
+                        escape::markdown_code(&g.root),
+                        report::scope_note(g.set.scope)
+                    )
+                    .into_bytes()
                 }
                 Format::Html => anyhow::bail!("graph has no html report (diff has)"),
                 Format::Dot | Format::Svg | Format::Png => {
                     let p = report::picture::graph_picture(&g, &out.selection());
                     note_cut(&p, flags.quiet);
-                    out.picture(&report::dot::graph(&p, &g.root))?
+                    let title = format!("{}{}", g.root, report::scope_note(g.set.scope));
+                    out.picture(&report::dot::graph(&p, &title))?
                 }
             };
             (bytes, out, 0)

@@ -51,6 +51,10 @@ pub struct InputArgs {
     /// fstab=, systemd.ssh_auto=…); empty by default. Reports name it.
     #[arg(long, global = true, value_name = "CMDLINE", default_value = "")]
     pub kernel_cmdline: String,
+    /// Load a user manager's units (`systemctl --user`'s view: /usr/lib/systemd/user,
+    /// /etc/systemd/user, …, its default.target) instead of the system manager's.
+    #[arg(long, global = true)]
+    pub user: bool,
 }
 
 #[derive(Subcommand)]

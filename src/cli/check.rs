@@ -135,7 +135,7 @@ pub fn run(
     let answers = query::diff_answers(&c.old, &c.new, &c.diff);
     warn(&answers);
     let found = findings::compute(&c.diff, &answers, &c.old, &c.new);
-    let result = findings::check::check(
+    let mut result = findings::check::check(
         found,
         policy.as_ref(),
         old_baseline.as_ref(),
@@ -143,6 +143,7 @@ pub fn run(
         a.fail_on,
         (&c.diff.old_root, &c.diff.new_root),
     );
+    result.scope = c.diff.scope;
     let input = CheckInput {
         result: &result,
         diff: &c.diff,

@@ -36,7 +36,12 @@ pub(crate) fn diff_image(
     all: bool,
     quiet: bool,
 ) -> Result<Vec<u8>, anyhow::Error> {
-    let title = format!("{} -> {}", c.d.old_root, c.d.new_root);
+    let title = format!(
+        "{} -> {}{}",
+        c.d.old_root,
+        c.d.new_root,
+        report::scope_note(c.d.scope)
+    );
     let p = report::picture::diff_picture(c.d, c.og, c.ng, &out.selection());
     let whole = p.nodes.len();
     let large = out.is_image() && whole > report::overview::READABLE_UNITS;
@@ -129,7 +134,15 @@ pub(crate) fn write_split(
             progress::suspend(|| eprintln!("unitdiff: warning: {}", escape::field(&w)));
         }
     }
-    let index = report::html::split_index(&format!("{} -> {}", d.old_root, d.new_root), &files);
+    let index = report::html::split_index(
+        &format!(
+            "{} -> {}{}",
+            d.old_root,
+            d.new_root,
+            report::scope_note(d.scope)
+        ),
+        &files,
+    );
     let path = dir.join("index.html");
     std::fs::write(&path, index)
         .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;

@@ -100,6 +100,9 @@ impl LevelCounts {
 pub struct CheckResult {
     pub old_root: String,
     pub new_root: String,
+    /// Whose units both images' were (the system manager's or a user manager's); set by
+    /// the caller, which knows the diff.
+    pub scope: crate::unit::Scope,
     pub findings: Vec<Checked>,
     pub counts: BTreeMap<Level, LevelCounts>,
     /// Findings dropped because the policy turned their rule off (per rule).
@@ -297,6 +300,7 @@ pub fn check(
     CheckResult {
         old_root: roots.0.to_string(),
         new_root: roots.1.to_string(),
+        scope: crate::unit::Scope::System,
         findings: out,
         counts,
         off,

@@ -119,7 +119,8 @@ pub fn summary(r: &CheckResult, verdict: bool) -> String {
 /// `check`'s text report: the summary, then every finding with its status and an
 /// `[[allow]]` entry to paste into the policy file.
 pub fn check(r: &CheckResult) -> String {
-    let mut out = format!("--- {}\n+++ {}\n\n", r.old_root, r.new_root);
+    let note = super::scope_note(r.scope);
+    let mut out = format!("--- {}{note}\n+++ {}{note}\n\n", r.old_root, r.new_root);
     out.push_str(&summary(r, true));
     if let Some(p) = &r.policy {
         let _ = writeln!(out, "Policy: {p}");

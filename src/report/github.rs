@@ -75,6 +75,9 @@ pub fn commands(input: &CheckInput) -> String {
             let f = &c.finding;
             let loc = ci::location(f, input);
             let mut msg = escape::field(&f.message).into_owned();
+            if input.result.scope.is_user() {
+                msg = format!("[user manager] {msg}");
+            }
             let _ = write!(
                 msg,
                 "\n{}: {}{}",

@@ -68,6 +68,9 @@ pub fn gitlab(input: &CheckInput) -> String {
             let f = &c.finding;
             let loc = ci::location(f, input);
             let mut description = escape::field(&f.message).into_owned();
+            if input.result.scope.is_user() {
+                description = format!("[user manager] {description}");
+            }
             if let Some(note) = ci::status_note(c) {
                 description = format!("[{}] {description}", escape::field(&note));
             }

@@ -160,6 +160,8 @@ struct WireSearchDir<'a> {
 struct WireGraph<'a> {
     schema: &'static str,
     root: &'a str,
+    /// `system` or `user`: whose units (the system manager's, or a user manager's).
+    scope: crate::unit::Scope,
     systemd: String,
     systemd_source: &'a str,
     search_path: Vec<WireSearchDir<'a>>,
@@ -212,6 +214,7 @@ pub fn graph(g: &DepGraph) -> serde_json::Value {
     let doc = WireGraph {
         schema: GRAPH_SCHEMA,
         root: &g.root,
+        scope: g.set.scope,
         systemd: g.set.rules.to_string(),
         systemd_source: &g.rules_how,
         search_path: g
@@ -357,6 +360,9 @@ struct WireInstallChanges<'a> {
 #[derive(Serialize)]
 struct WireDiff<'a> {
     schema: &'static str,
+    /// `system` or `user`: whose units both sides are (the system manager's, or a user
+    /// manager's).
+    scope: crate::unit::Scope,
     old: Side<'a>,
     new: Side<'a>,
     units: WireUnits<'a>,
@@ -374,6 +380,7 @@ fn change_edge(e: &crate::diff::EdgeChange) -> WireEdge<'_> {
 pub fn diff(d: &GraphDiff, old: &DepGraph, new: &DepGraph) -> serde_json::Value {
     let doc = WireDiff {
         schema: DIFF_SCHEMA,
+        scope: d.scope,
         old: Side {
             root: &d.old_root,
             systemd: old.set.rules.to_string(),

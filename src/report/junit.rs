@@ -41,9 +41,10 @@ fn listing(findings: &[&Checked], input: &CheckInput) -> String {
 pub fn junit(input: &CheckInput) -> String {
     let r = input.result;
     let mut suite = TestSuite::new(format!(
-        "unitdiff check {} -> {}",
+        "unitdiff check {} -> {}{}",
         escape::field(&r.old_root),
-        escape::field(&r.new_root)
+        escape::field(&r.new_root),
+        super::scope_note(r.scope)
     ));
     for info in RULES {
         let mine: Vec<&Checked> = r

@@ -543,7 +543,13 @@ pub fn diff(
         code(&d.old_root),
         code(&d.new_root)
     );
-    let _ = writeln!(out, "systemd {} → {}\n", d.old_rules, d.new_rules);
+    let _ = writeln!(
+        out,
+        "systemd {} → {}{}\n",
+        d.old_rules,
+        d.new_rules,
+        super::scope_note(d.scope)
+    );
     let _ = writeln!(out, "| | |\n|---|---|");
     let _ = writeln!(out, "| units added | {} |", d.units_added.len());
     let _ = writeln!(out, "| units removed | {} |", d.units_removed.len());

@@ -23,7 +23,17 @@ pub mod stat;
 pub mod text;
 pub mod unified;
 
-use crate::unit::Provenance;
+use crate::unit::{Provenance, Scope};
+
+/// What every human-readable format appends to a root's name to say whose units it shows:
+/// nothing for the system manager's (the default), ` (user manager)` for a user manager's
+/// (`--user`). The JSON documents have a `scope` field instead.
+pub fn scope_note(scope: Scope) -> &'static str {
+    match scope {
+        Scope::System => "",
+        Scope::User => " (user manager)",
+    }
+}
 
 /// `path:line` or `path`, or `(rule NAME)` for edges no file wrote.
 pub fn source_label(p: &Provenance) -> String {

@@ -406,11 +406,23 @@ pub fn sarif(input: &CheckInput) -> String {
     let mut bases = BTreeMap::new();
     bases.insert(
         "OLDROOT",
-        root_uri(&r.old_root, "The old image's root directory"),
+        root_uri(
+            &r.old_root,
+            &format!(
+                "The old image's root directory{}",
+                super::scope_note(r.scope)
+            ),
+        ),
     );
     bases.insert(
         "NEWROOT",
-        root_uri(&r.new_root, "The new image's root directory"),
+        root_uri(
+            &r.new_root,
+            &format!(
+                "The new image's root directory{}",
+                super::scope_note(r.scope)
+            ),
+        ),
     );
     let log = Log {
         schema: SCHEMA,

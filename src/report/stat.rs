@@ -104,8 +104,9 @@ pub fn stat(d: &GraphDiff) -> String {
     }
     let _ = write!(
         out,
-        " {} changed, {} added (+), {removed} removed (-)",
+        " {}{} changed, {} added (+), {removed} removed (-)",
         plural(units.len(), "unit", "units"),
+        super::scope_note(d.scope),
         plural(added, "dependency", "dependencies"),
     );
     if moved > 0 {

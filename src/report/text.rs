@@ -125,12 +125,18 @@ fn edge_section(out: &mut String, d: &GraphDiff, cause: Cause, heading: &str) {
 pub fn diff(d: &GraphDiff, summary: &str, w: &mut dyn Write) -> io::Result<()> {
     let mut out = String::new();
     if d.is_empty() {
-        let _ = writeln!(out, "No changes between {} and {}.", d.old_root, d.new_root);
+        let note = super::scope_note(d.scope);
+        let _ = writeln!(
+            out,
+            "No changes between {}{note} and {}{note}.",
+            d.old_root, d.new_root
+        );
         return w.write_all(out.as_bytes());
     }
+    let note = super::scope_note(d.scope);
     let _ = writeln!(
         out,
-        "--- {}  (systemd {})\n+++ {}  (systemd {})",
+        "--- {}  (systemd {}){note}\n+++ {}  (systemd {}){note}",
         d.old_root, d.old_rules, d.new_root, d.new_rules
     );
     if !summary.is_empty() {
@@ -249,8 +255,9 @@ pub fn graph(g: &DepGraph, w: &mut dyn Write) -> io::Result<()> {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "root: {}\nrules: systemd {} ({})",
+        "root: {}{}\nrules: systemd {} ({})",
         field(&g.root),
+        super::scope_note(g.set.scope),
         g.set.rules,
         field(&g.rules_how)
     );

@@ -31,6 +31,8 @@ pub struct InputOptions {
     /// How the image would boot: the kernel command line its generators would see
     /// (`--kernel-cmdline`, empty by default).
     pub kernel_cmdline: String,
+    /// Whose units to load: the system manager's (default) or a user manager's (`--user`).
+    pub scope: crate::unit::Scope,
 }
 
 /// An opened input.

@@ -5,6 +5,7 @@
 pub use super::model::{Enablement, EnablementState, Preset};
 use super::model::{LoadState, Unit, UnitSet};
 use super::name::UnitName;
+use super::scope::Scope;
 use super::version::Rules;
 use crate::tree::{self, ImagePath, NodeKind, Tree};
 use std::collections::{BTreeMap, BTreeSet};
@@ -22,7 +23,16 @@ struct Presets {
     set: globset::GlobSet,
 }
 
-fn preset_dirs(rules: &Rules) -> Vec<&'static str> {
+fn preset_dirs(rules: &Rules, scope: Scope) -> Vec<&'static str> {
+    if scope == Scope::User {
+        // `CONF_PATHS_USR("systemd/user-preset")`: no /lib.
+        return vec![
+            "/etc/systemd/user-preset",
+            "/run/systemd/user-preset",
+            "/usr/local/lib/systemd/user-preset",
+            "/usr/lib/systemd/user-preset",
+        ];
+    }
     let mut d = vec!["/etc/systemd/system-preset"];
     if rules.version >= 238 {
         d.push("/run/systemd/system-preset");
@@ -36,10 +46,10 @@ fn preset_dirs(rules: &Rules) -> Vec<&'static str> {
 }
 
 /// Read the preset files: first file name wins across directories, then by file name.
-fn read_presets(tree: &dyn Tree, rules: &Rules) -> Presets {
+fn read_presets(tree: &dyn Tree, rules: &Rules, scope: Scope) -> Presets {
     let mut files: BTreeMap<String, ImagePath> = BTreeMap::new();
     let mut seen_dirs = BTreeSet::new();
-    for dir in preset_dirs(rules) {
+    for dir in preset_dirs(rules, scope) {
         let Ok((real, Some(NodeKind::Dir))) = tree::stat(tree, &ImagePath::new(dir)) else {
             continue;
         };
@@ -134,7 +144,7 @@ pub fn compute(
     set: &UnitSet,
     config_links: &[(String, bool)],
 ) -> BTreeMap<String, Enablement> {
-    let presets = read_presets(tree, &set.rules);
+    let presets = read_presets(tree, &set.rules, set.scope);
     // Names linked from .wants/.requires/.upholds directories in /etc or /run (links the
     // vendor ships in /usr do not make a unit "enabled", as `systemctl is-enabled` sees it),
     // with whether only /run did.

@@ -1,4 +1,5 @@
-//! Load every system unit of an image the way systemd's manager would (semantics doc §1–§7).
+//! Load every unit of an image (the system manager's, or with [`Scope::User`] a user
+//! manager's) the way systemd's manager would (semantics doc §1–§7).
 //!
 //! Steps: resolve the search path inside the image; scan it once into a name map (first
 //! entry per name wins; symlinks classified as alias, linked unit file or mask); for every
@@ -17,6 +18,7 @@ pub use implicit::describe_rule;
 use super::deps::{self, DepKind};
 use super::name::{NameKind, UnitName, UnitType};
 use super::paths::{self, Layer, SearchDir};
+use super::scope::Scope;
 use super::syntax::{self, Assignment};
 use super::version::Rules;
 use crate::tree::{self, ImagePath, MAX_FILE_SIZE, NodeKind, ResolveError, Tree};
@@ -63,21 +65,29 @@ pub fn load(tree: &dyn Tree, rules: Rules) -> UnitSet {
 /// (as `systemctl` loads `getty@tty5.service` on demand): each one whose template has a
 /// unit file. Other names are ignored.
 pub fn load_with(tree: &dyn Tree, rules: Rules, instances: &[String]) -> UnitSet {
-    load_in(tree, rules, instances, false)
+    load_in(tree, rules, instances, false, Scope::System)
 }
 
-/// [`load_with`]; with `generator_dirs`, the search path includes the generator
+/// [`load_with`] for the units of `scope`'s manager (a user manager: its search path
+/// and its rules, docs/semantics.md "User scope"; its generators are not emulated).
+pub fn load_scoped(tree: &dyn Tree, rules: Rules, scope: Scope, instances: &[String]) -> UnitSet {
+    load_in(tree, rules, instances, false, scope)
+}
+
+/// [`load_scoped`]; with `generator_dirs`, the search path includes the generator
 /// directories (`super::generators::load` lays the emulated output over the image).
 pub(crate) fn load_in(
     tree: &dyn Tree,
     rules: Rules,
     instances: &[String],
     generator_dirs: bool,
+    scope: Scope,
 ) -> UnitSet {
-    let (dirs, dir_warnings) = paths::search_dirs_with(tree, &rules, generator_dirs);
+    let (dirs, dir_warnings) = paths::search_dirs_for(tree, &rules, generator_dirs, scope);
     let mut l = Loader {
         tree,
         rules,
+        scope,
         dirs,
         listings: Vec::new(),
         subdir_index: Vec::new(),
@@ -125,6 +135,7 @@ struct RawEdge {
 struct Loader<'t> {
     tree: &'t dyn Tree,
     rules: Rules,
+    scope: Scope,
     dirs: Vec<SearchDir>,
     /// Top-level entries of each search directory.
     listings: Vec<BTreeMap<String, NodeKind>>,
@@ -232,7 +243,7 @@ impl<'t> Loader<'t> {
             }
         }
         // Perpetual units exist in every manager, referenced or not.
-        for p in ["-.slice", "system.slice", "-.mount", "init.scope"] {
+        for p in self.scope.perpetual() {
             self.queue.push_back(p.to_string());
         }
         while let Some(name) = self.queue.pop_front() {
@@ -299,6 +310,7 @@ impl<'t> Loader<'t> {
         self.warnings.dedup();
         UnitSet {
             rules: self.rules,
+            scope: self.scope,
             search_dirs: self.dirs,
             units: self.units,
             templates: self.templates,

@@ -17,14 +17,16 @@ pub mod model;
 pub mod name;
 pub mod paths;
 pub mod resolve;
+pub mod scope;
 pub mod syntax;
 pub mod version;
 
 pub use deps::DepKind;
-pub use load::{load, load_with};
+pub use load::{load, load_scoped, load_with};
 pub use model::{
     Edge, How, LoadState, Origin, Provenance, Setting, Unit, UnitFile, UnitSet, Warning,
 };
 pub use name::{UnitName, UnitType};
 pub use paths::{Layer, SearchDir};
+pub use scope::Scope;
 pub use version::Rules;

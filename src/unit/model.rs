@@ -6,6 +6,7 @@
 use super::deps::DepKind;
 use super::name::UnitType;
 use super::paths::{Layer, SearchDir};
+use super::scope::Scope;
 use super::version::Rules;
 use crate::tree::ImagePath;
 use serde::Serialize;
@@ -187,6 +188,8 @@ impl std::fmt::Display for Warning {
 #[derive(Clone, Debug, Serialize)]
 pub struct UnitSet {
     pub rules: Rules,
+    /// Whose units: the system manager's or a user manager's.
+    pub scope: Scope,
     pub search_dirs: Vec<SearchDir>,
     /// Units by canonical name.
     pub units: BTreeMap<String, Unit>,

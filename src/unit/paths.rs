@@ -1,5 +1,7 @@
-//! The system manager's unit search path inside an image, and the layer of each directory.
+//! The unit search path inside an image (system or user manager), and the layer of each
+//! directory.
 
+use super::scope::Scope;
 use super::version::Rules;
 use crate::tree::{self, ImagePath, NodeKind, Tree};
 use serde::Serialize;
@@ -83,6 +85,43 @@ pub fn declared_search_path(rules: &Rules) -> Vec<&'static str> {
     declared_search_path_with(rules, false)
 }
 
+/// The search path of a user manager (`lookup_paths_init` with `RUNTIME_SCOPE_USER`), the
+/// directories an image can hold, highest priority first: a user's own directories
+/// (`~/.config/systemd/user`, `$XDG_RUNTIME_DIR/systemd/user`, `~/.local/share/systemd/user`,
+/// the control, transient and generator directories) live in a home or runtime directory,
+/// not in an image, and are left out. `/etc/xdg/systemd/user` (the default
+/// `$XDG_CONFIG_DIRS`) is searched from v246; there is no `/lib/systemd/user` in any version.
+pub fn declared_user_search_path(rules: &Rules) -> Vec<&'static str> {
+    let mut dirs = Vec::new();
+    if rules.version >= 246 {
+        dirs.push("/etc/xdg/systemd/user");
+    }
+    dirs.extend([
+        "/etc/systemd/user",
+        "/run/systemd/user",
+        // $XDG_DATA_DIRS (default /usr/local/share:/usr/share), then the fixed data dirs.
+        "/usr/local/share/systemd/user",
+        "/usr/share/systemd/user",
+        "/usr/local/lib/systemd/user",
+        "/usr/lib/systemd/user",
+    ]);
+    dirs
+}
+
+/// The search path of `scope`'s manager ([`declared_search_path_with`] for the system
+/// manager, [`declared_user_search_path`] for a user manager, whose generators are not
+/// emulated).
+pub fn declared_search_path_for(
+    rules: &Rules,
+    generators: bool,
+    scope: Scope,
+) -> Vec<&'static str> {
+    match scope {
+        Scope::System => declared_search_path_with(rules, generators),
+        Scope::User => declared_user_search_path(rules),
+    }
+}
+
 /// [`declared_search_path`], with the generator directories when `generators` (their
 /// content is then what the emulated generators wrote).
 pub fn declared_search_path_with(rules: &Rules, generators: bool) -> Vec<&'static str> {
@@ -134,9 +173,19 @@ pub fn search_dirs_with(
     rules: &Rules,
     generators: bool,
 ) -> (Vec<SearchDir>, Vec<String>) {
+    search_dirs_for(tree, rules, generators, Scope::System)
+}
+
+/// [`search_dirs_with`] for `scope`'s manager.
+pub fn search_dirs_for(
+    tree: &dyn Tree,
+    rules: &Rules,
+    generators: bool,
+    scope: Scope,
+) -> (Vec<SearchDir>, Vec<String>) {
     let mut out: Vec<SearchDir> = Vec::new();
     let mut warnings = Vec::new();
-    for declared in declared_search_path_with(rules, generators) {
+    for declared in declared_search_path_for(rules, generators, scope) {
         let declared = ImagePath::new(declared);
         match tree::stat(tree, &declared) {
             Ok((physical, Some(NodeKind::Dir))) => {

@@ -264,6 +264,11 @@ pub struct OracleOptions {
     pub timeout: Duration,
     /// Copy every regular file of the fixture, not only those systemd can reach (default false).
     pub copy_all: bool,
+    /// Run a user manager (`--user`) instead of the system manager (default false). It gets
+    /// `HOME` and `XDG_RUNTIME_DIR` of its own (empty directories under the temp dir, owned
+    /// by nobody, the runtime one 0700 as pam_systemd makes it): a user manager refuses to
+    /// start without `XDG_RUNTIME_DIR`.
+    pub user: bool,
 }
 
 impl Default for OracleOptions {
@@ -272,6 +277,7 @@ impl Default for OracleOptions {
             add_stubs: true,
             timeout: Duration::from_secs(60),
             copy_all: false,
+            user: false,
         }
     }
 }
@@ -391,22 +397,39 @@ pub fn run_systemd_test_with(
             [sp, "--reuid=65534", "--regid=65534", "--clear-groups", "--"].map(String::from),
         );
     }
+    // A user manager's own directories: empty, so nothing of the host's user gets in.
+    let home = base.join("home");
+    let runtime = base.join("run");
+    if opts.user {
+        for (d, mode) in [(&home, 0o755), (&runtime, 0o700)] {
+            fs::create_dir(d).map_err(|e| format!("oracle: mkdir {}: {e}", d.display()))?;
+            set_mode(d, mode)?;
+            if setpriv.is_some() {
+                std::os::unix::fs::chown(d, Some(65534), Some(65534))
+                    .map_err(|e| format!("oracle: chown {}: {e}", d.display()))?;
+            }
+        }
+    }
     argv.extend(
         [
             SYSTEMD_BIN,
             "--test",
-            "--system",
+            if opts.user { "--user" } else { "--system" },
             &format!("--unit={ORACLE_TARGET}"),
             "--no-pager",
         ]
         .map(String::from),
     );
-    let envs: Vec<(&str, String)> = vec![
+    let mut envs: Vec<(&str, String)> = vec![
         ("PATH", "/usr/sbin:/usr/bin:/sbin:/bin".to_string()),
         ("HOME", "/tmp".to_string()),
         ("LANG", "C.UTF-8".to_string()),
         ("SYSTEMD_UNIT_PATH", unit_path.clone()),
     ];
+    if opts.user {
+        envs[1].1 = home.display().to_string();
+        envs.push(("XDG_RUNTIME_DIR", runtime.display().to_string()));
+    }
     let command = format!(
         "env -i {} {}",
         envs.iter()

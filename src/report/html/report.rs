@@ -116,7 +116,12 @@ pub fn report(input: &CheckInput, draw: &Drawing, verdict: bool) -> Report {
         new: ng,
     } = *input;
     let mut warnings = Vec::new();
-    let title = &format!("{} -> {}", d.old_root, d.new_root);
+    let title = &format!(
+        "{} -> {}{}",
+        d.old_root,
+        d.new_root,
+        crate::report::scope_note(d.scope)
+    );
     let top = overview::top_findings(&result.findings, overview::TOP_FINDINGS);
     let scene = picture::DiffScene::new(d, og, ng, &draw.selection);
     let mut budget = PictureBudget::default();

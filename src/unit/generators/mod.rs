@@ -377,44 +377,7 @@ pub fn run(tree: &dyn Tree, rules: &Rules, opts: &Options) -> Generated {
         cmdline: &opts.kernel_cmdline,
         dirs,
     };
-    // Every generator binary, first directory wins per name (as systemd's
-    // execute_directories), the same physical directory counted once.
-    let mut binaries: BTreeMap<String, ImagePath> = BTreeMap::new();
-    let mut seen_dirs = Vec::new();
-    for d in BINARY_DIRS {
-        let Ok((phys, Some(NodeKind::Dir))) = tree::stat(tree, &ImagePath::new(d)) else {
-            continue;
-        };
-        if seen_dirs.contains(&phys) {
-            continue;
-        }
-        seen_dirs.push(phys.clone());
-        let Ok(entries) = tree.read_dir(&phys) else {
-            continue;
-        };
-        for (name, kind) in entries {
-            if binaries.len() >= MAX_BINARIES {
-                break;
-            }
-            if name.starts_with('.') || kind == NodeKind::Dir {
-                continue;
-            }
-            // A link to /dev/null or an empty file masks the generator.
-            let path = ImagePath::new(d).join(&name);
-            let masked = match kind {
-                NodeKind::Symlink => tree
-                    .read_link(&phys.join(&name))
-                    .is_ok_and(|t| t == "/dev/null"),
-                NodeKind::File => tree.is_empty_file(&phys.join(&name)).unwrap_or(false),
-                _ => false,
-            };
-            binaries.entry(name).or_insert(if masked {
-                ImagePath::new("/dev/null")
-            } else {
-                path
-            });
-        }
-    }
+    let binaries = binaries(tree, &BINARY_DIRS);
     let words = ctx.cmdline_words();
     for (name, path) in &binaries {
         if path.as_str() == "/dev/null" {
@@ -462,6 +425,78 @@ pub fn run(tree: &dyn Tree, rules: &Rules, opts: &Options) -> Generated {
     g.report.emulated.sort();
     g.report.not_emulated.sort();
     g
+}
+
+/// Where a user manager's generators are installed (`generator_binary_paths`, user scope).
+const USER_BINARY_DIRS: [&str; 4] = [
+    "/run/systemd/user-generators",
+    "/etc/systemd/user-generators",
+    "/usr/local/lib/systemd/user-generators",
+    "/usr/lib/systemd/user-generators",
+];
+
+/// What a user manager's generators would add: none is emulated, each one in the image is
+/// listed (e.g. `systemd-xdg-autostart-generator`, whose units come from
+/// `/etc/xdg/autostart`).
+pub fn user_report(tree: &dyn Tree, opts: &Options) -> Report {
+    let mut report = Report {
+        kernel_cmdline: opts.kernel_cmdline.clone(),
+        ..Report::default()
+    };
+    for path in binaries(tree, &USER_BINARY_DIRS).into_values() {
+        if path.as_str() == "/dev/null" {
+            continue;
+        }
+        report.not_emulated.push(NotEmulated {
+            path,
+            reason: "a user manager's generator, not emulated",
+        });
+    }
+    report.not_emulated.sort();
+    report
+}
+
+/// Every generator binary in `dirs`, first directory wins per name (as systemd's
+/// execute_directories), the same physical directory counted once; a masked one maps to
+/// `/dev/null`.
+fn binaries(tree: &dyn Tree, dirs: &[&str]) -> BTreeMap<String, ImagePath> {
+    let mut binaries: BTreeMap<String, ImagePath> = BTreeMap::new();
+    let mut seen_dirs = Vec::new();
+    for d in dirs.iter().copied() {
+        let Ok((phys, Some(NodeKind::Dir))) = tree::stat(tree, &ImagePath::new(d)) else {
+            continue;
+        };
+        if seen_dirs.contains(&phys) {
+            continue;
+        }
+        seen_dirs.push(phys.clone());
+        let Ok(entries) = tree.read_dir(&phys) else {
+            continue;
+        };
+        for (name, kind) in entries {
+            if binaries.len() >= MAX_BINARIES {
+                break;
+            }
+            if name.starts_with('.') || kind == NodeKind::Dir {
+                continue;
+            }
+            // A link to /dev/null or an empty file masks the generator.
+            let path = ImagePath::new(d).join(&name);
+            let masked = match kind {
+                NodeKind::Symlink => tree
+                    .read_link(&phys.join(&name))
+                    .is_ok_and(|t| t == "/dev/null"),
+                NodeKind::File => tree.is_empty_file(&phys.join(&name)).unwrap_or(false),
+                _ => false,
+            };
+            binaries.entry(name).or_insert(if masked {
+                ImagePath::new("/dev/null")
+            } else {
+                path
+            });
+        }
+    }
+    binaries
 }
 
 impl Generated {
@@ -566,7 +601,13 @@ pub fn load(
 ) -> (UnitSet, Report) {
     let g = run(tree, &rules, opts);
     let overlay = g.overlay(tree);
-    let mut set = super::load::load_in(&overlay, rules, instances, true);
+    let mut set = super::load::load_in(
+        &overlay,
+        rules,
+        instances,
+        true,
+        super::scope::Scope::System,
+    );
     g.attribute(&mut set);
     (set, g.report)
 }

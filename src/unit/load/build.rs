@@ -51,7 +51,7 @@ impl<'t> Loader<'t> {
             .map(|u| u.unit_type)
             .unwrap_or(UnitType::Service);
         let aliases: BTreeSet<String> = names.into_iter().filter(|n| n != id).collect();
-        let perpetual = matches!(id, "-.mount" | "init.scope" | "-.slice" | "system.slice");
+        let perpetual = self.scope.is_perpetual(id);
         let mut unit = Unit {
             id: id.to_string(),
             unit_type,

@@ -243,10 +243,8 @@ impl Loader<'_> {
         let id = u.id.clone();
         let v = self.rules.version;
         let t = u.unit_type;
-        let perpetual = matches!(
-            id.as_str(),
-            "-.slice" | "system.slice" | "-.mount" | "init.scope"
-        );
+        let user = self.scope.is_user();
+        let perpetual = self.scope.is_perpetual(&id);
         let dd = !perpetual && boolean(u, "Unit", "DefaultDependencies").is_none_or(|(b, _)| b);
         let mut info = PostInfo {
             default_dependencies: dd,
@@ -304,19 +302,34 @@ impl Loader<'_> {
                 );
             }
         } else if has_cgroup && !explicit_slice {
-            let extrinsic_mount = t == UnitType::Mount
-                && last(u, "Mount", "Where").is_some_and(|w| {
-                    let opts: Vec<String> = list(u, "Mount", "Options")
-                        .into_iter()
-                        .flat_map(|(_, w)| w.split(',').map(str::to_string).collect::<Vec<_>>())
-                        .collect();
-                    mount_is_extrinsic(&w.value, &opts, v)
-                });
-            let slice = if perpetual || extrinsic_mount {
+            // A user manager leaves every mount and swap alone (`mount_is_extrinsic`,
+            // `swap_is_extrinsic`): they live in the root slice (v247+; before, every unit
+            // of a user manager without an instance did).
+            let extrinsic_mount = (user && matches!(t, UnitType::Mount | UnitType::Swap))
+                || t == UnitType::Mount
+                    && last(u, "Mount", "Where").is_some_and(|w| {
+                        let opts: Vec<String> = list(u, "Mount", "Options")
+                            .into_iter()
+                            .flat_map(|(_, w)| w.split(',').map(str::to_string).collect::<Vec<_>>())
+                            .collect();
+                        mount_is_extrinsic(&w.value, &opts, v)
+                    });
+            let instance_prefix =
+                uname.and_then(|n| n.instance.filter(|i| !i.is_empty()).map(|_| n.prefix));
+            let slice = if user {
+                // `unit_set_default_slice` of a user manager: app.slice and
+                // app-PREFIX.slice from v247; before, PREFIX.slice and the root slice.
+                match instance_prefix {
+                    Some(prefix) if v >= 247 => format!("app-{}.slice", name::escape(prefix)),
+                    Some(prefix) => format!("{}.slice", name::escape(prefix)),
+                    None if v >= 247 && !perpetual && !extrinsic_mount => "app.slice".to_string(),
+                    None => "-.slice".to_string(),
+                }
+            } else if perpetual || extrinsic_mount {
                 // Perpetual units and API file system mounts live in the root slice.
                 "-.slice".to_string()
             } else {
-                match uname.and_then(|n| n.instance.filter(|i| !i.is_empty()).map(|_| n.prefix)) {
+                match instance_prefix {
                     Some(prefix) => format!("system-{}.slice", name::escape(prefix)),
                     None => "system.slice".to_string(),
                 }
@@ -332,7 +345,25 @@ impl Loader<'_> {
         // Type-specific edges.
         match t {
             UnitType::Service => {
-                if dd {
+                if dd && user {
+                    // A user manager has no sysinit.target: basic.target is required
+                    // instead (`service_add_default_dependencies`).
+                    let r = rule(Origin::Default, "service-default");
+                    self.add2(
+                        &id,
+                        DepKind::Requires,
+                        DepKind::After,
+                        "basic.target",
+                        r.clone(),
+                    );
+                    self.add2(
+                        &id,
+                        DepKind::Before,
+                        DepKind::Conflicts,
+                        "shutdown.target",
+                        r,
+                    );
+                } else if dd {
                     let r = rule(Origin::Default, "service-default");
                     if v >= 228 {
                         self.add2(
@@ -415,7 +446,13 @@ impl Loader<'_> {
                         name::escape(&dev.value)
                     );
                     let p = from_setting(Origin::File, "socket-bind-device", dev);
-                    self.add2(&id, DepKind::BindsTo, DepKind::After, &d, p);
+                    // A user manager only wants devices (`unit_add_node_dependency`).
+                    let kind = if user {
+                        DepKind::Wants
+                    } else {
+                        DepKind::BindsTo
+                    };
+                    self.add2(&id, kind, DepKind::After, &d, p);
                 }
                 if dd {
                     self.early_boot_defaults(&id, "sockets.target", "socket-default");
@@ -431,7 +468,8 @@ impl Loader<'_> {
                 }
             }
             UnitType::Timer => {
-                if let Some((true, s)) = boolean(u, "Timer", "Persistent") {
+                // A user manager keeps its stamps in the home directory: no mount needed.
+                if let Some((true, s)) = boolean(u, "Timer", "Persistent").filter(|_| !user) {
                     info.mounts_for.push((
                         "/var/lib/systemd/timers".into(),
                         from_setting(Origin::File, "timer-persistent", s),
@@ -439,7 +477,8 @@ impl Loader<'_> {
                 }
                 if dd {
                     self.early_boot_defaults(&id, "timers.target", "timer-default");
-                    if !list(u, "Timer", "OnCalendar").is_empty() {
+                    // The clock targets exist in the system manager only.
+                    if !user && !list(u, "Timer", "OnCalendar").is_empty() {
                         let c = rule(Origin::Default, "timer-calendar");
                         self.add(&id, DepKind::After, "time-sync.target", c.clone());
                         if v >= 248 {
@@ -511,7 +550,7 @@ impl Loader<'_> {
                         from_setting(Origin::Implicit, "mount-parent", w),
                     ));
                 }
-                if dd {
+                if dd && !user {
                     let r = rule(Origin::Default, "automount-default");
                     if v >= 246 {
                         self.add(&id, DepKind::Before, "local-fs.target", r.clone());
@@ -528,17 +567,19 @@ impl Loader<'_> {
     }
 
     /// The default dependencies sockets, timers and paths share: before their target,
-    /// after and requiring sysinit.target, stopped at shutdown.
+    /// after and requiring sysinit.target (system manager only), stopped at shutdown.
     fn early_boot_defaults(&mut self, id: &str, target: &str, rule_name: &'static str) {
         let r = rule(Origin::Default, rule_name);
         self.add(id, DepKind::Before, target, r.clone());
-        self.add2(
-            id,
-            DepKind::After,
-            DepKind::Requires,
-            "sysinit.target",
-            r.clone(),
-        );
+        if !self.scope.is_user() {
+            self.add2(
+                id,
+                DepKind::After,
+                DepKind::Requires,
+                "sysinit.target",
+                r.clone(),
+            );
+        }
         self.add2(
             id,
             DepKind::Before,

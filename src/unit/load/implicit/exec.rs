@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::unit::load::parse_bool;
+use crate::unit::scope;
 
 impl Loader<'_> {
     /// The states of `/tmp` and `/var/tmp` (semantics doc, "The `/tmp` and `/var/tmp` rules
@@ -104,8 +105,14 @@ impl Loader<'_> {
                 continue;
             }
             let spec = chars.next()?;
+            let user = self.scope.is_user();
             let fixed = match spec {
                 '%' => "%",
+                't' if user => scope::USER_RUNTIME_DIR,
+                'S' | 'E' if user => "/home/user/.config",
+                'C' if user => "/home/user/.cache",
+                'L' if user => "/home/user/.config/log",
+                'h' if user => scope::USER_HOME,
                 't' => "/run",
                 'S' => "/var/lib",
                 'C' => "/var/cache",
@@ -159,11 +166,16 @@ impl Loader<'_> {
     pub(super) fn exec_dependencies(&mut self, u: &Unit, sec: &str, info: &mut PostInfo) {
         let id = u.id.clone();
         let v = self.rules.version;
-        if let Some(wd) = last(u, sec, "WorkingDirectory") {
+        let user = self.scope.is_user();
+        let wd = last(u, sec, "WorkingDirectory");
+        if let Some(wd) = wd {
             let missing_ok = wd.value.starts_with('-');
-            let path = self
-                .path_printf(&id, wd.value.trim_start_matches('-'))
-                .unwrap_or_default();
+            let value = wd.value.trim_start_matches('-');
+            let path = if user && value == "~" {
+                scope::USER_HOME.to_string()
+            } else {
+                self.path_printf(&id, value).unwrap_or_default()
+            };
             let entry = (path.clone(), from_setting(Origin::File, "exec-paths", wd));
             if path.starts_with('/') {
                 if !missing_ok || v < 252 {
@@ -172,6 +184,14 @@ impl Loader<'_> {
                     info.wants_mounts_for.push(entry);
                 }
             }
+        }
+        // A user manager runs a unit without WorkingDirectory= in the home directory, which
+        // may be missing (`unit_patch_contexts`): wanted from v256 like `-/path`.
+        if wd.is_none() && user && v >= 256 {
+            info.wants_mounts_for.push((
+                scope::USER_HOME.to_string(),
+                rule(Origin::File, "exec-paths"),
+            ));
         }
         for key in ["RootDirectory", "RootImage"] {
             if let Some(s) = last(u, sec, key)
@@ -194,6 +214,11 @@ impl Loader<'_> {
             ("LogsDirectory", "/var/log"),
             ("ConfigurationDirectory", "/etc"),
         ] {
+            let prefix = if user {
+                scope::user_prefix(key).unwrap_or(prefix)
+            } else {
+                prefix
+            };
             for (s, word) in list(u, sec, key) {
                 let rel = word.split(':').next().unwrap_or("");
                 info.mounts_for.push((
@@ -206,6 +231,11 @@ impl Loader<'_> {
                     writable = Some(s.clone());
                 }
             }
+        }
+        // The rest is the system manager's only (`unit_add_exec_dependencies` returns here
+        // for a user manager): remount-fs, /tmp, udev, journald.
+        if user {
+            return;
         }
         if let Some(s) = writable
             && v >= 240

@@ -22,7 +22,13 @@ impl Loader<'_> {
             if path.starts_with("/dev/") {
                 if let Some(d) = name::from_path(&path, ".device") {
                     let p = from_setting(Origin::File, "mount-device", what);
-                    self.add2(&id, DepKind::Requires, DepKind::After, &d, p.clone());
+                    // A user manager only wants devices (`unit_add_node_dependency`).
+                    let kind = if self.scope.is_user() {
+                        DepKind::Wants
+                    } else {
+                        DepKind::Requires
+                    };
+                    self.add2(&id, kind, DepKind::After, &d, p.clone());
                     let b = format!(
                         "blockdev@{}.target",
                         name::escape(path.trim_start_matches('/'))
@@ -37,7 +43,8 @@ impl Loader<'_> {
                 self.add(&id, DepKind::After, "systemd-remount-fs.service", p);
             }
         }
-        if dd {
+        // A user manager leaves swaps alone (`swap_add_default_dependencies`).
+        if dd && !self.scope.is_user() {
             let r = rule(Origin::Default, "swap-default");
             let netdev = v >= 261
                 && list(u, "Swap", "Options")
@@ -105,7 +112,10 @@ impl Loader<'_> {
                 if let Some(d) = name::from_path(&what.value, ".device") {
                     // A mount from a unit file marks its own edges `mount-file`.
                     let dp = from_setting(Origin::MountFile, "mount-device", what);
-                    let kind = if options.iter().any(|o| o == "x-systemd.device-bound") {
+                    let kind = if self.scope.is_user() {
+                        // A user manager only wants devices (`unit_add_node_dependency`).
+                        DepKind::Wants
+                    } else if options.iter().any(|o| o == "x-systemd.device-bound") {
                         DepKind::BindsTo
                     } else {
                         DepKind::Requires
@@ -128,9 +138,11 @@ impl Loader<'_> {
                 info.mounts_for.push((what.value.clone(), p));
             }
         }
-        let extrinsic = where_
-            .as_deref()
-            .is_some_and(|w| mount_is_extrinsic(w, &options, v));
+        // A user manager leaves every mount alone (`mount_is_extrinsic`).
+        let extrinsic = self.scope.is_user()
+            || where_
+                .as_deref()
+                .is_some_and(|w| mount_is_extrinsic(w, &options, v));
         if dd && !extrinsic {
             let r = rule(Origin::MountFile, "mount-default");
             if network {
