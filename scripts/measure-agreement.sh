@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Measure how well unitdiff agrees with an image's OWN systemd, edge for edge with origins.
 #
-#   sudo scripts/measure-agreement.sh [--generators] ROOT
+#   sudo scripts/measure-agreement.sh [--generators] [--user] ROOT
 #
 # ROOT is an extracted OS root that ships its systemd (e.g. made with
 # `debootstrap --include=systemd trixie ROOT`). The image's own /usr/lib/systemd/systemd runs
@@ -15,11 +15,30 @@
 # ends in ":" so the default directories, generator output included, follow) and unitdiff
 # emulates them with this host's kernel command line (the generators in the chroot see the
 # host's /proc/cmdline and /sys, e.g. its serial console).
+#
+# With --user, the image's own user manager is the judge (`systemd --test --user`), and
+# unitdiff runs with --user. A user manager needs a home and $XDG_RUNTIME_DIR: the chroot
+# gets empty ones under /tmp, owned by nobody (the runtime one 0700, as pam_systemd makes
+# it), and HOME/XDG_RUNTIME_DIR point there, so no user's own units get in; XDG_CONFIG_DIRS
+# and XDG_DATA_DIRS are left unset (their defaults, /etc/xdg and /usr/local/share:/usr/share,
+# are part of the user search path). The unit path is given explicitly (the user manager's
+# directories of the image, see docs/semantics.md "User scope"), so user generators stay
+# hidden on both sides; --generators is refused with --user (user generators are not
+# emulated). This works as is for systemd 252, 257 and 262.
 set -euo pipefail
 generators=
-if [ "${1:-}" = --generators ]; then
-  generators=1
+user=
+while [ $# -gt 1 ]; do
+  case "$1" in
+    --generators) generators=1 ;;
+    --user) user=1 ;;
+    *) break ;;
+  esac
   shift
+done
+if [ -n "$generators" ] && [ -n "$user" ]; then
+  echo "error: --generators and --user: user generators are not emulated" >&2
+  exit 2
 fi
 root=$(realpath "$1")
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -31,7 +50,9 @@ if [ -z "${UNITDIFF:-}" ]; then
   cargo build --release -q --manifest-path "$here/Cargo.toml"
   UNITDIFF=$here/target/release/unitdiff
 fi
-if [ -n "$generators" ]; then
+if [ -n "$user" ]; then
+  "$UNITDIFF" -q --user graph "$root" --format json --no-generators > "$work/ours.json"
+elif [ -n "$generators" ]; then
   "$UNITDIFF" -q graph "$root" --format json --kernel-cmdline "$(cat /proc/cmdline)" > "$work/ours.json"
 else
   "$UNITDIFF" -q graph "$root" --format json --no-generators > "$work/ours.json"
@@ -69,9 +90,21 @@ path=/etc/systemd/system:/run/systemd/system:/usr/local/lib/systemd/system
 path=$path:/usr/lib/systemd/system:/tmp/unitdiff-oracle
 # The oracle's directory holds only its own target; the default path follows it.
 [ -n "$generators" ] && path=/tmp/unitdiff-oracle:
-chroot "$work/root" setpriv --reuid=65534 --regid=65534 --clear-groups \
-  env HOME=/ SYSTEMD_UNIT_PATH="$path" /usr/lib/systemd/systemd --test --system \
-  --unit=unitdiff-oracle.target --no-pager > "$work/dump.txt" 2> "$work/stderr.txt" || true
+if [ -n "$user" ]; then
+  path=/etc/xdg/systemd/user:/etc/systemd/user:/run/systemd/user:/usr/local/share/systemd/user
+  path=$path:/usr/share/systemd/user:/usr/local/lib/systemd/user:/usr/lib/systemd/user
+  path=$path:/tmp/unitdiff-oracle
+  install -d -m 0755 -o 65534 -g 65534 "$work/root/tmp/unitdiff-home"
+  install -d -m 0700 -o 65534 -g 65534 "$work/root/tmp/unitdiff-run"
+  chroot "$work/root" setpriv --reuid=65534 --regid=65534 --clear-groups \
+    env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 HOME=/tmp/unitdiff-home \
+    XDG_RUNTIME_DIR=/tmp/unitdiff-run SYSTEMD_UNIT_PATH="$path" /usr/lib/systemd/systemd \
+    --test --user --unit=unitdiff-oracle.target --no-pager > "$work/dump.txt" 2> "$work/stderr.txt" || true
+else
+  chroot "$work/root" setpriv --reuid=65534 --regid=65534 --clear-groups \
+    env HOME=/ SYSTEMD_UNIT_PATH="$path" /usr/lib/systemd/systemd --test --system \
+    --unit=unitdiff-oracle.target --no-pager > "$work/dump.txt" 2> "$work/stderr.txt" || true
+fi
 if ! grep -q 'Unit unitdiff-oracle.target:' "$work/dump.txt"; then
   echo "error: the image's systemd dumped no units; its stderr ends with:" >&2
   grep -v '^Failed to open' "$work/stderr.txt" | tail -n 15 >&2
