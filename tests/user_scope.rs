@@ -396,3 +396,63 @@ fn user_scope_fixture_agrees_with_systemd() {
 fn debian_12_user_units_agree_with_systemd() {
     agree_with_systemd("debian-12");
 }
+
+/// Every report format of every command says it is a user manager's units: the JSON in
+/// `scope`, the others after the roots (or, for CI annotations, before each message).
+#[test]
+fn every_format_names_the_user_scope() {
+    let (old, new) = ("fixtures/debian-12", "fixtures/debian-13");
+    let mut runs: Vec<Vec<&str>> = Vec::new();
+    for f in ["text", "json", "markdown", "dot", "html"] {
+        runs.push(vec!["diff", old, new, "--format", f]);
+    }
+    runs.push(vec!["diff", old, new, "--stat"]);
+    for f in [
+        "text", "json", "sarif", "github", "junit", "gitlab", "markdown", "html",
+    ] {
+        runs.push(vec!["check", old, new, "--fail-on", "never", "--format", f]);
+    }
+    for f in ["text", "json", "markdown", "dot"] {
+        runs.push(vec!["graph", old, "--format", f]);
+    }
+    for f in ["text", "json", "dot"] {
+        runs.push(vec!["deps", old, new, "default.target", "--format", f]);
+    }
+    for f in ["text", "json"] {
+        runs.push(vec!["deps", old, "default.target", "--format", f]);
+        runs.push(vec![
+            "why",
+            old,
+            "default.target",
+            "basic.target",
+            "--format",
+            f,
+        ]);
+    }
+    for args in runs {
+        let mut user = vec!["-q", "--user"];
+        user.extend(&args);
+        let o = unitdiff(&user);
+        assert!(o.status.code().is_some_and(|c| c < 2), "{user:?}: {o:?}");
+        let out = stdout(&o);
+        let json = args.contains(&"json");
+        let said = if json {
+            let v: Value = serde_json::from_str(&out).expect("JSON");
+            v["scope"] == "user"
+        } else {
+            out.contains("user manager")
+        };
+        assert!(said, "{user:?} does not say user manager:\n{out}");
+        // The system manager's reports say nothing of a user manager.
+        let mut system = vec!["-q"];
+        system.extend(&args);
+        let o = unitdiff(&system);
+        let out = stdout(&o);
+        if json {
+            let v: Value = serde_json::from_str(&out).expect("JSON");
+            assert_eq!(v["scope"], "system", "{system:?}");
+        } else {
+            assert!(!out.contains("user manager"), "{system:?}:\n{out}");
+        }
+    }
+}
