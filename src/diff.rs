@@ -317,10 +317,10 @@ fn install_entries(g: &DepGraph) -> BTreeMap<(String, String, String), InstallCh
         } in &u.install
         {
             for word in value.split_whitespace() {
-                m.entry((name.to_string(), key.clone(), word.to_string()))
+                m.entry((name.to_string(), key.to_string(), word.to_string()))
                     .or_insert_with(|| InstallChange {
                         unit: name.to_string(),
-                        key: key.clone(),
+                        key: key.to_string(),
                         value: word.to_string(),
                         path: path.clone(),
                         line: *line,
@@ -334,9 +334,9 @@ fn install_entries(g: &DepGraph) -> BTreeMap<(String, String, String), InstallCh
 
 fn edge_change(key: &EdgeKey, provs: &[Provenance], cause: Cause) -> EdgeChange {
     EdgeChange {
-        from: key.0.clone(),
+        from: key.0.to_string(),
         kind: key.1,
-        to: key.2.clone(),
+        to: key.2.to_string(),
         provenance: provs.to_vec(),
         cause,
     }
@@ -423,9 +423,9 @@ pub fn diff(old: &DepGraph, new: &DepGraph, new_as_old: Option<&DepGraph>) -> Gr
                 };
                 if !same {
                     edges_moved.push(EdgeMove {
-                        from: key.0.clone(),
+                        from: key.0.to_string(),
                         kind: key.1,
-                        to: key.2.clone(),
+                        to: key.2.to_string(),
                         old: oprovs.clone(),
                         new: provs.clone(),
                     });

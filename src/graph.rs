@@ -3,15 +3,15 @@
 //! merges origins — and each key keeps every provenance that produced it.
 
 use crate::tree::{ImagePath, Tree, mem::ImageLayer};
-use crate::unit::{DepKind, Edge, Provenance, UnitSet};
+use crate::unit::{DepKind, Edge, Provenance, Sym, UnitSet};
 use std::collections::{BTreeMap, HashMap};
 
 /// The identity of an edge: same from, kind and to = same edge.
-pub type EdgeKey = (String, DepKind, String);
+pub type EdgeKey = (Sym, DepKind, Sym);
 
 /// Unit name → index. foldhash rather than std's SipHash (6 % of the CPU of a 10k diff was
 /// SipHash): seeded per process, so an image cannot choose colliding names in advance.
-type NameIndex = HashMap<String, u32, foldhash::fast::RandomState>;
+type NameIndex = HashMap<Sym, u32, foldhash::fast::RandomState>;
 
 /// A loaded image and its graph.
 #[derive(Debug)]
@@ -29,7 +29,7 @@ pub struct DepGraph {
     /// For layered images: the layer each unit file, drop-in and link came from.
     pub image_layers: BTreeMap<ImagePath, ImageLayer>,
     /// Unit names by index (sorted, as `set.units`), and back.
-    names: Vec<String>,
+    names: Vec<Sym>,
     index: NameIndex,
     /// Per unit index: the (source index, kind) of every edge reaching it, so that
     /// `edges_to` finds the keys in `edges` without a second copy of each.
@@ -69,7 +69,7 @@ impl DepGraph {
             }
         }
         let edges: BTreeMap<EdgeKey, Vec<Provenance>> = grouped.into_iter().collect();
-        let names: Vec<String> = set.units.keys().cloned().collect();
+        let names: Vec<Sym> = set.units.keys().map(Sym::from).collect();
         let mut index: NameIndex =
             HashMap::with_capacity_and_hasher(names.len(), Default::default());
         index.extend(names.iter().enumerate().map(|(i, n)| (n.clone(), i as u32)));
@@ -80,12 +80,12 @@ impl DepGraph {
             let a = match from {
                 Some((f, a)) if f == key.0 => a,
                 _ => {
-                    let a = index.get(&key.0).copied();
+                    let a = index.get(key.0.as_str()).copied();
                     from = Some((&key.0, a));
                     a
                 }
             };
-            let (Some(a), Some(&b)) = (a, index.get(&key.2)) else {
+            let (Some(a), Some(&b)) = (a, index.get(key.2.as_str())) else {
                 continue;
             };
             incoming[b as usize].push((a, key.1));
@@ -164,12 +164,12 @@ impl DepGraph {
             return Vec::new();
         }
         // The first key of `unit`: the smallest kind, the empty target.
-        let start = (unit.to_string(), DepKind::ALL[0], String::new());
+        let start = (Sym::from(unit), DepKind::ALL[0], Sym::default());
         self.edges
             .range(start..)
             .map(|(k, _)| k)
             .take_while(|k| k.0 == unit)
-            .filter(|k| self.index.contains_key(&k.2))
+            .filter(|k| self.index.contains_key(k.2.as_str()))
             .collect()
     }
 
@@ -181,7 +181,11 @@ impl DepGraph {
         let mut out: Vec<&EdgeKey> = self.incoming[n as usize]
             .iter()
             .filter_map(|(from, kind)| {
-                let key = (self.names[*from as usize].clone(), *kind, unit.to_string());
+                let key = (
+                    self.names[*from as usize].clone(),
+                    *kind,
+                    self.names[n as usize].clone(),
+                );
                 self.edges.get_key_value(&key).map(|(k, _)| k)
             })
             .collect();

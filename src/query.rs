@@ -8,7 +8,7 @@ use crate::reach::{Step, StopIndex, Walker, stop_forward};
 use crate::unit::budget::{MAX_FAILURE_WALK_STEPS, MAX_WITNESS_HOPS, MAX_WITNESS_HOPS_TOTAL};
 use crate::unit::{DepKind, LoadState, Provenance, UnitName, UnitType};
 use serde::Serialize;
-use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
 
 /// Which edges `list-dependencies` follows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -64,9 +64,9 @@ fn hop(g: &DepGraph, key: &EdgeKey, inverse: bool) -> Hop {
         (&key.0, &key.2)
     };
     Hop {
-        from: from.clone(),
+        from: from.to_string(),
         kind: key.1,
-        to: to.clone(),
+        to: to.to_string(),
         inverse,
         provenance: g.edges.get(key).cloned().unwrap_or_default(),
     }
@@ -363,7 +363,7 @@ pub fn failure_members(g: &DepGraph, unit: &str) -> BTreeSet<String> {
     let mut queue = VecDeque::from([root.clone()]);
     while let Some(u) = queue.pop_front() {
         for (k, inverse) in stop_sources(g, &u) {
-            let next = if inverse { k.0 } else { k.2 };
+            let next = String::from(if inverse { k.0 } else { k.2 });
             if next != root && out.insert(next.clone()) {
                 queue.push_back(next);
             }
@@ -505,9 +505,9 @@ fn step_hop(s: Step) -> Hop {
         (&s.key.0, &s.key.2)
     };
     Hop {
-        from: from.clone(),
+        from: from.to_string(),
         kind: s.key.1,
-        to: to.clone(),
+        to: to.to_string(),
         inverse: s.inverse,
         provenance: s.provenance.to_vec(),
     }
@@ -520,40 +520,68 @@ pub fn boot_set(
     g: &DepGraph,
     target: &str,
 ) -> (BTreeMap<String, Option<Hop>>, BTreeMap<String, Hop>) {
+    let mut set: BTreeMap<String, Option<Hop>> = BTreeMap::new();
+    let mut missing: BTreeMap<String, Hop> = BTreeMap::new();
+    boot_walk(g, target, |k, loaded| match k {
+        None => {
+            set.insert(loaded.to_string(), None);
+        }
+        Some(k) if loaded.is_empty() => {
+            missing.insert(k.2.to_string(), hop(g, k, false));
+        }
+        Some(k) => {
+            set.insert(k.2.to_string(), Some(hop(g, k, false)));
+        }
+    });
+    (set, missing)
+}
+
+/// The loaded members of [`boot_set`] only, without hops (each hop copies its
+/// provenances: a whole image's worth for `diff`, which needs only the names).
+pub fn boot_members(g: &DepGraph, target: &str) -> BTreeSet<String> {
+    let mut set = BTreeSet::new();
+    boot_walk(g, target, |k, loaded| {
+        if k.is_none() || !loaded.is_empty() {
+            set.insert(loaded.to_string());
+        }
+    });
+    set
+}
+
+/// The walk behind [`boot_set`]: `reach(None, root)` first, then per unit reached
+/// `reach(Some(edge), name)` for a loaded unit, `reach(Some(edge), "")` for one that is not
+/// (not walked further). Each unit is reached once.
+fn boot_walk<'g>(g: &'g DepGraph, target: &str, mut reach: impl FnMut(Option<&'g EdgeKey>, &str)) {
     let root = g
         .set
         .names
         .get(target)
         .cloned()
         .unwrap_or_else(|| target.to_string());
-    let mut set: BTreeMap<String, Option<Hop>> = BTreeMap::from([(root.clone(), None)]);
-    let mut missing: BTreeMap<String, Hop> = BTreeMap::new();
-    let mut queue = VecDeque::from([root]);
+    let mut seen: HashSet<&str> = HashSet::new();
+    reach(None, &root);
+    let mut queue: VecDeque<&str> = VecDeque::from([root.as_str()]);
     while let Some(u) = queue.pop_front() {
-        for k in g.edges_from(&u) {
+        for k in g.edges_from(u) {
             // Requisite only checks that the unit is already active; it starts nothing.
             let starts = k.1.pulls_in()
                 && !matches!(k.1, DepKind::Requisite | DepKind::RequisiteOverridable);
-            if !starts {
-                continue;
-            }
-            if set.contains_key(&k.2) || missing.contains_key(&k.2) {
+            if !starts || k.2 == root || !seen.insert(k.2.as_str()) {
                 continue;
             }
             let loaded = g
                 .set
                 .units
-                .get(&k.2)
+                .get(k.2.as_str())
                 .is_some_and(|x| x.state == LoadState::Loaded);
             if loaded {
-                set.insert(k.2.clone(), Some(hop(g, k, false)));
-                queue.push_back(k.2.clone());
+                reach(Some(k), &k.2);
+                queue.push_back(&k.2);
             } else {
-                missing.insert(k.2.clone(), hop(g, k, false));
+                reach(Some(k), "");
             }
         }
     }
-    (set, missing)
 }
 
 /// An ordering cycle: each hop says "`from` is ordered after `to`" (After, or the other's
@@ -661,9 +689,9 @@ pub fn broken_hard_deps(g: &DepGraph) -> Vec<(Hop, LoadState)> {
         let from_loaded = g
             .set
             .units
-            .get(&k.0)
+            .get(k.0.as_str())
             .is_some_and(|u| u.state == LoadState::Loaded);
-        let to_state = g.set.units.get(&k.2).map(|u| u.state);
+        let to_state = g.set.units.get(k.2.as_str()).map(|u| u.state);
         if let (true, Some(state)) = (from_loaded, to_state)
             && state != LoadState::Loaded
         {
@@ -774,7 +802,7 @@ pub fn diff_answers(old: &DepGraph, new: &DepGraph, d: &crate::diff::GraphDiff) 
         if !stops(e.kind) {
             continue;
         }
-        let key = (e.from.clone(), e.kind, e.to.clone());
+        let key: EdgeKey = (e.from.as_str().into(), e.kind, e.to.as_str().into());
         // PropagatesStopTo is stored on the unit that stops the other.
         let (victim, culprit) = if e.kind == DepKind::PropagatesStopTo {
             (&e.to, &e.from)
@@ -836,20 +864,12 @@ pub fn diff_answers(old: &DepGraph, new: &DepGraph, d: &crate::diff::GraphDiff) 
             });
         }
     }
-    let (ob, _) = boot_set(old, "default.target");
-    let (nb, _) = boot_set(new, "default.target");
-    a.boot_added = nb
-        .keys()
-        .filter(|k| !ob.contains_key(*k))
-        .cloned()
-        .collect();
-    a.boot_removed = ob
-        .keys()
-        .filter(|k| !nb.contains_key(*k))
-        .cloned()
-        .collect();
-    let oc = ordering_cycles(old, &ob.keys().cloned().collect());
-    let nc = ordering_cycles(new, &nb.keys().cloned().collect());
+    let ob = boot_members(old, "default.target");
+    let nb = boot_members(new, "default.target");
+    a.boot_added = nb.difference(&ob).cloned().collect();
+    a.boot_removed = ob.difference(&nb).cloned().collect();
+    let oc = ordering_cycles(old, &ob);
+    let nc = ordering_cycles(new, &nb);
     let ounits: BTreeSet<BTreeSet<String>> = oc.iter().map(Cycle::units).collect();
     let nunits: BTreeSet<BTreeSet<String>> = nc.iter().map(Cycle::units).collect();
     a.new_cycles = nc
@@ -873,8 +893,8 @@ pub fn diff_answers(old: &DepGraph, new: &DepGraph, d: &crate::diff::GraphDiff) 
         .into_iter()
         .filter(|x| !nkeys.contains(&key(x)))
         .collect();
-    a.boot_old = ob.into_keys().collect();
-    a.boot_new = nb.into_keys().collect();
+    a.boot_old = ob.into_iter().collect();
+    a.boot_new = nb.into_iter().collect();
     a.warnings = budget.warnings();
     a
 }

@@ -57,7 +57,7 @@ fn ours(root: &Path) -> (unitdiff::graph::DepGraph, Edges) {
             .collect();
         normalise(kind.as_str(), to, &mut origins);
         edges.insert(
-            (from.clone(), kind.as_str().to_string(), to.clone()),
+            (from.to_string(), kind.as_str().to_string(), to.to_string()),
             origins,
         );
     }

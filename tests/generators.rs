@@ -26,8 +26,7 @@ fn load(v: u32) -> DepGraph {
 }
 
 fn has(g: &DepGraph, from: &str, kind: DepKind, to: &str) -> bool {
-    g.edges
-        .contains_key(&(from.to_string(), kind, to.to_string()))
+    g.edges.contains_key(&(from.into(), kind, to.into()))
 }
 
 /// The first provenance of an edge: (path, line, layer, generator).
@@ -37,7 +36,7 @@ fn prov(
     kind: DepKind,
     to: &str,
 ) -> (String, Option<u32>, Option<Layer>, Option<&'static str>) {
-    let p = &g.edges[&(from.to_string(), kind, to.to_string())][0];
+    let p = &g.edges[&(from.into(), kind, to.into())][0];
     (
         p.path.as_ref().map(|p| p.to_string()).unwrap_or_default(),
         p.line,

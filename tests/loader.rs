@@ -17,7 +17,7 @@ fn targets(g: &DepGraph, from: &str, kind: DepKind) -> Vec<String> {
     g.edges
         .keys()
         .filter(|(f, k, _)| f == from && *k == kind)
-        .map(|(_, _, t)| t.clone())
+        .map(|(_, _, t)| t.to_string())
         .collect()
 }
 
@@ -28,7 +28,7 @@ fn written(g: &DepGraph, from: &str, kind: DepKind) -> Vec<String> {
         .filter(|((f, k, _), provs)| {
             f == from && *k == kind && provs.iter().any(|p| p.how != How::Rule)
         })
-        .map(|((_, _, t), _)| t.clone())
+        .map(|((_, _, t), _)| t.to_string())
         .collect()
 }
 
@@ -436,7 +436,7 @@ fn default_dependencies_per_version() {
         g.edges
             .iter()
             .filter(|((f, k, _), p)| f == from && *k == kind && p.iter().any(|p| p.rule.is_some()))
-            .map(|((_, _, t), _)| t.clone())
+            .map(|((_, _, t), _)| t.to_string())
             .collect()
     };
     let old = load_with("precedence", Rules::new(225, 0));

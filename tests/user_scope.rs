@@ -326,7 +326,10 @@ fn agree_with_systemd(name: &str) {
             .map(|p| p.origin.as_str().to_string())
             .collect();
         normalise(kind.as_str(), to, &mut o);
-        ours.insert((from.clone(), kind.as_str().to_string(), to.clone()), o);
+        ours.insert(
+            (from.to_string(), kind.as_str().to_string(), to.to_string()),
+            o,
+        );
     }
     let host: BTreeSet<&str> = run
         .units

@@ -14,12 +14,11 @@ fn load(v: u32) -> DepGraph {
 }
 
 fn has(g: &DepGraph, from: &str, kind: DepKind, to: &str) -> bool {
-    g.edges
-        .contains_key(&(from.to_string(), kind, to.to_string()))
+    g.edges.contains_key(&(from.into(), kind, to.into()))
 }
 
 fn origin(g: &DepGraph, from: &str, kind: DepKind, to: &str) -> Origin {
-    g.edges[&(from.to_string(), kind, to.to_string())][0].origin
+    g.edges[&(from.into(), kind, to.into())][0].origin
 }
 
 /// 256: `LogNamespace=` also requires `systemd-journald-sync@NS.service` (not only from 257).

@@ -4,13 +4,14 @@
 //! left out (the text report lists them). Also the list of top findings that `--split` and
 //! the HTML report draw one picture each for.
 
+use super::picture::Key;
 use super::picture::{
     PEdge, PNode, Picture, Status, changed_edges, is_written, unit_status_of, unit_statuses,
     unit_type,
 };
 use crate::diff::GraphDiff;
 use crate::findings::{Checked, Finding, Level, RuleId};
-use crate::graph::{DepGraph, EdgeKey};
+use crate::graph::DepGraph;
 use crate::query::{DiffAnswers, Hop};
 use crate::unit::{DepKind, UnitType};
 use std::collections::{BTreeMap, BTreeSet};
@@ -96,7 +97,7 @@ pub fn top_findings(findings: &[Checked], max: usize) -> Vec<TopFinding<'_>> {
 }
 
 /// The dependency edge a finding is about, when it is one.
-fn finding_edge(f: &Finding) -> Option<EdgeKey> {
+fn finding_edge(f: &Finding) -> Option<Key> {
     let e = f.edge.as_ref()?;
     let kind = DepKind::ALL.into_iter().find(|k| k.as_str() == e.kind)?;
     Some((e.from.clone(), kind, e.to.clone()))
@@ -149,7 +150,7 @@ fn is_target(name: &str) -> bool {
 }
 
 /// The stored edge behind a hop.
-fn key_of(h: &Hop) -> EdgeKey {
+fn key_of(h: &Hop) -> Key {
     if h.inverse {
         (h.to.clone(), h.kind, h.from.clone())
     } else {
@@ -203,10 +204,10 @@ impl Overview {
 struct Builder<'a> {
     new: &'a DepGraph,
     old: &'a DepGraph,
-    changed: BTreeMap<EdgeKey, (Status, bool)>,
+    changed: BTreeMap<Key, (Status, bool)>,
     status: BTreeMap<String, (Status, Vec<String>)>,
     nodes: BTreeMap<String, (Status, Vec<String>)>,
-    edges: BTreeMap<EdgeKey, (Status, bool)>,
+    edges: BTreeMap<Key, (Status, bool)>,
     /// Units named by a finding (they get summaries of their neighbours).
     witnesses: BTreeSet<String>,
 }
@@ -375,9 +376,9 @@ pub fn overview(
                 if !is_written(&g.edges[k]) {
                     continue;
                 }
-                let other = if &k.0 == w { &k.2 } else { &k.0 };
-                if !drawn.contains(other) {
-                    hidden.insert(other.clone());
+                let other = if k.0 == *w { &k.2 } else { &k.0 };
+                if !drawn.contains(other.as_str()) {
+                    hidden.insert(other.to_string());
                 }
             }
         }

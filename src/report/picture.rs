@@ -3,7 +3,7 @@
 //! one selection, so they always agree.
 
 use crate::diff::{Cause, GraphDiff};
-use crate::graph::{DepGraph, EdgeKey};
+use crate::graph::DepGraph;
 use crate::unit::{DepKind, How, LoadState, UnitType};
 use std::borrow::Borrow;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
@@ -131,9 +131,12 @@ fn canonical(name: &str, graphs: &[&DepGraph]) -> String {
         .unwrap_or_else(|| name.to_string())
 }
 
+/// An edge of a picture: from, kind, to.
+pub(crate) type Key = (String, DepKind, String);
+
 /// Every changed edge of a diff with its status (and whether a systemd upgrade made it).
-pub(crate) fn changed_edges(d: &GraphDiff) -> BTreeMap<EdgeKey, (Status, bool)> {
-    let mut edges: BTreeMap<EdgeKey, (Status, bool)> = BTreeMap::new();
+pub(crate) fn changed_edges(d: &GraphDiff) -> BTreeMap<Key, (Status, bool)> {
+    let mut edges: BTreeMap<Key, (Status, bool)> = BTreeMap::new();
     for e in &d.edges_added {
         edges.insert(
             (e.from.clone(), e.kind, e.to.clone()),
@@ -200,9 +203,9 @@ pub fn diff_picture(d: &GraphDiff, old: &DepGraph, new: &DepGraph, sel: &Selecti
 pub struct DiffScene<'a> {
     old: &'a DepGraph,
     new: &'a DepGraph,
-    edges: BTreeMap<EdgeKey, (Status, bool)>,
+    edges: BTreeMap<Key, (Status, bool)>,
     /// Edges by the unit they start from.
-    from: BTreeMap<String, Vec<EdgeKey>>,
+    from: BTreeMap<String, Vec<Key>>,
     adj: BTreeMap<String, BTreeSet<String>>,
     status: BTreeMap<String, (Status, Vec<String>)>,
     /// The changed units and their `context` neighbourhood.
@@ -218,8 +221,9 @@ impl<'a> DiffScene<'a> {
         // Every edge of either side with its status.
         let mut edges = changed_edges(d);
         for (k, provs) in new.edges.iter().chain(old.edges.iter()) {
-            if !edges.contains_key(k) && (sel.implicit || written(provs)) {
-                edges.insert(k.clone(), (Status::Unchanged, false));
+            let k = (k.0.to_string(), k.1, k.2.to_string());
+            if !edges.contains_key(&k) && (sel.implicit || written(provs)) {
+                edges.insert(k, (Status::Unchanged, false));
             }
         }
         edges.retain(|k, _| kind_ok(k.1));
@@ -231,7 +235,7 @@ impl<'a> DiffScene<'a> {
             .chain(status.keys().cloned())
             .collect();
         let mut adj: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-        let mut from: BTreeMap<String, Vec<EdgeKey>> = BTreeMap::new();
+        let mut from: BTreeMap<String, Vec<Key>> = BTreeMap::new();
         for k in edges.keys() {
             adj.entry(k.0.clone()).or_default().insert(k.2.clone());
             adj.entry(k.2.clone()).or_default().insert(k.0.clone());
@@ -316,7 +320,7 @@ impl<'a> DiffScene<'a> {
     /// The picture of `nodes` and the edges among them.
     fn picture_of(&self, nodes: BTreeSet<String>) -> Picture {
         // Only the edges among the picture's units.
-        let edges: BTreeMap<EdgeKey, (Status, bool)> = nodes
+        let edges: BTreeMap<Key, (Status, bool)> = nodes
             .iter()
             .filter_map(|n| self.from.get(n))
             .flatten()
@@ -356,11 +360,14 @@ pub(crate) fn unit_status_of(
 /// Select the picture of one graph (everything, or the neighbourhood of the focus).
 pub fn graph_picture(g: &DepGraph, sel: &Selection) -> Picture {
     let kind_ok = |k: DepKind| sel.kinds.as_ref().is_none_or(|ks| ks.contains(&k));
-    let edges: BTreeMap<EdgeKey, (Status, bool)> = g
+    let edges: BTreeMap<Key, (Status, bool)> = g
         .edges
         .iter()
         .filter(|(k, p)| kind_ok(k.1) && (sel.implicit || written(p)))
-        .map(|(k, _)| (k.clone(), (Status::Unchanged, false)))
+        .map(|(k, _)| {
+            let key = (k.0.to_string(), k.1, k.2.to_string());
+            (key, (Status::Unchanged, false))
+        })
         .collect();
     let mut adj: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
     for k in edges.keys() {
@@ -390,7 +397,7 @@ pub fn graph_picture(g: &DepGraph, sel: &Selection) -> Picture {
 
 fn build(
     mut nodes: BTreeSet<String>,
-    edges: BTreeMap<EdgeKey, (Status, bool)>,
+    edges: BTreeMap<Key, (Status, bool)>,
     describe: impl Fn(&str) -> (Status, Vec<String>),
 ) -> Picture {
     use crate::unit::budget::{MAX_PICTURE_EDGES, MAX_PICTURE_NODES};
@@ -406,7 +413,7 @@ fn build(
             .take(MAX_PICTURE_NODES)
             .collect();
     }
-    let mut edges: Vec<(EdgeKey, (Status, bool))> = edges
+    let mut edges: Vec<(Key, (Status, bool))> = edges
         .into_iter()
         .filter(|(k, _)| nodes.contains(&k.0) && nodes.contains(&k.2))
         .collect();

@@ -12,7 +12,7 @@
 //!   refuses `openat2`, each component is opened in turn with `openat(O_NOFOLLOW |
 //!   O_DIRECTORY)` from the previous one;
 //! - a final component is examined with `fstatat(AT_SYMLINK_NOFOLLOW)` and `readlinkat`
-//!   relative to its opened parent; the last parent opened is kept (the loader works
+//!   relative to its opened parent; the last few parents opened are kept (the loader works
 //!   directory by directory), so a file costs one `fstatat` or `openat` beside its reads
 //!   instead of a fresh walk from the root each time. A kept descriptor was opened beneath
 //!   the root without following any symlink; if the directory is moved afterwards, what is
@@ -39,10 +39,15 @@ pub struct DirTree {
     fd: OwnedFd,
     /// Whether `openat2` works here (cleared on the first `ENOSYS`/`EPERM`).
     openat2: AtomicBool,
-    /// The last parent directory opened by [`DirTree::parent`] (physical path, `O_PATH`
-    /// descriptor).
-    last_dir: Mutex<Option<(ImagePath, Arc<OwnedFd>)>>,
+    /// The parent directories [`DirTree::parent`] opened last (physical path, `O_PATH`
+    /// descriptor), most recent last, at most [`KEPT_DIRS`].
+    last_dirs: Mutex<Vec<(ImagePath, Arc<OwnedFd>)>>,
 }
+
+/// How many parent directories are kept open. The loader goes back and forth between a few
+/// directories (a `.wants/` link and the unit directory its target is in): one kept
+/// descriptor was reopened for most lookups.
+const KEPT_DIRS: usize = 8;
 
 impl DirTree {
     /// Open `root`, which must be an existing directory (a symlink to one is fine: the user
@@ -63,7 +68,7 @@ impl DirTree {
             root: root.to_path_buf(),
             fd,
             openat2: AtomicBool::new(true),
-            last_dir: Mutex::new(None),
+            last_dirs: Mutex::new(Vec::with_capacity(KEPT_DIRS)),
         })
     }
 
@@ -120,15 +125,19 @@ impl DirTree {
         let cut = s.rfind('/').unwrap_or(0);
         let dir = if cut == 0 { "/" } else { &s[..cut] };
         let name = &s[cut + 1..];
-        let mut last = self.last_dir.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some((p, fd)) = last.as_ref()
-            && p.as_str() == dir
-        {
-            return Ok((fd.clone(), name));
+        let mut kept = self.last_dirs.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(i) = kept.iter().rposition(|(p, _)| p.as_str() == dir) {
+            let fd = kept[i].1.clone();
+            let last = kept.len() - 1;
+            kept.swap(i, last);
+            return Ok((fd, name));
         }
         let parent = ImagePath::new(dir);
         let fd = Arc::new(self.open_beneath(parent.relative(), OFlags::PATH | OFlags::DIRECTORY)?);
-        *last = Some((parent, fd.clone()));
+        if kept.len() == KEPT_DIRS {
+            kept.remove(0);
+        }
+        kept.push((parent, fd.clone()));
         Ok((fd, name))
     }
 
@@ -277,7 +286,8 @@ fn reopen_for_reading(
         OFlags::RDONLY | OFlags::NONBLOCK | OFlags::CLOEXEC | OFlags::NOCTTY,
         Mode::empty(),
     ) {
-        Ok(fd) => fd,
+        // The magic link is the handle's own inode: nothing to check again.
+        Ok(fd) => return Ok(fd),
         Err(rustix::io::Errno::NOENT) | Err(rustix::io::Errno::ACCESS) => again()?,
         Err(e) => return Err(e.into()),
     };

@@ -19,6 +19,7 @@ use super::deps::{self, DepKind};
 use super::name::{NameKind, UnitName, UnitType};
 use super::paths::{self, Layer, SearchDir};
 use super::scope::Scope;
+use super::sym::{Interner, Sym};
 use super::syntax::{self, Assignment};
 use super::version::Rules;
 use crate::tree::{self, ImagePath, MAX_FILE_SIZE, NodeKind, ResolveError, Tree};
@@ -116,6 +117,7 @@ pub(crate) fn load_in(
         reads: Default::default(),
         parses: HashMap::new(),
         warned: HashSet::new(),
+        syms: Default::default(),
     };
     l.scan();
     l.run(instances);
@@ -123,13 +125,6 @@ pub(crate) fn load_in(
     let mut set = l.finish();
     set.enablement = super::enablement::compute(tree, &set, &links);
     set
-}
-
-struct RawEdge {
-    from: String,
-    kind: DepKind,
-    to: String,
-    provenance: Provenance,
 }
 
 struct Loader<'t> {
@@ -156,8 +151,9 @@ struct Loader<'t> {
     units: BTreeMap<String, Unit>,
     templates: BTreeMap<String, Unit>,
     names: BTreeMap<String, String>,
-    raw_edges: Vec<RawEdge>,
-    queue: VecDeque<String>,
+    /// Edges as written (targets not yet canonical).
+    raw_edges: Vec<Edge>,
+    queue: VecDeque<Sym>,
     /// What the image says about the machine (for `%H`, `%m`, `%o`…).
     facts: deps::ImageFacts,
     /// What the post-load phase needs, per loaded unit.
@@ -171,6 +167,8 @@ struct Loader<'t> {
     parses: HashMap<(ImagePath, UnitType), Rc<syntax::ParsedFile>>,
     /// Warnings already given (each is kept once).
     warned: HashSet<Warning>,
+    /// One shared copy of every unit name an edge names, and of setting sections and keys.
+    syms: Interner,
 }
 
 /// The context a file's directives are applied in.
@@ -230,7 +228,7 @@ impl<'t> Loader<'t> {
         for k in &keys {
             match UnitName::parse(k).map(|u| u.kind()) {
                 Some(NameKind::Template) => self.load_template(k),
-                Some(_) => self.queue.push_back(k.clone()),
+                Some(_) => self.queue.push_back(k.as_str().into()),
                 None => {}
             }
         }
@@ -239,12 +237,12 @@ impl<'t> Loader<'t> {
                 .filter(|u| u.kind() == NameKind::Instance)
                 .and_then(|u| u.template());
             if template.is_some_and(|t| self.ids.contains_key(&t)) {
-                self.queue.push_back(name.clone());
+                self.queue.push_back(name.as_str().into());
             }
         }
         // Perpetual units exist in every manager, referenced or not.
         for p in self.scope.perpetual() {
-            self.queue.push_back(p.to_string());
+            self.queue.push_back((*p).into());
         }
         while let Some(name) = self.queue.pop_front() {
             self.load_unit(&name);
@@ -288,23 +286,23 @@ impl<'t> Loader<'t> {
 
     fn finish(mut self) -> UnitSet {
         self.warn_cuts();
-        let mut edges = Vec::with_capacity(self.raw_edges.len());
-        for e in std::mem::take(&mut self.raw_edges) {
-            let Some(to) = self.names.get(&e.to).cloned() else {
-                continue;
+        let mut syms = std::mem::take(&mut self.syms);
+        // In place: the edge list is the largest thing a load holds.
+        let mut edges = std::mem::take(&mut self.raw_edges);
+        edges.retain_mut(|e| {
+            let Some(to) = self.names.get(e.to.as_str()) else {
+                return false;
             };
-            if to == e.from {
-                continue;
+            // Most names are canonical already: keep their shared copy.
+            if *to != e.to {
+                e.to = syms.get(to);
             }
-            edges.push(Edge {
-                from: e.from,
-                kind: e.kind,
-                to,
-                provenance: e.provenance,
-            });
-        }
-        self.implicit_post_load(&mut edges);
-        edges.sort();
+            e.to != e.from
+        });
+        self.implicit_post_load(&mut edges, &mut syms);
+        // Equal edges are identical, so an unstable sort gives the same list (without a
+        // scratch copy of half of it).
+        edges.sort_unstable();
         edges.dedup();
         self.warnings.sort();
         self.warnings.dedup();

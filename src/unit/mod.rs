@@ -18,6 +18,7 @@ pub mod name;
 pub mod paths;
 pub mod resolve;
 pub mod scope;
+pub mod sym;
 pub mod syntax;
 pub mod version;
 
@@ -29,4 +30,5 @@ pub use model::{
 pub use name::{UnitName, UnitType};
 pub use paths::{Layer, SearchDir};
 pub use scope::Scope;
+pub use sym::Sym;
 pub use version::Rules;

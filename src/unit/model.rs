@@ -7,6 +7,7 @@ use super::deps::DepKind;
 use super::name::UnitType;
 use super::paths::{Layer, SearchDir};
 use super::scope::Scope;
+use super::sym::Sym;
 use super::version::Rules;
 use crate::tree::ImagePath;
 use serde::Serialize;
@@ -119,9 +120,9 @@ pub struct Provenance {
 /// One dependency: `from` has a `kind` dependency on `to` (both canonical unit names).
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 pub struct Edge {
-    pub from: String,
+    pub from: Sym,
     pub kind: DepKind,
-    pub to: String,
+    pub to: Sym,
     pub provenance: Provenance,
 }
 
@@ -143,8 +144,8 @@ pub struct UnitFile {
 /// A setting (any `Key=value` that is not a plain dependency) with its source.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Setting {
-    pub section: String,
-    pub key: String,
+    pub section: Sym,
+    pub key: Sym,
     pub value: String,
     pub path: ImagePath,
     pub line: u32,

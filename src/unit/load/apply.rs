@@ -14,9 +14,10 @@ impl<'t> Loader<'t> {
             self.spent.edges_cut += 1;
             return;
         }
+        let to = self.syms.take(to);
         self.queue.push_back(to.clone());
-        self.raw_edges.push(RawEdge {
-            from: from.to_string(),
+        self.raw_edges.push(Edge {
+            from: self.syms.get(from),
             kind,
             to,
             provenance,
@@ -171,10 +172,10 @@ impl<'t> Loader<'t> {
         true
     }
 
-    pub(super) fn setting(ctx: &FileCtx, a: &Assignment) -> Setting {
+    pub(super) fn setting(&mut self, ctx: &FileCtx, a: &Assignment) -> Setting {
         Setting {
-            section: a.section.clone(),
-            key: a.key.clone(),
+            section: self.syms.get(&a.section),
+            key: self.syms.get(&a.key),
             value: a.value.clone(),
             path: ctx.path.clone(),
             line: a.line,
@@ -204,7 +205,7 @@ impl<'t> Loader<'t> {
         if a.section == "Install" {
             match a.key.as_str() {
                 "WantedBy" | "RequiredBy" | "UpheldBy" | "Alias" | "Also" | "DefaultInstance" => {
-                    unit.install.push(Self::setting(ctx, a))
+                    unit.install.push(self.setting(ctx, a))
                 }
                 k if k.starts_with("X-") => {}
                 k => self.warn(
@@ -229,7 +230,7 @@ impl<'t> Loader<'t> {
             return;
         }
         if self.spent.take(ctx.path, 1) && self.spent.setting(a.value.len()) {
-            unit.settings.push(Self::setting(ctx, a));
+            unit.settings.push(self.setting(ctx, a));
         }
         if template {
             return;
@@ -299,7 +300,8 @@ impl<'t> Loader<'t> {
                     return;
                 }
                 // Every Slice= value is loaded; only one becomes the unit's slice.
-                self.queue.push_back(target.clone());
+                let t = self.syms.get(&target);
+                self.queue.push_back(t);
                 if st.slice.is_none() || self.rules.slice_last_wins() {
                     st.slice = Some((target, prov(Origin::SliceProperty)));
                 }

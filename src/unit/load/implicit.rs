@@ -14,6 +14,7 @@ use crate::unit::deps::DepKind;
 use crate::unit::fs::{fstype_is_network, tag_to_device};
 use crate::unit::model::{Edge, How, LoadState, Origin, Provenance, Setting, Unit};
 use crate::unit::name::{self, UnitName, UnitType};
+use crate::unit::sym::{Interner, Sym};
 use std::collections::{HashMap, HashSet};
 
 /// What the post-load phase needs to know of a unit.
@@ -611,7 +612,7 @@ impl Loader<'_> {
 
     /// Post-load edges for units in state `loaded`: slice ordering, mounts of paths, target
     /// auto-ordering. `edges` already carries canonical names.
-    pub(super) fn implicit_post_load(&self, edges: &mut Vec<Edge>) {
+    pub(super) fn implicit_post_load(&self, edges: &mut Vec<Edge>, syms: &mut Interner) {
         let loaded = |id: &str| {
             self.units
                 .get(id)
@@ -670,17 +671,18 @@ impl Loader<'_> {
                         pr.origin = Origin::Path;
                         pr.how = How::Rule;
                         pr.rule = Some("mounts-for");
+                        let (from, to) = (syms.get(id), syms.get(&m));
                         added.push(Edge {
-                            from: id.clone(),
+                            from: from.clone(),
                             kind: DepKind::After,
-                            to: m.clone(),
+                            to: to.clone(),
                             provenance: pr.clone(),
                         });
                         if self.units[&m].fragment.is_some() {
                             added.push(Edge {
-                                from: id.clone(),
+                                from,
                                 kind: hard,
-                                to: m,
+                                to,
                                 provenance: pr,
                             });
                         }
@@ -710,7 +712,7 @@ impl Loader<'_> {
             })
             .collect();
         let dd = |id: &str| self.post.get(id).is_some_and(|i| i.default_dependencies);
-        let mut auto: HashMap<(String, String), ()> = HashMap::new();
+        let mut auto: HashMap<(Sym, Sym), ()> = HashMap::new();
         for e in edges.iter() {
             let pulls = e.kind.pulls_in();
             if !pulls || !e.from.ends_with(".target") {
@@ -725,7 +727,7 @@ impl Loader<'_> {
                 auto.insert((e.from.clone(), e.to.clone()), ());
             }
         }
-        let mut auto: Vec<(String, String)> = auto.into_keys().collect();
+        let mut auto: Vec<(Sym, Sym)> = auto.into_keys().collect();
         auto.sort();
         for (t, u) in auto {
             edges.push(Edge {
