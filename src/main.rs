@@ -179,7 +179,20 @@ impl OutputArgs {
 
     /// Draw a DOT graph in the chosen format.
     fn picture(&self, g: &graphviz_rust::dot_structures::Graph) -> Result<Vec<u8>, anyhow::Error> {
-        let (renderer, limits) = (self.renderer(), self.limits());
+        self.picture_within(g, self.time_limit())
+    }
+
+    /// [`OutputArgs::picture`] with at most `time` of layout.
+    fn picture_within(
+        &self,
+        g: &graphviz_rust::dot_structures::Graph,
+        time: std::time::Duration,
+    ) -> Result<Vec<u8>, anyhow::Error> {
+        let renderer = self.renderer();
+        let limits = Limits {
+            time,
+            ..Limits::default()
+        };
         Ok(match self.format {
             Format::Svg => render::render(g, ImageFormat::Svg, renderer, limits)?,
             Format::Png => render::render(g, ImageFormat::Png, renderer, limits)?,
@@ -199,6 +212,13 @@ impl OutputArgs {
             time: self.time_limit(),
             ..Limits::default()
         }
+    }
+
+    /// The layout time of all the pictures of an HTML report or of `--split` together.
+    fn report_time_limit(&self) -> std::time::Duration {
+        self.time_limit
+            .map(std::time::Duration::from_secs)
+            .unwrap_or(report::html::REPORT_LAYOUT_TIME)
     }
 
     fn time_limit(&self) -> std::time::Duration {

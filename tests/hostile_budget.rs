@@ -396,3 +396,29 @@ fn failure_witnesses_of_a_long_chain_are_bounded() {
         );
     }
 }
+
+/// The pictures of an HTML report share one layout clock (`--time-limit`, default 5 s): a
+/// report whose time is spent still comes out, with its findings' pictures left out and
+/// that said once. (Time 0: nothing can be laid out, whatever the machine's speed.)
+#[test]
+fn report_pictures_share_one_layout_clock() {
+    let dir = tempfile::tempdir().unwrap();
+    let page = dir.path().join("r.html");
+    let r = run(&[
+        "diff",
+        "fixtures/coreos-899",
+        "fixtures/coreos-1010",
+        "--format",
+        "html",
+        "--time-limit",
+        "0",
+        "-o",
+        page.to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, Some(1), "{}", r.stderr);
+    let html = std::fs::read_to_string(&page).unwrap();
+    assert!(html.contains("flanneld.service"), "the report is written");
+    let said = "findings' pictures left out (the pictures took the 0 s of layout time";
+    assert_eq!(r.stderr.matches(said).count(), 1, "{}", r.stderr);
+    assert!(!html.contains("<svg"), "no picture was drawn");
+}

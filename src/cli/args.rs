@@ -296,8 +296,8 @@ pub struct PictureOut {
     /// Graphviz `dot` [default: builtin].
     #[arg(long, value_enum)]
     pub renderer: Option<RendererArg>,
-    /// svg and png (and html's pictures): stop drawing after SECONDS [default: 60; 600
-    /// with diff --all].
+    /// svg and png: stop drawing after SECONDS [default: 60; 600 with diff --all]; html
+    /// and --split: all the pictures together [default: 5].
     #[arg(long, value_name = "SECONDS")]
     pub time_limit: Option<u64>,
 }

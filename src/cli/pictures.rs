@@ -10,6 +10,7 @@ use unitdiff::graph::DepGraph;
 use unitdiff::query;
 use unitdiff::report;
 use unitdiff::report::escape;
+use unitdiff::report::render::Limits;
 
 /// A diff and what was made of it: both graphs, the answers and the judged findings.
 pub(crate) struct Compared<'a> {
@@ -83,7 +84,10 @@ pub(crate) fn html_report(out: &OutputArgs, c: &Compared, quiet: bool) -> Vec<u8
     let draw = report::html::Drawing {
         selection: out.selection(),
         renderer: out.renderer(),
-        limits: out.limits(),
+        limits: Limits {
+            time: out.report_time_limit(),
+            ..out.limits()
+        },
     };
     let r = report::html::report(&input, &draw, false);
     if !quiet {
@@ -115,14 +119,24 @@ pub(crate) fn write_split(
     let top = report::overview::top_findings(&judged.findings, report::overview::TOP_FINDINGS);
     let mut files = Vec::new();
     let scene = report::picture::DiffScene::new(d, og, ng, &out.selection());
-    let mut budget = report::html::PictureBudget::default();
+    // --time-limit is the layout time of all the pictures together.
+    let mut budget = report::html::PictureBudget::new(out.report_time_limit());
     for f in &top {
         let Some((p, note)) = budget.take(|| scene.finding_picture(&f.units)) else {
             continue;
         };
-        budget.note(p.cut.iter().cloned().collect());
+        let mut said: Vec<String> = p.cut.iter().cloned().collect();
         let title = report::html::titled(f.title(), note);
-        let bytes = out.picture(&report::dot::graph(&p, &title))?;
+        let drawn = out.picture_within(&report::dot::graph(&p, &title), budget.time_left());
+        let bytes = match drawn {
+            Ok(b) => b,
+            Err(e) => {
+                said.push(format!("picture not written: {e}"));
+                budget.note(said);
+                continue;
+            }
+        };
+        budget.note(said);
         let name = format!("{}.{ext}", f.slug);
         let path = dir.join(&name);
         std::fs::write(&path, bytes)

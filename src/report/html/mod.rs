@@ -5,7 +5,7 @@ pub mod page;
 pub mod report;
 
 pub use page::{PageInput, diff_page};
-pub use report::{Drawing, PictureBudget, Report, report, titled};
+pub use report::{Drawing, PictureBudget, REPORT_LAYOUT_TIME, Report, report, titled};
 
 use super::escape::html as esc;
 

@@ -7,6 +7,7 @@ use crate::report::check::CheckInput;
 use crate::report::picture::{Picture, Selection};
 use crate::report::render::{self, ImageFormat, Limits, Renderer};
 use crate::report::{dot, overview, picture, unified};
+use std::time::{Duration, Instant};
 
 /// How the pictures are drawn.
 #[derive(Clone, Debug, Default)]
@@ -23,6 +24,17 @@ pub struct Report {
 }
 
 impl Drawing {
+    /// The same drawing, with `time` of layout at most.
+    fn within(&self, time: Duration) -> Drawing {
+        Drawing {
+            limits: Limits {
+                time,
+                ..self.limits
+            },
+            ..self.clone()
+        }
+    }
+
     fn svg(&self, g: &graphviz_rust::dot_structures::Graph) -> Result<String, String> {
         render::render(g, ImageFormat::Svg, self.renderer, self.limits)
             .map_err(|e| e.to_string())
@@ -47,18 +59,50 @@ impl Drawing {
 /// here instead of laying out forty large pictures.
 pub const PICTURES_BUDGET: usize = 8_000;
 
-/// The focused pictures' share of work, and what was said about them (said once, counted).
-#[derive(Default)]
+/// Layout time all the pictures of one report (or `--split`) may take, unless
+/// `--time-limit` says otherwise. A real upgrade's report lays out in about half a second
+/// (Debian 12 -> 13: 0.5 CPU s in all); the in-process layout takes minutes on some small
+/// but tangled graphs (50 units naming each other at random: over 60 s), and no count of
+/// units or edges predicts which, so the report as a whole has a clock.
+pub const REPORT_LAYOUT_TIME: Duration = Duration::from_secs(5);
+
+/// The focused pictures' share of work and of layout time, and what was said about them
+/// (said once, counted).
 pub struct PictureBudget {
     spent: usize,
     left_out: usize,
     said: Vec<String>,
     repeated: usize,
+    time: Duration,
+    start: Instant,
+    out_of_time: usize,
 }
 
 impl PictureBudget {
+    /// A budget whose pictures may take `time` of layout in all.
+    pub fn new(time: Duration) -> Self {
+        PictureBudget {
+            spent: 0,
+            left_out: 0,
+            said: Vec::new(),
+            repeated: 0,
+            time,
+            start: Instant::now(),
+            out_of_time: 0,
+        }
+    }
+
+    /// Layout time left for the next picture.
+    pub fn time_left(&self) -> Duration {
+        self.time.saturating_sub(self.start.elapsed())
+    }
+
     /// Build the next picture with `make`, unless the budget is spent.
     pub fn take<T>(&mut self, make: impl FnOnce() -> (Picture, T)) -> Option<(Picture, T)> {
+        if self.time_left().is_zero() {
+            self.out_of_time += 1;
+            return None;
+        }
         if self.spent >= PICTURES_BUDGET {
             self.left_out += 1;
             return None;
@@ -94,6 +138,14 @@ impl PictureBudget {
                 self.left_out, self.spent
             ));
         }
+        if self.out_of_time > 0 {
+            out.push(format!(
+                "work budget: {} of {total} findings' pictures left out (the pictures took the \
+                 {} s of layout time they had, --time-limit); draw one with --focus",
+                self.out_of_time,
+                self.time.as_secs_f64()
+            ));
+        }
         out
     }
 }
@@ -124,29 +176,41 @@ pub fn report(input: &CheckInput, draw: &Drawing, verdict: bool) -> Report {
     );
     let top = overview::top_findings(&result.findings, overview::TOP_FINDINGS);
     let scene = picture::DiffScene::new(d, og, ng, &draw.selection);
-    let mut budget = PictureBudget::default();
-    let pictures: Vec<Option<String>> = top
-        .iter()
-        .map(|f| {
-            let (p, note) = budget.take(|| scene.finding_picture(&f.units))?;
-            let mut said = Vec::new();
-            let svg = draw.picture(&p, &titled(f.title(), note), &mut said);
-            budget.note(said);
-            svg
-        })
-        .collect();
-    warnings.extend(budget.warnings(top.len()));
+    // draw.limits.time is the whole report's: the overview first, then the findings.
+    let mut budget = PictureBudget::new(draw.limits.time);
     let whole = scene.picture(&[]);
     let overview_svg = if whole.nodes.is_empty() {
         None
     } else if whole.nodes.len() > overview::READABLE_UNITS {
         let ov = overview::overview(d, og, ng, answers, &result.findings, whole.nodes.len());
-        draw.picture(&ov.picture, title, &mut warnings)
+        draw.within(budget.time_left())
+            .picture(&ov.picture, title, &mut warnings)
     } else {
-        draw.picture(&whole, title, &mut warnings)
+        draw.within(budget.time_left())
+            .picture(&whole, title, &mut warnings)
     };
+    let pictures: Vec<Option<String>> = top
+        .iter()
+        .map(|f| {
+            let (p, note) = budget.take(|| scene.finding_picture(&f.units))?;
+            let mut said = Vec::new();
+            let svg =
+                draw.within(budget.time_left())
+                    .picture(&p, &titled(f.title(), note), &mut said);
+            budget.note(said);
+            svg
+        })
+        .collect();
+    warnings.extend(budget.warnings(top.len()));
     let drawn = pictures.iter().any(Option::is_some) || overview_svg.is_some();
-    let legend = drawn.then(|| draw.svg(&dot::legend_graph()).ok()).flatten();
+    // The legend is a handful of units: it gets its own few seconds.
+    let legend = drawn
+        .then(|| {
+            draw.within(Duration::from_secs(5))
+                .svg(&dot::legend_graph())
+                .ok()
+        })
+        .flatten();
     let patches = unified::patches(d, og, ng);
     let mut facts = vec![format!(
         "Boot ({}): {} units now started, {} no longer started",
