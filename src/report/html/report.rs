@@ -9,12 +9,25 @@ use crate::report::render::{self, ImageFormat, Limits, Renderer};
 use crate::report::{dot, overview, picture, unified};
 use std::time::{Duration, Instant};
 
-/// How the pictures are drawn.
-#[derive(Clone, Debug, Default)]
+/// How the pictures are drawn; `limits.time` is the whole report's layout time.
+#[derive(Clone, Debug)]
 pub struct Drawing {
     pub selection: Selection,
     pub renderer: Renderer,
     pub limits: Limits,
+}
+
+impl Default for Drawing {
+    fn default() -> Self {
+        Drawing {
+            selection: Selection::default(),
+            renderer: Renderer::default(),
+            limits: Limits {
+                time: REPORT_LAYOUT_TIME,
+                ..Limits::default()
+            },
+        }
+    }
 }
 
 /// The page, and what could not be drawn (one line each, for standard error).
