@@ -222,6 +222,18 @@ fn rule_dropins() {
 
 #[test]
 #[ignore = "needs systemd 252 at /lib/systemd/systemd, and setpriv"]
+fn rule_unreadable_dropins() {
+    compare("fixtures/rules/unreadable-dropins");
+}
+
+#[test]
+#[ignore = "needs systemd 252 at /lib/systemd/systemd, and setpriv"]
+fn rule_mount_options() {
+    compare("fixtures/rules/mount-options");
+}
+
+#[test]
+#[ignore = "needs systemd 252 at /lib/systemd/systemd, and setpriv"]
 fn rule_templates() {
     compare("fixtures/rules/templates");
 }

@@ -453,7 +453,7 @@ fn binary_junk() {
 
 /// Files over the 4 MiB limit are refused before they are read: a 5 MiB unit, a 5 MiB
 /// drop-in and an 8 GiB sparse unit (reading it would take minutes). Each is warned about
-/// as "too large"; the huge unit is not-found, its edges absent; the drop-in is ignored.
+/// as "too large"; the huge unit is not-found, its edges absent; the drop-in sets nothing.
 #[test]
 fn huge_files() {
     let img = Image::new();
@@ -476,13 +476,12 @@ fn huge_files() {
     r.assert_state("good.service", "loaded");
     assert!(!r.has_edge("huge.service", "Wants", "huge-dep.service"));
     assert!(!r.has_edge("good.service", "Wants", "huge-dep.service"));
+    // Not read, but it still takes its name (as an unreadable drop-in does in systemd):
+    // listed, setting nothing.
     let good = r.unit("good.service").unwrap();
-    assert!(
-        !good["dropins"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|d| d.as_str().unwrap().ends_with("huge.conf")),
+    assert_eq!(
+        good["dropins"],
+        serde_json::json!(["/etc/systemd/system/good.service.d/huge.conf"]),
         "{good}"
     );
 }
@@ -490,7 +489,7 @@ fn huge_files() {
 /// FIFOs are never opened, so they never block a run. A FIFO sitting in a search directory
 /// is not a unit file (systemd 252 `--test` reports it not-found, checked by hand); an alias
 /// to it is dangling; a linked unit file pointing at a FIFO outside the search path is
-/// not-found with a warning; a FIFO drop-in is ignored with a warning while the unit and
+/// not-found with a warning; a FIFO drop-in sets nothing (with a warning) while the unit and
 /// its other drop-ins still load. FIFOs as a `.wants` entry and as a whole `.d` directory
 /// must not block either.
 #[test]
@@ -519,13 +518,15 @@ fn fifos_never_block() {
         "later drop-in still applies"
     );
     r.assert_warned("/etc/systemd/system/a.service.d/10-fifo.conf", "");
+    // Never opened, but it takes its name like any unreadable drop-in: listed, setting
+    // nothing.
     let a = r.unit("a.service").unwrap();
-    assert!(
-        !a["dropins"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|d| d.as_str().unwrap().ends_with("10-fifo.conf")),
+    assert_eq!(
+        a["dropins"],
+        serde_json::json!([
+            "/etc/systemd/system/a.service.d/10-fifo.conf",
+            "/etc/systemd/system/a.service.d/20-ok.conf"
+        ]),
         "{a}"
     );
     r.assert_state("linkfifo.service", "not-found");
@@ -726,8 +727,8 @@ fn unit_links_are_rerooted_into_image() {
     }
 }
 
-/// Drop-ins and drop-in directories that point out of the root are ignored with a warning
-/// naming the in-image path; the unit itself still loads from the image.
+/// Drop-ins and drop-in directories that point out of the root are not read (a warning
+/// naming the in-image path); the unit itself still loads from the image.
 #[test]
 fn dropins_out_of_root() {
     let canary = Canary::new();
@@ -756,6 +757,17 @@ fn dropins_out_of_root() {
     graph_text(img.root()).assert_no_leak();
     for u in ["good.service", "b.service", "c.service"] {
         r.assert_state(u, "loaded");
+    }
+    // The links dangle inside the image: they set nothing but take their names, as an
+    // unreadable drop-in does in systemd; the directories out of the root are not read.
+    assert_eq!(
+        r.unit("good.service").unwrap()["dropins"],
+        serde_json::json!([
+            "/etc/systemd/system/good.service.d/50-abs.conf",
+            "/etc/systemd/system/good.service.d/51-rel.conf"
+        ])
+    );
+    for u in ["b.service", "c.service"] {
         assert_eq!(r.unit(u).unwrap()["dropins"], serde_json::json!([]), "{u}");
     }
     r.assert_warned("/etc/systemd/system/good.service.d/50-abs.conf", "");

@@ -503,3 +503,132 @@ fn private_tmp_per_version() {
     );
     assert!(wants(&g262, "plain.service").contains(&"tmp.mount".to_string()));
 }
+
+/// A drop-in systemd cannot read (a dangling link, a directory or a link to one named
+/// `*.conf`) sets nothing but still takes its name: the vendor drop-ins of the same names
+/// do not apply, and systemd lists the unreadable ones as the unit's drop-ins (checked
+/// against systemd 252, 257 and 262; tests/fidelity.rs compares the fixture with 252).
+#[test]
+fn unreadable_dropins_hide_lower_ones() {
+    let g = load("unreadable-dropins");
+    let wants = targets(&g, "u.service", DepKind::Wants);
+    assert_eq!(wants, ["applies.service"]);
+    let names: Vec<&str> = g.set.units["u.service"]
+        .dropins
+        .iter()
+        .map(|d| d.path.as_str())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "/etc/systemd/system/u.service.d/10-dangling.conf",
+            "/etc/systemd/system/u.service.d/20-dir.conf",
+            "/etc/systemd/system/u.service.d/30-dirlink.conf",
+            "/usr/lib/systemd/system/u.service.d/40-plain.conf",
+        ]
+    );
+}
+
+/// Before v239 the drop-in listing kept only files and symlinks (by directory entry
+/// type): a directory named `*.conf` was skipped, so the vendor drop-in of that name
+/// applies; symlinks, dangling or to a directory, still took their names.
+#[test]
+fn v225_unreadable_dropins_directories_are_skipped() {
+    let g = load_with("unreadable-dropins", Rules::new(225, 0));
+    let wants = targets(&g, "u.service", DepKind::Wants);
+    assert_eq!(wants, ["applies.service", "hidden-by-20-dir.service"]);
+}
+
+fn has(g: &DepGraph, from: &str, kind: DepKind, to: &str) -> bool {
+    g.edges
+        .contains_key(&(from.to_string(), kind, to.to_string()))
+}
+
+/// `Options=` of a mount is one string: the last assignment counts, an empty one clears
+/// it; of `nofail`/`fail` the last counts; a `loop` mount needs the mounts of its image
+/// even on a network file system type; quota options hook up quota checks (before 256).
+/// Every edge checked against systemd 252 (tests/fidelity.rs) and 262 (sid chroot).
+#[test]
+fn mount_options_last_assignment_counts() {
+    let g = load("mount-options");
+    let before = |u: &str, t: &str| has(&g, u, DepKind::Before, t);
+    assert!(before("multi.mount", "local-fs.target"));
+    assert!(!before("multi.mount", "remote-fs.target"));
+    assert!(!has(
+        &g,
+        "multi.mount",
+        DepKind::Wants,
+        "network-online.target"
+    ));
+    assert!(before("netlast.mount", "remote-fs.target"));
+    assert!(before("cleared.mount", "local-fs.target"));
+    assert!(before("failwins.mount", "local-fs.target"));
+    assert!(has(&g, "loopnet.mount", DepKind::Requires, "srv.mount"));
+    assert!(has(&g, "loopnet.mount", DepKind::After, "srv.mount"));
+    for u in ["quota.mount", "quotanotype.mount"] {
+        for s in ["systemd-quotacheck.service", "quotaon.service"] {
+            assert!(has(&g, u, DepKind::Wants, s), "{u} Wants {s}");
+            assert!(before(u, s), "{u} Before {s}");
+        }
+    }
+}
+
+/// Mount rules of older versions (docs/semantics.md; shared systemd-semantics.md §mount):
+/// quota checks leave PID 1 in 256; mounts from files are ordered before
+/// local-fs.target/remote-fs.target by PID 1 only from 240; before 233 a mount or swap
+/// from a file is bound to its device (`BindsTo=`), from 233 only with
+/// `x-systemd.device-bound`.
+#[test]
+fn mount_rules_by_version() {
+    let q = "systemd-quotacheck.service";
+    assert!(has(
+        &load_with("mount-options", Rules::new(255, 0)),
+        "quota.mount",
+        DepKind::Wants,
+        q
+    ));
+    assert!(!has(
+        &load_with("mount-options", Rules::new(256, 0)),
+        "quota.mount",
+        DepKind::Wants,
+        q
+    ));
+    let g239 = load_with("mount-options", Rules::new(239, 0));
+    assert!(!has(
+        &g239,
+        "multi.mount",
+        DepKind::Before,
+        "local-fs.target"
+    ));
+    assert!(!has(
+        &g239,
+        "netlast.mount",
+        DepKind::Before,
+        "remote-fs.target"
+    ));
+    assert!(has(
+        &g239,
+        "multi.mount",
+        DepKind::After,
+        "local-fs-pre.target"
+    ));
+    let g240 = load_with("mount-options", Rules::new(240, 0));
+    assert!(has(
+        &g240,
+        "multi.mount",
+        DepKind::Before,
+        "local-fs.target"
+    ));
+    let dev = "dev-sdz1.device";
+    let g232 = load_with("mount-options", Rules::new(232, 0));
+    assert!(has(&g232, "multi.mount", DepKind::BindsTo, dev));
+    assert!(!has(&g232, "multi.mount", DepKind::Requires, dev));
+    let g233 = load_with("mount-options", Rules::new(233, 0));
+    assert!(has(&g233, "multi.mount", DepKind::Requires, dev));
+    assert!(has(
+        &g233,
+        "bound.mount",
+        DepKind::BindsTo,
+        "dev-sdz6.device"
+    ));
+}

@@ -6,7 +6,7 @@
 
 use std::path::Path;
 use unitdiff::graph::DepGraph;
-use unitdiff::unit::{DepKind, Origin, Rules};
+use unitdiff::unit::{DepKind, LoadState, Origin, Rules};
 
 fn load(v: u32) -> DepGraph {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/rules/versions");
@@ -166,4 +166,32 @@ fn specifiers_in_paths_reach_the_mounts() {
             "{v}"
         );
     }
+}
+
+/// 253: `Type=notify-reload`. Before, systemd ignores the value ("Failed to parse service
+/// type"), so a service with `BusName=` is `Type=dbus` and requires `dbus.socket` (systemd
+/// 252 on this fixture: `Requires=`/`After=dbus.socket`; 257: neither). Debian 13's
+/// systemd-logind.service is one: its `Requires=dbus.socket` goes away with the upgrade.
+#[test]
+fn notify_reload_type_from_253() {
+    let (g252, g253) = (load(252), load(253));
+    for kind in [DepKind::Requires, DepKind::After] {
+        assert!(has(&g252, "notify-reload.service", kind, "dbus.socket"));
+        assert!(!has(&g253, "notify-reload.service", kind, "dbus.socket"));
+    }
+}
+
+/// `SuccessAction=soft-reboot-force` (254, with soft reboots): systemd 252 ignores the value
+/// ("Failed to parse SuccessAction="), so a service with nothing else to run is refused
+/// (bad-setting, no slice edges); 257 loads it. Debian 13's systemd-soft-reboot.service is
+/// one: loaded by 257, refused by 252 reading the same file.
+#[test]
+fn soft_reboot_success_action_from_254() {
+    let unit = "soft-reboot-action.service";
+    let g253 = load(253);
+    assert_eq!(g253.set.units[unit].state, LoadState::BadSetting);
+    assert!(!has(&g253, unit, DepKind::Requires, "system.slice"));
+    let g254 = load(254);
+    assert_eq!(g254.set.units[unit].state, LoadState::Loaded);
+    assert!(has(&g254, unit, DepKind::Requires, "system.slice"));
 }

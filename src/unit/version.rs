@@ -99,6 +99,39 @@ impl Rules {
     pub fn prefix_dropins(&self) -> bool {
         self.version >= 239
     }
+    /// Any entry named `*.conf` in a drop-in directory (a directory, a device, a FIFO) takes
+    /// the name like a file, and so hides same-named drop-ins of lower-priority directories
+    /// (v239+: the listing stopped filtering entries by type; before, only regular files and
+    /// symlinks counted).
+    pub fn dropin_dirs_take_name(&self) -> bool {
+        self.version >= 239
+    }
+    /// Whether `Type=` of a service accepts `value` (an unknown one is ignored, keeping the
+    /// earlier assignment): `exec` from v240, `notify-reload` from v253.
+    pub fn service_type_known(&self, value: &str) -> bool {
+        match value {
+            "simple" | "forking" | "oneshot" | "dbus" | "notify" | "idle" => true,
+            "exec" => self.version >= 240,
+            "notify-reload" => self.version >= 253,
+            _ => false,
+        }
+    }
+    /// Whether `SuccessAction=` (v236+) accepts `value` (an unknown one is ignored): `exit`,
+    /// `exit-force` from v240 (NEWS); `soft-reboot`, `soft-reboot-force` from v254 (with soft
+    /// reboots; 252 refuses them); `kexec`, `kexec-force`, `halt`, `halt-force`,
+    /// `halt-immediate` are refused by 252 and taken by 257, NEWS does not say when: 255
+    /// is assumed.
+    pub fn emergency_action_known(&self, value: &str) -> bool {
+        let since = match value {
+            "none" | "reboot" | "reboot-force" | "reboot-immediate" | "poweroff"
+            | "poweroff-force" | "poweroff-immediate" => 236,
+            "exit" | "exit-force" => 240,
+            "soft-reboot" | "soft-reboot-force" => 254,
+            "kexec" | "kexec-force" | "halt" | "halt-force" | "halt-immediate" => 255,
+            _ => return false,
+        };
+        self.version >= since
+    }
     /// Type-level `service.d/`, `target.wants/` directories (v244+).
     pub fn type_dropins(&self) -> bool {
         self.version >= 244

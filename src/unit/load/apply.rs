@@ -236,7 +236,10 @@ impl<'t> Loader<'t> {
             return;
         }
         if a.section == "Unit" {
-            if a.key == "SuccessAction" {
+            // A value this version does not know is ignored, keeping the earlier one.
+            if a.key == "SuccessAction"
+                && (a.value.is_empty() || self.rules.emergency_action_known(&a.value))
+            {
                 st.success_action = !a.value.is_empty() && a.value != "none";
             }
             let Some(kind) = deps::unit_directive(&a.key, &self.rules) else {
@@ -392,7 +395,10 @@ impl<'t> Loader<'t> {
                     st.exec_stop + 1
                 }
             }
-            (UnitType::Service, "Type") => st.service_type = Some(a.value.clone()),
+            // A value this version does not know is ignored (logged by systemd).
+            (UnitType::Service, "Type") if self.rules.service_type_known(&a.value) => {
+                st.service_type = Some(a.value.clone())
+            }
             (UnitType::Service, "BusName") => st.bus_name = !a.value.is_empty(),
             (UnitType::Service, "RemainAfterExit") => {
                 st.remain_after_exit = parse_bool(&a.value).unwrap_or(false)

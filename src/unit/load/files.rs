@@ -254,7 +254,8 @@ impl<'t> Loader<'t> {
         out
     }
 
-    /// Drop-in files for a unit: winners by file name, sorted by file name; masks dropped.
+    /// Drop-in files for a unit: winners by file name, sorted by file name (masks and
+    /// unreadable entries included: they set nothing but hide lower same-named ones).
     pub(super) fn dropins(
         &mut self,
         id: &str,
@@ -266,6 +267,12 @@ impl<'t> Loader<'t> {
         for (dir, i) in dirs {
             for (name, kind) in self.list_dir(&dir).unwrap_or_default() {
                 if name.starts_with('.') || !name.ends_with(".conf") || winners.contains_key(&name)
+                {
+                    continue;
+                }
+                // Before 239 the listing kept only files and symlinks (by entry type).
+                if !self.rules.dropin_dirs_take_name()
+                    && !matches!(kind, NodeKind::File | NodeKind::Symlink)
                 {
                     continue;
                 }
@@ -286,9 +293,25 @@ impl<'t> Loader<'t> {
                         masked: false,
                         content: Some(c),
                     },
+                    // systemd lists the name without opening it: an entry it cannot read
+                    // (dangling link, directory, unreadable file) is a drop-in that sets
+                    // nothing and still hides same-named ones of lower-priority directories.
                     FileRead::Failed(msg) => {
-                        self.warn(Some(&path), None, format!("drop-in ignored: {msg}"));
-                        continue;
+                        self.warn(
+                            Some(&path),
+                            None,
+                            format!(
+                                "drop-in not read: {msg}; it still hides drop-ins named \
+                                 {name} in lower-priority directories"
+                            ),
+                        );
+                        UnitFile {
+                            path,
+                            target: None,
+                            layer,
+                            masked: false,
+                            content: None,
+                        }
                     }
                 };
                 winners.insert(name, file);

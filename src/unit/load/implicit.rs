@@ -68,6 +68,9 @@ pub fn describe_rule(rule: &str) -> &'static str {
         "mount-parent" => "a mount needs the mount of its parent directory and of What=",
         "mount-device" => "a mount of a device needs that device",
         "swap-file" => "a swap file needs the root file system remounted writable",
+        "mount-quota" => {
+            "a mount with quota options is checked and has quota turned on (before 256)"
+        }
         _ => "systemd rule",
     }
 }
@@ -104,6 +107,14 @@ fn last<'a>(u: &'a Unit, section: &str, key: &str) -> Option<&'a Setting> {
         .rev()
         .find(|s| s.section == section && s.key == key)
         .filter(|s| !s.value.is_empty())
+}
+
+/// The options of a mount or swap unit: `Options=` is a single string, so only the last
+/// assignment counts (an empty one clears it), split at commas.
+fn options(u: &Unit, section: &str) -> Vec<String> {
+    last(u, section, "Options")
+        .map(|s| s.value.split(',').map(str::to_string).collect())
+        .unwrap_or_default()
 }
 
 /// Every word of a list setting, honouring resets by empty assignments.
@@ -308,13 +319,8 @@ impl Loader<'_> {
             // of a user manager without an instance did).
             let extrinsic_mount = (user && matches!(t, UnitType::Mount | UnitType::Swap))
                 || t == UnitType::Mount
-                    && last(u, "Mount", "Where").is_some_and(|w| {
-                        let opts: Vec<String> = list(u, "Mount", "Options")
-                            .into_iter()
-                            .flat_map(|(_, w)| w.split(',').map(str::to_string).collect::<Vec<_>>())
-                            .collect();
-                        mount_is_extrinsic(&w.value, &opts, v)
-                    });
+                    && last(u, "Mount", "Where")
+                        .is_some_and(|w| mount_is_extrinsic(&w.value, &options(u, "Mount"), v));
             let instance_prefix =
                 uname.and_then(|n| n.instance.filter(|i| !i.is_empty()).map(|_| n.prefix));
             let slice = if user {
@@ -392,8 +398,14 @@ impl Loader<'_> {
                         r,
                     );
                 }
-                // Without Type=, a service with BusName= is Type=dbus.
-                let dbus = match last(u, "Service", "Type") {
+                // Without Type= (or with only values this version ignores), a service
+                // with BusName= is Type=dbus.
+                let ty = u.settings.iter().rev().find(|s| {
+                    s.section == "Service"
+                        && s.key == "Type"
+                        && self.rules.service_type_known(&s.value)
+                });
+                let dbus = match ty {
                     Some(t) => t.value == "dbus",
                     None => last(u, "Service", "BusName").is_some(),
                 };

@@ -22,9 +22,12 @@ impl Loader<'_> {
             if path.starts_with("/dev/") {
                 if let Some(d) = name::from_path(&path, ".device") {
                     let p = from_setting(Origin::File, "mount-device", what);
-                    // A user manager only wants devices (`unit_add_node_dependency`).
+                    // A user manager only wants devices (`unit_add_node_dependency`);
+                    // before 233 a system manager bound a unit from a file to its device.
                     let kind = if self.scope.is_user() {
                         DepKind::Wants
+                    } else if v < 233 {
+                        DepKind::BindsTo
                     } else {
                         DepKind::Requires
                     };
@@ -46,10 +49,7 @@ impl Loader<'_> {
         // A user manager leaves swaps alone (`swap_add_default_dependencies`).
         if dd && !self.scope.is_user() {
             let r = rule(Origin::Default, "swap-default");
-            let netdev = v >= 261
-                && list(u, "Swap", "Options")
-                    .iter()
-                    .any(|(_, w)| w.split(',').any(|o| o == "_netdev"));
+            let netdev = v >= 261 && options(u, "Swap").iter().any(|o| o == "_netdev");
             if netdev {
                 // 261+: a swap on a network device is ordered like a network mount.
                 self.add(&id, DepKind::After, "remote-fs-pre.target", r.clone());
@@ -73,16 +73,19 @@ impl Loader<'_> {
         let id = u.id.clone();
         let v = self.rules.version;
         let where_ = last(u, "Mount", "Where").map(|s| s.value.clone());
-        let options: Vec<String> = list(u, "Mount", "Options")
-            .into_iter()
-            .flat_map(|(_, w)| w.split(',').map(str::to_string).collect::<Vec<_>>())
-            .collect();
+        let options = options(u, "Mount");
         let fstype = last(u, "Mount", "Type")
             .map(|s| s.value.clone())
             .unwrap_or_default();
         let bind = options.iter().any(|o| o == "bind" || o == "rbind") || fstype == "bind";
         let network = fstype_is_network(&fstype) || options.iter().any(|o| o == "_netdev");
-        let nofail = options.iter().any(|o| o == "nofail");
+        // `nofail` and `fail`: the last of the two counts.
+        let nofail = options
+            .iter()
+            .rev()
+            .find(|o| *o == "nofail" || *o == "fail")
+            .is_some_and(|o| o == "nofail");
+        let loop_ = options.iter().any(|o| o == "loop");
         if let Some(w) = &where_
             && let Some(parent) = std::path::Path::new(w).parent().and_then(|p| p.to_str())
             && w != "/"
@@ -115,13 +118,16 @@ impl Loader<'_> {
                     let kind = if self.scope.is_user() {
                         // A user manager only wants devices (`unit_add_node_dependency`).
                         DepKind::Wants
-                    } else if options.iter().any(|o| o == "x-systemd.device-bound") {
+                    } else if v < 233 || options.iter().any(|o| o == "x-systemd.device-bound") {
+                        // Before 233 a mount from a file was always bound to its device;
+                        // from 233 only with `x-systemd.device-bound`.
                         DepKind::BindsTo
                     } else {
                         DepKind::Requires
                     };
                     self.add2(&id, kind, DepKind::After, &d, dp.clone());
-                    if v >= 249 {
+                    // With BindsTo= the stop already propagates.
+                    if v >= 249 && kind == DepKind::Requires {
                         self.add(&id, DepKind::StopPropagatedFrom, &d, dp.clone());
                     }
                     if v >= 245 {
@@ -134,8 +140,29 @@ impl Loader<'_> {
                         }
                     }
                 }
-            } else if what.value.starts_with('/') && (bind || !network) {
+            } else if what.value.starts_with('/') && (bind || loop_ || !network) {
                 info.mounts_for.push((what.value.clone(), p));
+            }
+        }
+        // Before 256 PID 1 hooks up quota checks for a local, non-bind mount with a quota
+        // option (exactly `usrquota`, `grpquota`, `quota`, `usrjquota` or `grpjquota`;
+        // systemd 252 checked, no file system type needed); from 256 the fstab generator.
+        // A user manager never does.
+        if v < 256
+            && !self.scope.is_user()
+            && !network
+            && !bind
+            && options.iter().any(|o| {
+                matches!(
+                    o.as_str(),
+                    "usrquota" | "grpquota" | "quota" | "usrjquota" | "grpjquota"
+                )
+            })
+            && let Some(opts) = last(u, "Mount", "Options")
+        {
+            let p = from_setting(Origin::File, "mount-quota", opts);
+            for svc in ["systemd-quotacheck.service", "quotaon.service"] {
+                self.add2(&id, DepKind::Before, DepKind::Wants, svc, p.clone());
             }
         }
         // A user manager leaves every mount alone (`mount_is_extrinsic`).
@@ -147,7 +174,7 @@ impl Loader<'_> {
             let r = rule(Origin::MountFile, "mount-default");
             if network {
                 self.add(&id, DepKind::After, "remote-fs-pre.target", r.clone());
-                if !nofail || v < 241 {
+                if v >= 240 && (!nofail || v < 241) {
                     self.add(&id, DepKind::Before, "remote-fs.target", r.clone());
                 }
                 self.add(&id, DepKind::After, "network.target", r.clone());
@@ -160,7 +187,7 @@ impl Loader<'_> {
                 );
             } else {
                 self.add(&id, DepKind::After, "local-fs-pre.target", r.clone());
-                if !nofail || v < 241 {
+                if v >= 240 && (!nofail || v < 241) {
                     self.add(&id, DepKind::Before, "local-fs.target", r.clone());
                 }
             }
