@@ -263,6 +263,11 @@ fn diff_of_a_systemd_upgrade_alone() {
     assert!(!added.is_empty() && !removed.is_empty());
     for e in added.iter().chain(removed) {
         assert_eq!(e["cause"], "systemd-upgrade", "{e:#}");
+        assert_eq!(
+            e["upgrade"],
+            serde_json::json!({"old": "225", "new": "252.38"}),
+            "{e:#}"
+        );
         assert_ne!(e["how"], "fragment", "{e:#}");
     }
     // 228 moved services from Requires=basic.target to Requires=sysinit.target.

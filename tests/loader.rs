@@ -540,8 +540,7 @@ fn v225_unreadable_dropins_directories_are_skipped() {
 }
 
 fn has(g: &DepGraph, from: &str, kind: DepKind, to: &str) -> bool {
-    g.edges
-        .contains_key(&(from.to_string(), kind, to.to_string()))
+    g.edges.contains_key(&(from.into(), kind, to.into()))
 }
 
 /// `Options=` of a mount is one string: the last assignment counts, an empty one clears

@@ -50,8 +50,17 @@ struct WireEdge<'a> {
     /// In a diff: `files` or `systemd-upgrade`.
     #[serde(skip_serializing_if = "Option::is_none")]
     cause: Option<crate::diff::Cause>,
+    /// With `cause: systemd-upgrade`: the two systemd versions whose rules differ here.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    upgrade: Option<WireUpgrade>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     also: Vec<Also<'a>>,
+}
+
+#[derive(Serialize)]
+struct WireUpgrade {
+    old: String,
+    new: String,
 }
 
 fn source(p: &Provenance) -> Option<Source<'_>> {
@@ -91,6 +100,7 @@ fn wire_edge<'a>(
         generator: first.generator,
         why: first.rule.map(crate::unit::load::describe_rule),
         cause: None,
+        upgrade: None,
         also: provs[1..].iter().map(also).collect(),
     }
 }
@@ -370,9 +380,15 @@ struct WireDiff<'a> {
     install: WireInstallChanges<'a>,
 }
 
-fn change_edge(e: &crate::diff::EdgeChange) -> WireEdge<'_> {
+fn change_edge<'a>(d: &GraphDiff, e: &'a crate::diff::EdgeChange) -> WireEdge<'a> {
     let mut w = wire_edge(&e.from, e.kind, &e.to, &e.provenance);
     w.cause = Some(e.cause);
+    if e.cause == crate::diff::Cause::SystemdUpgrade {
+        w.upgrade = Some(WireUpgrade {
+            old: d.old_rules.to_string(),
+            new: d.new_rules.to_string(),
+        });
+    }
     w
 }
 
@@ -446,8 +462,8 @@ pub fn diff(d: &GraphDiff, old: &DepGraph, new: &DepGraph) -> serde_json::Value 
                 .collect(),
         },
         edges: WireEdges {
-            added: d.edges_added.iter().map(change_edge).collect(),
-            removed: d.edges_removed.iter().map(change_edge).collect(),
+            added: d.edges_added.iter().map(|e| change_edge(d, e)).collect(),
+            removed: d.edges_removed.iter().map(|e| change_edge(d, e)).collect(),
             moved: d
                 .edges_moved
                 .iter()
