@@ -151,7 +151,10 @@ dump() {
   fi
   umount -R "$copy/sys"
   umount "$copy/proc"
-  if mountpoint -q "$copy"; then umount "$copy"; fi
+  if mountpoint -q "$copy"; then
+    # A process of the chroot may still be exiting: retry once, then detach the overlay.
+    umount "$copy" 2>/dev/null || { sleep 1 && umount "$copy" 2>/dev/null; } || umount -l "$copy"
+  fi
   rm -rf "${copy:?}" "$work/$name.upper" "$work/$name.work"
   if ! grep -q 'Unit unitdiff-oracle.target:' "$work/$name.dump"; then
     echo "error: $root's systemd dumped no units; its stderr ends with:" >&2
