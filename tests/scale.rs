@@ -69,12 +69,9 @@ fn deps_all_text_of_a_2k_chain_from_the_command_line() {
     assert_eq!(last, n - 1, "one line per level");
 }
 
-/// A 1,000-unit Requires= chain where NEW adds one line at the bottom: every unit of the
-/// chain can now be stopped by the new unit, each with its path as witness, shortened to
-/// the budget's first hops (whole paths would be quadratic in the chain's length).
-#[test]
-fn failure_witnesses_on_a_1000_chain_plus_one_line() {
-    let n = 1_000;
+/// The answers of a diff where both sides have an `n`-unit Requires= chain and NEW's last
+/// unit gains `Requires=extra.service`.
+fn chain_gains_a_dependency_at_its_end(n: usize) -> query::DiffAnswers {
     let (old, new) = (image(), image());
     for img in [&old, &new] {
         chain(img.path(), n, "Requires");
@@ -86,7 +83,16 @@ fn failure_witnesses_on_a_1000_chain_plus_one_line() {
         service("Requires=extra.service"),
     );
     let c = unitdiff::compare(old.path(), new.path(), None, None).unwrap();
-    let a = query::diff_answers(&c.old, &c.new, &c.diff);
+    query::diff_answers(&c.old, &c.new, &c.diff)
+}
+
+/// A 1,000-unit Requires= chain where NEW adds one line at the bottom: every unit of the
+/// chain can now be stopped by the new unit, each with its path as witness, shortened to
+/// the budget's first hops (whole paths would be quadratic in the chain's length).
+#[test]
+fn failure_witnesses_on_a_1000_chain_plus_one_line() {
+    let n = 1_000;
+    let a = chain_gains_a_dependency_at_its_end(n);
     assert_eq!(a.failure_witnesses.len(), 1);
     assert_eq!(a.failure_witnesses[0].edge.to, "extra.service");
     let changes: BTreeMap<&str, &query::FailureSetChange> = a
@@ -134,18 +140,7 @@ fn failure_witnesses_on_a_1000_chain_plus_one_line() {
 fn failure_sets_past_the_walk_budget_are_counted_not_walked() {
     // Comparing c_i walks the n - i units below it on each side: n * n steps in all.
     let n = ((MAX_FAILURE_WALK_STEPS as f64).sqrt() * 1.25) as usize;
-    let (old, new) = (image(), image());
-    for img in [&old, &new] {
-        chain(img.path(), n, "Requires");
-        write(img.path(), &format!("{VENDOR}/extra.service"), service(""));
-    }
-    write(
-        new.path(),
-        &format!("{VENDOR}/c{}.service", n - 1),
-        service("Requires=extra.service"),
-    );
-    let c = unitdiff::compare(old.path(), new.path(), None, None).unwrap();
-    let a = query::diff_answers(&c.old, &c.new, &c.diff);
+    let a = chain_gains_a_dependency_at_its_end(n);
     let compared = a.failure_set_changes.len();
     assert!(compared > 0 && compared < n, "{compared} of {n} compared");
     let cut = a
