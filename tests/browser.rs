@@ -22,14 +22,16 @@ fn manifest(p: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(p)
 }
 
-/// `unitdiff diff OLD NEW --format html -o FILE`.
+/// `unitdiff diff OLD NEW --format html -o FILE`, with all the layout time its pictures
+/// need: these tests check the page, not the report's layout clock (a debug build on a busy
+/// machine can spend the default 5 s; tests/hostile_budget.rs checks the clock).
 fn report(old: &Path, new: &Path, file: &Path) {
     let o = Command::cargo_bin("unitdiff")
         .unwrap()
         .args(["-q", "diff"])
         .arg(old)
         .arg(new)
-        .args(["--format", "html", "-o"])
+        .args(["--time-limit", "600", "--format", "html", "-o"])
         .arg(file)
         .output()
         .unwrap();
