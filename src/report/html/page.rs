@@ -174,10 +174,9 @@ fn files(d: &GraphDiff) -> Vec<[&str; 4]> {
 }
 
 /// JSON for a `<script type="application/json">`: no `<` survives, so nothing in the data
-/// can close the element.
+/// can close the element, and no control or bidi character raw (as `--format json`).
 fn script_json<T: Serialize>(v: &T) -> String {
-    serde_json::to_string(v)
-        .expect("serialisable")
+    crate::report::escape::json(&serde_json::to_string(v).expect("serialisable"))
         .replace('<', "\\u003c")
         .replace('>', "\\u003e")
         .replace('&', "\\u0026")
