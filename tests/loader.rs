@@ -631,3 +631,52 @@ fn mount_rules_by_version() {
         "dev-sdz6.device"
     ));
 }
+
+/// `mount_verify` refuses a mount unit whose `Where=` names another path, an API or ignored
+/// mount point, one without `What=`, and PAM with a kill mode other than control-group. Debian's
+/// systemd before 256 also treats `/run/lock` as an API file system; upstream and Debian 256+
+/// load `run-lock.mount`.
+#[test]
+fn mount_units_systemd_refuses() {
+    let g = load("mount-verify");
+    for refused in [
+        "run-lock.mount",
+        "sys-fs-cgroup-extra.mount",
+        "proc-sys.mount",
+        "srv-data.mount",
+        "srv-nowhat.mount",
+        "srv-pam.mount",
+    ] {
+        assert_eq!(state(&g, refused), LoadState::BadSetting, "{refused}");
+    }
+    for loads in ["srv-ok.mount", "srv-implied.mount"] {
+        assert_eq!(state(&g, loads), LoadState::Loaded, "{loads}");
+    }
+    // A refused unit keeps what its file says and its slice, but not the dependencies of a
+    // loaded unit on its slice and mount points (`unit_add_slice_dependencies`, …).
+    assert_eq!(
+        written(&g, "run-lock.mount", DepKind::After),
+        ["swap.target"]
+    );
+    assert!(!targets(&g, "run-lock.mount", DepKind::After).contains(&"-.mount".to_string()));
+    assert!(targets(&g, "run-lock.mount", DepKind::Requires).is_empty());
+    // The mount point of a unit without Where= comes from its name.
+    assert!(targets(&g, "srv-implied.mount", DepKind::After).contains(&"-.mount".to_string()));
+
+    let g = load_with("mount-verify", Rules::new(256, 0));
+    assert_eq!(state(&g, "run-lock.mount"), LoadState::Loaded);
+    assert_eq!(
+        targets(&g, "run-lock.mount", DepKind::Requires),
+        ["system.slice"]
+    );
+
+    // Not Debian: upstream's table has no /run/lock.
+    let tmp = tempfile::tempdir().unwrap();
+    let units = tmp.path().join("usr/lib/systemd/system");
+    std::fs::create_dir_all(&units).unwrap();
+    let src = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/rules/mount-verify/usr/lib/systemd/system/run-lock.mount");
+    std::fs::copy(src, units.join("run-lock.mount")).unwrap();
+    let g = unitdiff::load_dir(tmp.path(), Rules::default()).unwrap();
+    assert_eq!(state(&g, "run-lock.mount"), LoadState::Loaded);
+}

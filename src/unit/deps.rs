@@ -216,6 +216,16 @@ pub struct ImageFacts {
 }
 
 impl ImageFacts {
+    /// Whether `os-release` names Debian or a distribution derived from it (`ID=debian`, or
+    /// `debian` among the words of `ID_LIKE=`): its systemd carries Debian's patches.
+    pub fn debian_family(&self) -> bool {
+        self.os_release.as_ref().is_some_and(|m| {
+            m.get("ID").is_some_and(|id| id == "debian")
+                || m.get("ID_LIKE")
+                    .is_some_and(|l| l.split_whitespace().any(|w| w == "debian"))
+        })
+    }
+
     fn value(&self, c: char) -> Option<String> {
         let os = |k: &str| {
             self.os_release

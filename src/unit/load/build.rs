@@ -1,6 +1,8 @@
 //! Building one unit: fragment, aliases, drop-ins and dependency directories merged, load state decided, and the type-specific extras (sockets, timers, paths, mounts).
 
 use super::*;
+use crate::unit::fs::{mount_point_ignore, mount_point_is_api};
+use crate::unit::name;
 
 impl<'t> Loader<'t> {
     /// Load one unit (and queue what it references).
@@ -257,7 +259,55 @@ impl<'t> Loader<'t> {
                     self.warn(path.as_ref(), None, format!("{why}, bad-setting"));
                 }
             }
+            UnitType::Mount => {
+                if let Some(why) = self.mount_refusal(unit) {
+                    unit.state = LoadState::BadSetting;
+                    let path = unit.fragment.as_ref().map(|f| f.path.clone());
+                    self.warn(path.as_ref(), None, format!("{id}: {why}, bad-setting"));
+                }
+            }
             _ => {}
         }
+    }
+
+    /// `mount_verify`: why systemd refuses a mount unit that loaded from a file (v225–262).
+    fn mount_refusal(&self, unit: &Unit) -> Option<String> {
+        let last = |key: &str| {
+            unit.settings
+                .iter()
+                .rev()
+                .find(|s| s.section == "Mount" && s.key == key)
+                .map(|s| s.value.as_str())
+        };
+        let perpetual = self.scope.is_perpetual(&unit.id);
+        // `Where=` as systemd keeps it (absolute, simplified); unset, it comes from the name.
+        let where_ = super::implicit::mount_point(unit)?;
+        if let Some(w) = last("Where").filter(|w| w.starts_with('/')) {
+            if w.contains('%') {
+                return None; // specifiers: not checked
+            }
+            let named = name::from_path(&where_, ".mount");
+            if named
+                .as_ref()
+                .is_none_or(|n| *n != unit.id && !unit.aliases.contains(n))
+            {
+                return Some("Where= setting doesn't match unit name".into());
+            }
+        }
+        let v = self.rules.version;
+        let debian_run_lock = v < 256 && self.facts.debian_family();
+        if mount_point_is_api(&where_, v, debian_run_lock) || mount_point_ignore(&where_, v) {
+            return Some(format!(
+                "cannot create mount unit for API file system {where_}"
+            ));
+        }
+        if !perpetual && last("What").is_none_or(str::is_empty) {
+            return Some("What= setting is missing".into());
+        }
+        let pam = last("PAMName").is_some_and(|p| !p.is_empty());
+        if pam && last("KillMode").is_some_and(|k| !k.is_empty() && k != "control-group") {
+            return Some("unit has PAM enabled, kill mode must be control-group".into());
+        }
+        None
     }
 }

@@ -109,6 +109,27 @@ fn last<'a>(u: &'a Unit, section: &str, key: &str) -> Option<&'a Setting> {
         .filter(|s| !s.value.is_empty())
 }
 
+/// The mount point of a mount unit: its `Where=` (absolute, simplified as systemd keeps
+/// it), else the path its name encodes (`mount_add_extras`: `unit_name_to_path`).
+pub(super) fn mount_point(u: &Unit) -> Option<String> {
+    match last(u, "Mount", "Where").map(|s| s.value.as_str()) {
+        Some(w) if w.starts_with('/') => Some(simplify(w)),
+        _ => match u.id.strip_suffix(".mount")? {
+            "-" => Some("/".to_string()),
+            stem => Some(format!("/{}", name::unescape(stem))),
+        },
+    }
+}
+
+/// `path_simplify`: repeated slashes and `.` components dropped, no trailing slash.
+pub(super) fn simplify(path: &str) -> String {
+    let parts: Vec<&str> = path
+        .split('/')
+        .filter(|c| !c.is_empty() && *c != ".")
+        .collect();
+    format!("/{}", parts.join("/"))
+}
+
 /// The options of a mount or swap unit: `Options=` is a single string, so only the last
 /// assignment counts (an empty one clears it), split at commas.
 fn options(u: &Unit, section: &str) -> Vec<String> {
@@ -319,8 +340,8 @@ impl Loader<'_> {
             // of a user manager without an instance did).
             let extrinsic_mount = (user && matches!(t, UnitType::Mount | UnitType::Swap))
                 || t == UnitType::Mount
-                    && last(u, "Mount", "Where")
-                        .is_some_and(|w| mount_is_extrinsic(&w.value, &options(u, "Mount"), v));
+                    && mount_point(u)
+                        .is_some_and(|w| mount_is_extrinsic(&w, &options(u, "Mount"), v));
             let instance_prefix =
                 uname.and_then(|n| n.instance.filter(|i| !i.is_empty()).map(|_| n.prefix));
             let slice = if user {

@@ -72,7 +72,7 @@ impl Loader<'_> {
     pub(super) fn mount_dependencies(&mut self, u: &Unit, dd: bool, info: &mut PostInfo) {
         let id = u.id.clone();
         let v = self.rules.version;
-        let where_ = last(u, "Mount", "Where").map(|s| s.value.clone());
+        let where_ = mount_point(u);
         let options = options(u, "Mount");
         let fstype = last(u, "Mount", "Type")
             .map(|s| s.value.clone())
