@@ -61,6 +61,15 @@ pub const MAX_SETTINGS_PER_UNIT: usize = 100_000;
 /// Largest real figure: 187 KB.
 pub const MAX_BYTES_READ: u64 = 512 * 1024 * 1024;
 
+/// Nesting of `.include` (systemd 236–245 allow an included file to include again and set
+/// no limit: a cycle runs until file descriptors or stack run out, and the unit fails to
+/// load). Deeper is a cycle for us too: the unit is `error`, with a warning.
+pub const MAX_INCLUDE_DEPTH: usize = 16;
+
+/// `.include` lines followed while loading one fragment (each file may include many, so
+/// nesting alone would let the work grow exponentially). Real figures: 0 or 1.
+pub const MAX_INCLUDES_PER_FRAGMENT: usize = 256;
+
 /// Distinct warnings kept for one image; the rest are counted.
 pub const MAX_WARNINGS: usize = 10_000;
 

@@ -117,6 +117,7 @@ pub(crate) fn load_in(
         reads: Default::default(),
         parses: HashMap::new(),
         warned: HashSet::new(),
+        includes_left: 0,
         syms: Default::default(),
     };
     l.scan();
@@ -167,6 +168,8 @@ struct Loader<'t> {
     parses: HashMap<(ImagePath, UnitType), Rc<syntax::ParsedFile>>,
     /// Warnings already given (each is kept once).
     warned: HashSet<Warning>,
+    /// `.include` lines the fragment being applied may still follow.
+    includes_left: usize,
     /// One shared copy of every unit name an edge names, and of setting sections and keys.
     syms: Interner,
 }
@@ -176,6 +179,10 @@ struct FileCtx<'a> {
     path: &'a ImagePath,
     layer: Layer,
     how: How,
+    /// The directory a relative `.include` in this file is taken from.
+    dir: ImagePath,
+    /// How deep in `.include`s this file is (0: the fragment or a drop-in).
+    depth: usize,
 }
 
 /// Per-unit state collected while applying files.

@@ -76,6 +76,8 @@ pub enum How {
     Fragment,
     /// A directive in a drop-in `.conf` file.
     DropIn,
+    /// A directive in a file the fragment reads with `.include` (before systemd 246).
+    Include,
     /// A symlink in a `.wants/` directory.
     WantsDir,
     /// A symlink in a `.requires/` directory.
@@ -91,6 +93,7 @@ impl How {
         match self {
             How::Fragment => "fragment",
             How::DropIn => "drop-in",
+            How::Include => "include",
             How::WantsDir => "wants-dir",
             How::RequiresDir => "requires-dir",
             How::UpholdsDir => "upholds-dir",

@@ -29,10 +29,22 @@ pub struct Diagnostic {
     pub message: String,
 }
 
+/// An `.include FILE` line (before v246): FILE is read in its place.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Include {
+    /// As written (relative to the including file's directory unless absolute).
+    pub path: String,
+    pub line: u32,
+    /// How many of [`ParsedFile::assignments`] come before it.
+    pub at: usize,
+}
+
 /// The result of parsing one file.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ParsedFile {
     pub assignments: Vec<Assignment>,
+    /// `.include` lines, in order (only for versions that have them).
+    pub includes: Vec<Include>,
     pub warnings: Vec<Diagnostic>,
     /// Set when parsing stopped on a fatal error.
     pub fatal: Option<Diagnostic>,
@@ -196,6 +208,25 @@ fn parse_line(
     let l = strip(logical);
     if l.is_empty() || matches!(l[0], b'#' | b';') {
         return Ok(());
+    }
+    if rules.dot_include()
+        && let Some(rest) = l.strip_prefix(b".include")
+    {
+        // Before v239 `startswith(l, ".include ")`; from v239 `first_word()`: any
+        // whitespace, or the end of the line.
+        let word = if rules.include_first_word() {
+            rest.first().is_none_or(|c| is_ws(*c))
+        } else {
+            rest.first() == Some(&b' ')
+        };
+        if word {
+            out.includes.push(Include {
+                path: String::from_utf8_lossy(strip(rest)).into_owned(),
+                line,
+                at: out.assignments.len(),
+            });
+            return Ok(());
+        }
     }
     let text = match std::str::from_utf8(l) {
         Ok(t) => t.to_string(),
@@ -454,5 +485,31 @@ mod tests {
     fn empty_value_is_kept() {
         let p = parse(b"[Unit]\nWants=\n", S, &v252());
         assert_eq!(p.assignments[0].value, "");
+    }
+
+    #[test]
+    fn include_lines_by_version() {
+        let text = b"[Unit]\nWants=a.service\n.include ../x.service\n.include\tb.service\nWants=c.service\n";
+        let p = parse(text, S, &Rules::new(225, 0));
+        // 225: `.include ` with a space; the tab form is a line without '=', fatal.
+        assert_eq!(p.includes.len(), 1);
+        assert_eq!(
+            (
+                p.includes[0].path.as_str(),
+                p.includes[0].line,
+                p.includes[0].at
+            ),
+            ("../x.service", 3, 1)
+        );
+        assert_eq!(p.fatal.as_ref().map(|f| f.line), Some(4));
+        let p = parse(text, S, &Rules::new(245, 0));
+        assert_eq!(p.includes.len(), 2);
+        assert_eq!(p.includes[1].path, "b.service");
+        assert_eq!(p.assignments.len(), 2);
+        // 246: gone; the lines are lines without '=' (a warning since 243).
+        let p = parse(text, S, &Rules::new(246, 0));
+        assert!(p.includes.is_empty());
+        assert!(p.fatal.is_none());
+        assert_eq!(p.warnings.len(), 2);
     }
 }

@@ -95,6 +95,23 @@ impl Rules {
     pub fn line_limit(&self) -> Option<usize> {
         (self.version >= 235).then_some(1024 * 1024)
     }
+    /// `.include FILE` on a line of a fragment reads FILE in its place (before v246; NEWS
+    /// 246 "Support for the .include syntax in unit files has been removed").
+    pub fn dot_include(&self) -> bool {
+        self.version < 246
+    }
+    /// An `.include`d file may `.include` again (v236–v245: `bcde742e78` passes the
+    /// caller's flags, `CONFIG_PARSE_ALLOW_INCLUDE` included, to the nested parse; before,
+    /// the nested `config_parse()` got `allow_include=false`).
+    pub fn nested_include(&self) -> bool {
+        self.version >= 236
+    }
+    /// `.include` is followed by a space (before v239: `startswith(l, ".include ")`) or by
+    /// any whitespace or nothing (v239+: `first_word(l, ".include")`); v239+ also warns
+    /// that it is deprecated.
+    pub fn include_first_word(&self) -> bool {
+        self.version >= 239
+    }
     /// Dash-prefix drop-in and dependency directories (v239+).
     pub fn prefix_dropins(&self) -> bool {
         self.version >= 239

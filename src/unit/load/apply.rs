@@ -158,7 +158,18 @@ impl<'t> Loader<'t> {
         for w in &parsed.warnings {
             self.warn(Some(ctx.path), Some(w.line), w.message.clone());
         }
-        for a in &parsed.assignments {
+        // Each `.include` is read in its place, between the assignments around it.
+        let mut next = 0;
+        for inc in &parsed.includes {
+            for a in &parsed.assignments[next..inc.at] {
+                self.apply_assignment(unit, &ctx, a, st, template);
+            }
+            next = inc.at;
+            if !self.include(unit, &ctx, inc, st, template) {
+                return false;
+            }
+        }
+        for a in &parsed.assignments[next..] {
             self.apply_assignment(unit, &ctx, a, st, template);
         }
         if let Some(f) = &parsed.fatal {
@@ -170,6 +181,105 @@ impl<'t> Loader<'t> {
             return false;
         }
         true
+    }
+
+    /// Read the file of an `.include` line (systemd before 246, `conf-parser.c
+    /// parse_line`) and apply it to the unit. Returns false when that is fatal for the
+    /// unit: systemd fails the whole fragment when the file cannot be read, except when it
+    /// does not exist (ignored).
+    fn include(
+        &mut self,
+        unit: &mut Unit,
+        ctx: &FileCtx,
+        inc: &syntax::Include,
+        st: &mut Applied,
+        template: bool,
+    ) -> bool {
+        let line = Some(inc.line);
+        let allowed = match ctx.how {
+            How::Fragment => true,
+            How::Include => self.rules.nested_include(),
+            _ => false,
+        };
+        if !allowed {
+            self.warn(Some(ctx.path), line, ".include not allowed here, ignoring");
+            return true;
+        }
+        if self.rules.include_first_word() {
+            self.warn(
+                Some(ctx.path),
+                line,
+                ".include is deprecated (systemd 239+ warns; removed in 246); use a drop-in",
+            );
+        }
+        if ctx.depth >= budget::MAX_INCLUDE_DEPTH || self.includes_left == 0 {
+            self.warn(
+                Some(ctx.path),
+                line,
+                format!(
+                    ".include nested more than {} deep or more than {} in one fragment (a \
+                     cycle?): the unit is not loaded",
+                    budget::MAX_INCLUDE_DEPTH,
+                    budget::MAX_INCLUDES_PER_FRAGMENT
+                ),
+            );
+            return false;
+        }
+        self.includes_left -= 1;
+        // `file_in_same_dir()`: an absolute path as it is (inside the image), a relative
+        // one from the including file's directory.
+        let path = if inc.path.starts_with('/') {
+            ImagePath::new(&inc.path)
+        } else {
+            ImagePath::new(&format!("{}/{}", ctx.dir, inc.path))
+        };
+        let shown = abbreviate(&inc.path).into_owned();
+        // `config_parse()` returns 0 for a file that does not exist (ENOENT).
+        match self.stat(&path) {
+            Err(ResolveError::Missing(_)) | Ok((_, None)) => {
+                self.warn(
+                    Some(ctx.path),
+                    line,
+                    format!(".include {shown}: no such file, ignored"),
+                );
+                return true;
+            }
+            _ => {}
+        }
+        match self.read_file(&path, None) {
+            FileRead::Content(content, target) => {
+                let base = target.as_ref().unwrap_or(&path);
+                // The layer of the search directory the file is in (a vendor unit read by
+                // an admin's fragment is vendor content); outside the search path, the
+                // including file's.
+                let real = self
+                    .resolve_no_follow(base)
+                    .unwrap_or_else(|_| base.clone());
+                let layer = self
+                    .dirs
+                    .iter()
+                    .find(|d| real.starts_with(&d.physical))
+                    .map_or(ctx.layer, |d| d.layer);
+                let sub = FileCtx {
+                    path: &path,
+                    layer,
+                    how: How::Include,
+                    dir: base.parent().unwrap_or_else(ImagePath::root),
+                    depth: ctx.depth + 1,
+                };
+                self.apply_file(unit, sub, &content, st, template)
+            }
+            // An empty file or `/dev/null` reads as nothing.
+            FileRead::Masked => true,
+            FileRead::Failed(msg) => {
+                self.warn(
+                    Some(ctx.path),
+                    line,
+                    format!(".include {shown}: {msg}; the unit is not loaded"),
+                );
+                false
+            }
+        }
     }
 
     pub(super) fn setting(&mut self, ctx: &FileCtx, a: &Assignment) -> Setting {

@@ -87,11 +87,21 @@ impl<'t> Loader<'t> {
                     }
                     FileRead::Content(content, target) => {
                         unit.state = LoadState::Loaded;
+                        // `.include` is relative to the fragment's path: the file reached
+                        // through the symlinks before 243 (`open_follow`), the name-map path
+                        // (the link itself for a linked unit file) from 243.
+                        let base = match &target {
+                            Some(t) if self.rules.version < 243 => t,
+                            _ => &path,
+                        };
                         let ctx = FileCtx {
                             path: &path,
                             layer,
                             how: How::Fragment,
+                            dir: base.parent().unwrap_or_else(ImagePath::root),
+                            depth: 0,
                         };
+                        self.includes_left = budget::MAX_INCLUDES_PER_FRAGMENT;
                         fragment_ok = self.apply_file(&mut unit, ctx, &content, &mut st, template);
                         if !fragment_ok {
                             unit.state = LoadState::Error;
@@ -134,6 +144,8 @@ impl<'t> Loader<'t> {
                     path: &d.path,
                     layer: d.layer,
                     how: How::DropIn,
+                    dir: d.path.parent().unwrap_or_else(ImagePath::root),
+                    depth: 0,
                 };
                 self.apply_file(&mut unit, ctx, &content, &mut st, template);
             }

@@ -1,0 +1,317 @@
+//! systemd before 243 (the CoreOS era): `.include` (before 246), unit files reached through
+//! symlinks named after their target, and `.wants/` links as load paths (before 240). The
+//! fixture pair `fixtures/coreos-era-old` → `-new` (CoreOS 899 → 1010, systemd 225) and small
+//! trees made here. There is no systemd 225 binary to ask: each expectation is derived from
+//! systemd's source at the tag named beside it (docs/semantics.md, "systemd before 243"),
+//! and each is checked against the same tree read with 252's rules, which must differ.
+
+use assert_cmd::Command;
+use serde_json::Value;
+use std::ffi::CString;
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::symlink;
+use std::path::{Path, PathBuf};
+use unitdiff::graph::DepGraph;
+use unitdiff::unit::{DepKind, How, Layer, LoadState, Provenance, Rules};
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures")
+        .join(name)
+}
+
+fn load(root: &Path, v: u32) -> DepGraph {
+    unitdiff::load_dir(root, Rules::new(v, 0)).unwrap()
+}
+
+fn provs<'g>(g: &'g DepGraph, from: &str, kind: DepKind, to: &str) -> &'g [Provenance] {
+    g.edges
+        .get(&(from.into(), kind, to.into()))
+        .map_or(&[], Vec::as_slice)
+}
+
+fn has(g: &DepGraph, from: &str, kind: DepKind, to: &str) -> bool {
+    !provs(g, from, kind, to).is_empty()
+}
+
+fn state(g: &DepGraph, name: &str) -> Option<LoadState> {
+    g.set.units.get(name).map(|u| u.state)
+}
+
+fn warned(g: &DepGraph, needle: &str) -> bool {
+    g.set.warnings.iter().any(|w| w.message.contains(needle))
+}
+
+/// A scratch image root.
+struct Image(tempfile::TempDir);
+
+impl Image {
+    fn new() -> Self {
+        Image(tempfile::tempdir().unwrap())
+    }
+    fn host(&self, rel: &str) -> PathBuf {
+        self.0.path().join(rel)
+    }
+    fn write(&self, rel: &str, content: &str) {
+        let p = self.host(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, content).unwrap();
+    }
+    fn symlink(&self, rel: &str, target: &str) {
+        let p = self.host(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        symlink(target, p).unwrap();
+    }
+    fn mkfifo(&self, rel: &str) {
+        let p = self.host(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        let c = CString::new(p.as_os_str().as_bytes()).unwrap();
+        assert_eq!(
+            unsafe { libc::mkfifo(c.as_ptr(), 0o644) },
+            0,
+            "mkfifo {rel}"
+        );
+    }
+    fn root(&self) -> &Path {
+        self.0.path()
+    }
+}
+
+const ETC: &str = "etc/systemd/system";
+const USR: &str = "usr/lib/systemd/system";
+
+/// `.include` reads the vendor unit in its place (v225 `conf-parser.c parse_line`:
+/// `file_in_same_dir()` + `config_parse()`), until 246 (NEWS 246: removed). The edges it
+/// brings carry the included file and line, and the layer of the directory it is in.
+#[test]
+fn include_brings_the_vendor_units_dependencies() {
+    let new = fixture("coreos-era-new");
+    let app = "app-local.service";
+    for v in [225, 239, 245] {
+        let g = load(&new, v);
+        let p = provs(&g, app, DepKind::Requires, "storage.service");
+        assert_eq!(p.len(), 1, "{v}: {:?}", g.edges.keys().collect::<Vec<_>>());
+        assert_eq!(p[0].how, How::Include);
+        assert_eq!(
+            p[0].path.as_ref().map(|p| p.as_str()),
+            Some("/usr/lib/systemd/system/app.service")
+        );
+        assert_eq!(p[0].line, Some(3));
+        assert_eq!(p[0].layer, Some(Layer::Vendor));
+        assert!(has(&g, app, DepKind::After, "storage.service"));
+        // ExecStart= comes from the included file: the unit loads.
+        assert_eq!(state(&g, app), Some(LoadState::Loaded));
+    }
+    // 239–245 warn that it is deprecated.
+    assert!(!warned(&load(&new, 238), ".include is deprecated"));
+    assert!(warned(&load(&new, 239), ".include is deprecated"));
+    // 246+: a line without '=' outside any section: ignored, and the unit has no
+    // ExecStart=.
+    for v in [246, 252] {
+        let g = load(&new, v);
+        assert!(!has(&g, app, DepKind::Requires, "storage.service"), "{v}");
+        assert_eq!(state(&g, app), Some(LoadState::BadSetting), "{v}");
+    }
+}
+
+/// Before 236 an included file may not include again (v225 passes `allow_include=false`
+/// to the nested `config_parse()`, which logs ".include not allowed here"); from 236 the
+/// flags are passed on (`bcde742e78`) and the nested file is read.
+#[test]
+fn nested_include_from_236() {
+    let img = Image::new();
+    img.write(
+        &format!("{ETC}/a.service"),
+        ".include b.conf\n[Service]\nExecStart=/bin/a\n",
+    );
+    img.write(
+        &format!("{ETC}/b.conf"),
+        "[Unit]\nWants=b.service\n.include c.conf\n",
+    );
+    img.write(&format!("{ETC}/c.conf"), "[Unit]\nWants=c.service\n");
+    let g = load(img.root(), 235);
+    assert!(has(&g, "a.service", DepKind::Wants, "b.service"));
+    assert!(!has(&g, "a.service", DepKind::Wants, "c.service"));
+    assert!(warned(&g, ".include not allowed here"));
+    let g = load(img.root(), 236);
+    assert!(has(&g, "a.service", DepKind::Wants, "c.service"));
+    let p = &provs(&g, "a.service", DepKind::Wants, "c.service")[0];
+    assert_eq!(
+        p.path.as_ref().unwrap().as_str(),
+        "/etc/systemd/system/c.conf"
+    );
+    assert_eq!(p.line, Some(2));
+    assert_eq!(p.layer, Some(Layer::Admin));
+}
+
+/// Only fragments may include: a drop-in's `.include` is ignored with an error line
+/// (v225 `unit_load_dropin` parses drop-ins with `allow_include=false`).
+#[test]
+fn include_in_a_dropin_is_ignored() {
+    let img = Image::new();
+    img.write(&format!("{USR}/a.service"), "[Service]\nExecStart=/bin/a\n");
+    img.write(
+        &format!("{ETC}/a.service.d/x.conf"),
+        ".include /etc/systemd/system/w.conf\n[Unit]\nAfter=x.service\n",
+    );
+    img.write(&format!("{ETC}/w.conf"), "[Unit]\nWants=w.service\n");
+    let g = load(img.root(), 225);
+    assert!(has(&g, "a.service", DepKind::After, "x.service"));
+    assert!(!has(&g, "a.service", DepKind::Wants, "w.service"));
+    assert!(warned(&g, ".include not allowed here"));
+}
+
+/// A missing file is skipped (`config_parse()` returns 0 on ENOENT); any other failure to
+/// read it fails the fragment (the error propagates out of `config_parse()`): the unit is
+/// `error`. A FIFO is never opened (systemd would block on it).
+#[test]
+fn include_of_missing_fifo_and_directory() {
+    let img = Image::new();
+    img.write(
+        &format!("{ETC}/missing.service"),
+        "[Unit]\nWants=x.service\n.include nowhere.conf\n[Service]\nExecStart=/bin/a\n",
+    );
+    img.write(
+        &format!("{ETC}/fifo.service"),
+        "[Unit]\nWants=x.service\n.include pipe.conf\nWants=y.service\n[Service]\nExecStart=/bin/a\n",
+    );
+    img.mkfifo(&format!("{ETC}/pipe.conf"));
+    img.write(
+        &format!("{ETC}/dir.service"),
+        ".include /etc\n[Service]\nExecStart=/bin/a\n",
+    );
+    let g = load(img.root(), 225);
+    assert_eq!(state(&g, "missing.service"), Some(LoadState::Loaded));
+    assert!(warned(&g, "no such file, ignored"));
+    assert_eq!(state(&g, "fifo.service"), Some(LoadState::Error));
+    // What came before the `.include` stays, nothing after it is read.
+    assert!(has(&g, "fifo.service", DepKind::Wants, "x.service"));
+    assert!(!has(&g, "fifo.service", DepKind::Wants, "y.service"));
+    assert!(warned(&g, "not opened"));
+    assert_eq!(state(&g, "dir.service"), Some(LoadState::Error));
+}
+
+/// A cycle (236–245 have no depth limit: systemd recurses until it runs out of file
+/// descriptors) ends at our depth limit with a warning, and the unit is `error`; in 225
+/// the nested `.include` is simply refused, so a self-include reads the file twice.
+#[test]
+fn include_cycles_end() {
+    let img = Image::new();
+    img.write(
+        &format!("{ETC}/loop.service"),
+        "[Unit]\nWants=x.service\n.include loop.service\n[Service]\nType=oneshot\nExecStart=/bin/a\n",
+    );
+    img.write(
+        &format!("{ETC}/p.service"),
+        ".include q.conf\n[Service]\nExecStart=/bin/p\n",
+    );
+    img.write(&format!("{ETC}/q.conf"), ".include r.conf\n");
+    img.write(&format!("{ETC}/r.conf"), ".include q.conf\n");
+    let g = load(img.root(), 240);
+    assert_eq!(state(&g, "loop.service"), Some(LoadState::Error));
+    assert_eq!(state(&g, "p.service"), Some(LoadState::Error));
+    assert!(warned(&g, "a cycle?"));
+    let g = load(img.root(), 225);
+    assert_eq!(state(&g, "loop.service"), Some(LoadState::Loaded));
+    assert!(has(&g, "loop.service", DepKind::Wants, "x.service"));
+}
+
+fn unitdiff(args: &[&str]) -> std::process::Output {
+    Command::cargo_bin("unitdiff")
+        .unwrap()
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(args)
+        .timeout(std::time::Duration::from_secs(60))
+        .output()
+        .unwrap()
+}
+
+/// The added edges of `unitdiff diff --format json` as `from kind to how path:line`.
+fn added_edges(extra: &[&str]) -> Vec<String> {
+    let mut args = vec!["diff", "--format", "json"];
+    args.extend_from_slice(extra);
+    args.extend_from_slice(&["fixtures/coreos-era-old", "fixtures/coreos-era-new"]);
+    let o = unitdiff(&args);
+    assert!(o.status.code().is_some_and(|c| c <= 1), "{o:?}");
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    v["edges"]["added"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            format!(
+                "{} {} {} {} {}:{}",
+                e["from"].as_str().unwrap(),
+                e["kind"].as_str().unwrap(),
+                e["to"].as_str().unwrap(),
+                e["how"].as_str().unwrap(),
+                e["source"]["path"].as_str().unwrap_or("-"),
+                e["source"]["line"]
+            )
+        })
+        .collect()
+}
+
+/// The CoreOS-era pair as a user diffs it: the version is detected from os-release (225),
+/// and the vendor change reaches the admin's unit through its `.include`; read with 252's
+/// rules it does not.
+#[test]
+fn coreos_era_diff_follows_the_include() {
+    let via_include =
+        "app-local.service Requires storage.service include /usr/lib/systemd/system/app.service:3";
+    let detected = added_edges(&[]);
+    assert!(detected.iter().any(|e| e == via_include), "{detected:#?}");
+    let pinned = added_edges(&["--systemd-version", "225"]);
+    assert_eq!(pinned, detected);
+    let new_rules = added_edges(&["--systemd-version", "252"]);
+    assert!(
+        !new_rules
+            .iter()
+            .any(|e| e.starts_with("app-local.service ")),
+        "{new_rules:#?}"
+    );
+}
+
+/// A relative `.include` is taken from the directory of the file systemd opened: before
+/// 243 the file the link leads to (`open_follow` follows it and keeps the final name), in
+/// 243–245 the link in the search path (the name map's fragment path).
+#[test]
+fn relative_include_of_a_linked_unit_file() {
+    let img = Image::new();
+    img.symlink(&format!("{ETC}/linked.service"), "/opt/l/linked.service");
+    img.write(
+        "opt/l/linked.service",
+        ".include extra.conf\n[Service]\nExecStart=/bin/l\n",
+    );
+    img.write("opt/l/extra.conf", "[Unit]\nWants=from-opt.service\n");
+    img.write(
+        &format!("{ETC}/extra.conf"),
+        "[Unit]\nWants=from-etc.service\n",
+    );
+    let g = load(img.root(), 242);
+    assert!(has(
+        &g,
+        "linked.service",
+        DepKind::Wants,
+        "from-opt.service"
+    ));
+    assert!(!has(
+        &g,
+        "linked.service",
+        DepKind::Wants,
+        "from-etc.service"
+    ));
+    let g = load(img.root(), 243);
+    assert!(has(
+        &g,
+        "linked.service",
+        DepKind::Wants,
+        "from-etc.service"
+    ));
+    assert!(!has(
+        &g,
+        "linked.service",
+        DepKind::Wants,
+        "from-opt.service"
+    ));
+}
