@@ -315,3 +315,278 @@ fn relative_include_of_a_linked_unit_file() {
         "from-opt.service"
     ));
 }
+
+fn fragment_path(g: &DepGraph, name: &str) -> Option<String> {
+    g.set
+        .units
+        .get(name)?
+        .fragment
+        .as_ref()
+        .map(|f| f.path.to_string())
+}
+
+/// A unit file linked from outside the search path is named after its target before 243:
+/// `open_follow` adds every valid name along the symlinks to the unit and `merge_by_names`
+/// makes the last one (the file's) its id (v225, v242 `load-fragment.c`). From 243 the
+/// name map keeps the link's name and the target's name is nothing (v243
+/// `unit_file_build_name_map`: a link out of the search path is a "linked unit file").
+#[test]
+fn linked_unit_file_is_named_after_its_target() {
+    let new = fixture("coreos-era-new");
+    for v in [225, 242] {
+        let g = load(&new, v);
+        let u = &g.set.units["agent-2.0.service"];
+        assert_eq!(u.state, LoadState::Loaded);
+        assert!(u.aliases.contains("agent.service"), "{v}");
+        assert!(!g.set.units.contains_key("agent.service"), "{v}");
+        assert_eq!(
+            fragment_path(&g, "agent-2.0.service").as_deref(),
+            Some("/opt/agent/agent-2.0.service")
+        );
+        // Every reference by the link's name reaches the unit.
+        assert!(has(
+            &g,
+            "health.service",
+            DepKind::Requires,
+            "agent-2.0.service"
+        ));
+        assert!(has(
+            &g,
+            "multi-user.target",
+            DepKind::Wants,
+            "agent-2.0.service"
+        ));
+    }
+    for v in [243, 252] {
+        let g = load(&new, v);
+        assert_eq!(state(&g, "agent.service"), Some(LoadState::Loaded), "{v}");
+        assert!(!g.set.names.contains_key("agent-2.0.service"), "{v}");
+        assert!(has(
+            &g,
+            "health.service",
+            DepKind::Requires,
+            "agent.service"
+        ));
+    }
+    // In 899 the link and its target have the same name: the same unit in both rule sets.
+    let old = fixture("coreos-era-old");
+    assert_eq!(
+        state(&load(&old, 225), "agent.service"),
+        Some(LoadState::Loaded)
+    );
+    assert_eq!(
+        state(&load(&old, 252), "agent.service"),
+        Some(LoadState::Loaded)
+    );
+}
+
+/// Before 240 a `.wants/` link's target loads a unit no search directory has (v239
+/// `load-dropin.c process_deps` passes the link's path to `unit_add_dependency_by_name`,
+/// which `unit_load_fragment` tries after the search path, "the suggested (originally
+/// linked) path"); v240 passes none (NEWS 240: "The target paths of those symlinks are not
+/// used for loading units anymore").
+#[test]
+fn wants_link_outside_the_search_path_loads_until_240() {
+    let new = fixture("coreos-era-new");
+    for v in [225, 239] {
+        let g = load(&new, v);
+        assert_eq!(state(&g, "metrics.service"), Some(LoadState::Loaded), "{v}");
+        assert_eq!(
+            fragment_path(&g, "metrics.service").as_deref(),
+            Some("/opt/metrics/metrics.service")
+        );
+        let p = &provs(
+            &g,
+            "metrics.service",
+            DepKind::Requires,
+            "app-local.service",
+        )[0];
+        assert_eq!(p.line, Some(3));
+    }
+    for v in [240, 252] {
+        let g = load(&new, v);
+        assert_eq!(
+            state(&g, "metrics.service"),
+            Some(LoadState::NotFound),
+            "{v}"
+        );
+        assert!(!has(
+            &g,
+            "metrics.service",
+            DepKind::Requires,
+            "app-local.service"
+        ));
+        // The link still makes the edge.
+        assert!(has(
+            &g,
+            "multi-user.target",
+            DepKind::Wants,
+            "metrics.service"
+        ));
+    }
+}
+
+/// The diff of the pair under 225: the agent is a unit renamed (its link now leads to
+/// `agent-2.0.service`), and `metrics.service`'s new dependency shows; with 252's rules
+/// neither does.
+#[test]
+fn coreos_era_diff_renames_the_linked_unit() {
+    let detected = added_edges(&[]);
+    for e in [
+        "health.service Requires agent-2.0.service fragment /etc/systemd/system/health.service:3",
+        "metrics.service Requires app-local.service fragment /opt/metrics/metrics.service:3",
+    ] {
+        assert!(detected.iter().any(|d| d == e), "{e} in {detected:#?}");
+    }
+    let new_rules = added_edges(&["--systemd-version", "252"]);
+    assert!(
+        !new_rules
+            .iter()
+            .any(|e| e.contains("agent-2.0") || e.starts_with("metrics.service ")),
+        "{new_rules:#?}"
+    );
+}
+
+/// `deps` and `why` answer with the unit's pre-243 name: asked by the link's name, the
+/// unit is `agent-2.0.service`.
+#[test]
+fn deps_and_why_use_the_pre243_names() {
+    let o = unitdiff(&[
+        "--quiet",
+        "why",
+        "fixtures/coreos-era-new",
+        "health",
+        "agent",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{o:?}");
+    let text = String::from_utf8(o.stdout).unwrap();
+    assert!(text.contains("agent-2.0.service"), "{text}");
+    // `why` and `deps` take the detected version; with 252's rules the name resolves to
+    // the link's own.
+    let g = load(&fixture("coreos-era-new"), 252);
+    assert_eq!(
+        unitdiff::unit::resolve::resolve(&g.set, "agent").map(|r| r.name().to_string()),
+        Ok("agent.service".to_string())
+    );
+    let g = load(&fixture("coreos-era-new"), 225);
+    assert_eq!(
+        unitdiff::unit::resolve::resolve(&g.set, "agent").map(|r| r.name().to_string()),
+        Ok("agent-2.0.service".to_string())
+    );
+    let o = unitdiff(&["--quiet", "deps", "fixtures/coreos-era-new", "metrics"]);
+    assert_eq!(o.status.code(), Some(0), "{o:?}");
+    let text = String::from_utf8(o.stdout).unwrap();
+    assert!(text.contains("├─app-local.service"), "{text}");
+}
+
+/// Aliases are known only once something loads them (before 243): a service loaded by its
+/// own name first does not read the drop-ins of an alias met later (`service_load` leaves
+/// the merged unit alone); other types do (`unit_load_dropin(unit_follow_merge(u))`).
+/// Units are loaded by name, so `real.service` comes before `zz-alias.service`.
+#[test]
+fn alias_directories_only_once_loaded_through_the_alias() {
+    let img = Image::new();
+    img.write(
+        &format!("{USR}/real.service"),
+        "[Service]\nExecStart=/bin/r\n",
+    );
+    img.symlink(
+        &format!("{ETC}/zz-alias.service"),
+        "/usr/lib/systemd/system/real.service",
+    );
+    img.write(
+        &format!("{ETC}/zz-alias.service.d/x.conf"),
+        "[Unit]\nWants=from-alias.service\n",
+    );
+    img.symlink(
+        &format!("{ETC}/aa-alias.service"),
+        "/usr/lib/systemd/system/real2.service",
+    );
+    img.write(
+        &format!("{USR}/real2.service"),
+        "[Service]\nExecStart=/bin/r\n",
+    );
+    img.write(
+        &format!("{ETC}/aa-alias.service.d/x.conf"),
+        "[Unit]\nWants=from-aa.service\n",
+    );
+    img.write(&format!("{USR}/real.target"), "[Unit]\n");
+    img.symlink(
+        &format!("{ETC}/zz-alias.target"),
+        "/usr/lib/systemd/system/real.target",
+    );
+    img.symlink(
+        &format!("{ETC}/zz-alias.target.wants/w.service"),
+        "/usr/lib/systemd/system/real.service",
+    );
+    let g = load(img.root(), 225);
+    assert!(
+        g.set.units["real.service"]
+            .aliases
+            .contains("zz-alias.service")
+    );
+    assert!(!has(
+        &g,
+        "real.service",
+        DepKind::Wants,
+        "from-alias.service"
+    ));
+    // Loaded through its alias first: the alias's drop-ins count.
+    assert!(has(&g, "real2.service", DepKind::Wants, "from-aa.service"));
+    // A target reads its late alias's `.wants/`; the link `w.service` there names no file
+    // of the search path, so (before 240) its target loads it: `w.service` becomes a name
+    // of `real.service`.
+    assert!(has(&g, "real.target", DepKind::Wants, "real.service"));
+    assert!(g.set.units["real.service"].aliases.contains("w.service"));
+    let g = load(img.root(), 252);
+    assert!(has(
+        &g,
+        "real.service",
+        DepKind::Wants,
+        "from-alias.service"
+    ));
+    assert!(has(&g, "real.target", DepKind::Wants, "w.service"));
+    assert_eq!(state(&g, "w.service"), Some(LoadState::NotFound));
+}
+
+/// Following symlinks by path stays inside the image and ends: a loop is "too many levels"
+/// (the unit is not found, with a warning), a link climbing out of the root lands inside
+/// it, and a dangling entry lets the next directory's file load (ENOENT).
+#[test]
+fn following_by_path_is_bounded_and_stays_inside() {
+    let img = Image::new();
+    img.symlink(&format!("{ETC}/loop.service"), "loop2.service");
+    img.symlink(&format!("{ETC}/loop2.service"), "loop.service");
+    img.symlink(
+        &format!("{ETC}/out.service"),
+        "../../../../../../opt/o/out.service",
+    );
+    img.write("opt/o/out.service", "[Service]\nExecStart=/bin/o\n");
+    img.symlink(
+        &format!("{ETC}/dangling.service"),
+        "/nowhere/dangling.service",
+    );
+    img.write(
+        &format!("{USR}/dangling.service"),
+        "[Service]\nExecStart=/bin/d\n",
+    );
+    img.mkfifo("opt/o/fifo.service");
+    img.symlink(&format!("{ETC}/fifo.service"), "/opt/o/fifo.service");
+    let g = load(img.root(), 225);
+    assert_eq!(state(&g, "loop.service"), Some(LoadState::NotFound));
+    assert!(warned(&g, "too many levels"));
+    assert_eq!(state(&g, "out.service"), Some(LoadState::Loaded));
+    assert_eq!(
+        fragment_path(&g, "out.service").as_deref(),
+        Some("/opt/o/out.service")
+    );
+    assert_eq!(state(&g, "dangling.service"), Some(LoadState::Loaded));
+    assert_eq!(
+        fragment_path(&g, "dangling.service").as_deref(),
+        Some("/usr/lib/systemd/system/dangling.service")
+    );
+    assert_eq!(state(&g, "fifo.service"), Some(LoadState::NotFound));
+    // 252: the dangling link in /etc hides the vendor file.
+    let g = load(img.root(), 252);
+    assert_eq!(state(&g, "dangling.service"), Some(LoadState::NotFound));
+}

@@ -12,6 +12,7 @@ mod apply;
 mod build;
 mod files;
 mod implicit;
+mod pre243;
 mod scan;
 pub use implicit::describe_rule;
 
@@ -118,6 +119,7 @@ pub(crate) fn load_in(
         parses: HashMap::new(),
         warned: HashSet::new(),
         includes_left: 0,
+        load_hints: HashMap::new(),
         syms: Default::default(),
     };
     l.scan();
@@ -170,6 +172,9 @@ struct Loader<'t> {
     warned: HashSet<Warning>,
     /// `.include` lines the fragment being applied may still follow.
     includes_left: usize,
+    /// Before 240: unit name → the first `.wants/`/`.requires/` link naming it (and its
+    /// search directory), the path a unit no search directory has is loaded from.
+    load_hints: HashMap<String, (ImagePath, usize)>,
     /// One shared copy of every unit name an edge names, and of setting sections and keys.
     syms: Interner,
 }

@@ -112,6 +112,16 @@ impl Rules {
     pub fn include_first_word(&self) -> bool {
         self.version >= 239
     }
+    /// Unit files are found by following symlinks by path from each search directory, in
+    /// load order (before v243); from v243 by the name map (`unit_file_build_name_map`).
+    pub fn follows_symlinks_by_path(&self) -> bool {
+        self.version < 243
+    }
+    /// A unit no search directory has is loaded from the target of the `.wants/` or
+    /// `.requires/` link that named it (before v240; NEWS 240).
+    pub fn wants_links_load_units(&self) -> bool {
+        self.version < 240
+    }
     /// Dash-prefix drop-in and dependency directories (v239+).
     pub fn prefix_dropins(&self) -> bool {
         self.version >= 239

@@ -59,13 +59,14 @@ impl<'t> Loader<'t> {
                     if strict && !seen.insert(name.clone()) {
                         continue;
                     }
-                    entries.push((dir.join(&name), name, nk, self.dirs[i].layer));
+                    entries.push((dir.join(&name), name, nk, i));
                 }
             }
             if strict {
                 entries.sort_by(|a, b| a.1.cmp(&b.1));
             }
-            for (path, name, nk, layer) in entries {
+            for (path, name, nk, i) in entries {
+                let layer = self.dirs[i].layer;
                 if strict {
                     if matches!(self.read_file_kind(&path, nk), Some(true)) {
                         continue; // masked
@@ -84,6 +85,13 @@ impl<'t> Loader<'t> {
                 } else {
                     name.clone()
                 };
+                if self.rules.wants_links_load_units() {
+                    // The link's path goes along with the name: a unit it creates that no
+                    // search directory has is loaded from it (`manager_load_unit_prepare`).
+                    self.load_hints
+                        .entry(target.clone())
+                        .or_insert_with(|| (path.clone(), i));
+                }
                 let provenance = Provenance {
                     origin: Origin::File,
                     how,

@@ -24,13 +24,26 @@ impl<'t> Loader<'t> {
         if un.instance.is_some() && !self.spent.instance(un.with_instance("")) {
             return;
         }
-        let (id, frag, names) = self.find_fragment(name);
+        let (mut id, frag, names) = self.find_fragment(name);
+        let by_path = self.rules.follows_symlinks_by_path();
+        if by_path && let Some(other) = names.iter().find_map(|n| self.names.get(n)) {
+            // Before 243 (`merge_by_names`): a name of the chain that a loaded unit has
+            // already merges this one into it, whichever file the chain led to.
+            id = other.clone();
+        }
         if let Some(unit) = self.units.get_mut(&id) {
+            let mut late = false;
             for n in &names {
+                if by_path && self.names.contains_key(n) {
+                    continue;
+                }
                 self.names.insert(n.clone(), id.clone());
                 if *n != id {
-                    unit.aliases.insert(n.clone());
+                    late |= unit.aliases.insert(n.clone());
                 }
+            }
+            if by_path && late {
+                self.late_aliases(&id);
             }
             return;
         }
@@ -69,7 +82,11 @@ impl<'t> Loader<'t> {
         match frag {
             Some((path, dir)) if unit_type != UnitType::Scope || perpetual => {
                 let layer = self.dirs[dir].layer;
-                let known = self.listings[dir].get(path.file_name()).copied();
+                // The listing says what the entry is only for a file of that directory
+                // (before 243 the fragment is where the symlinks lead).
+                let known = (path.parent().as_ref() == Some(&self.dirs[dir].physical))
+                    .then(|| self.listings[dir].get(path.file_name()).copied())
+                    .flatten();
                 match self.read_file(&path, known) {
                     FileRead::Masked => {
                         unit.state = if perpetual {

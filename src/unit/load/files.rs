@@ -10,6 +10,9 @@ impl<'t> Loader<'t> {
         &mut self,
         name: &str,
     ) -> (String, Option<(ImagePath, usize)>, BTreeSet<String>) {
+        if self.rules.follows_symlinks_by_path() {
+            return self.find_fragment_by_path(name);
+        }
         let un = UnitName::parse(name).expect("only valid names are loaded");
         let instance = un.instance.filter(|i| !i.is_empty());
         let mut names = BTreeSet::from([name.to_string()]);
