@@ -590,3 +590,51 @@ fn following_by_path_is_bounded_and_stays_inside() {
     let g = load(img.root(), 252);
     assert_eq!(state(&g, "dangling.service"), Some(LoadState::NotFound));
 }
+
+/// Before 233 every entry of a `.wants/` directory counts, regular files too (v225
+/// `iterate_dir` passes each entry's path to `unit_add_dependency_by_name`): a file there
+/// whose name no search directory has is the unit's fragment. 233–239 take only symlinks;
+/// from 240 no entry's path is used.
+#[test]
+fn wants_directory_file_is_a_fragment_before_233() {
+    let img = Image::new();
+    img.write(&format!("{USR}/m.target"), "[Unit]\n");
+    img.write(
+        &format!("{ETC}/m.target.wants/inline.service"),
+        "[Unit]\nWants=x.service\n[Service]\nExecStart=/bin/i\n",
+    );
+    let g = load(img.root(), 225);
+    assert!(has(&g, "m.target", DepKind::Wants, "inline.service"));
+    assert_eq!(state(&g, "inline.service"), Some(LoadState::Loaded));
+    assert!(has(&g, "inline.service", DepKind::Wants, "x.service"));
+    let g = load(img.root(), 233);
+    assert!(!has(&g, "m.target", DepKind::Wants, "inline.service"));
+    assert!(!g.set.units.contains_key("inline.service"));
+}
+
+/// Before 243 aliases are not validated: a link to a unit of another type is followed, and
+/// the names cannot be merged (`unit_add_name` refuses another type), so the unit is not
+/// found (v225 `merge_by_names` returns the error through `load_from_path`). From 243 the
+/// invalid alias is skipped and a lower file of that name loads.
+#[test]
+fn alias_to_another_type_is_not_found_before_243() {
+    let img = Image::new();
+    img.write(
+        &format!("{USR}/sock.socket"),
+        "[Socket]\nListenStream=/run/s\n",
+    );
+    img.symlink(
+        &format!("{ETC}/baz.service"),
+        "/usr/lib/systemd/system/sock.socket",
+    );
+    img.write(
+        &format!("{USR}/baz.service"),
+        "[Service]\nExecStart=/bin/b\n",
+    );
+    let g = load(img.root(), 225);
+    assert_eq!(state(&g, "baz.service"), Some(LoadState::NotFound));
+    assert!(warned(&g, "a name it cannot take"));
+    assert_eq!(state(&g, "sock.socket"), Some(LoadState::Loaded));
+    let g = load(img.root(), 252);
+    assert_eq!(state(&g, "baz.service"), Some(LoadState::Loaded));
+}

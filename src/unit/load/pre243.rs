@@ -50,17 +50,29 @@ impl<'t> Loader<'t> {
         let mut id = name.to_string();
         for n in &chain.names {
             // `unit_merge_by_name`/`unit_add_name`: a template name takes the unit's
-            // instance; a name of another type or kind cannot join (the merge fails).
+            // instance. A name of another type, or a plain name for an instance (or the
+            // reverse), cannot join: the merge fails, `load_from_path` returns the error
+            // and the unit is not found (no alias validation before 243).
             let Some(u) = UnitName::parse(n) else {
                 continue;
             };
-            if u.unit_type != un.unit_type {
-                continue;
-            }
             let full = match (u.kind(), instance) {
-                (NameKind::Template, Some(i)) => u.with_instance(i),
-                (NameKind::Instance, Some(_)) | (NameKind::Plain, None) => n.clone(),
-                _ => continue,
+                _ if u.unit_type != un.unit_type => None,
+                (NameKind::Template, Some(i)) => Some(u.with_instance(i)),
+                (NameKind::Instance, Some(_)) | (NameKind::Plain, None) => Some(n.clone()),
+                _ => None,
+            };
+            let Some(full) = full else {
+                self.warn(
+                    None,
+                    None,
+                    format!(
+                        "{name}: its symlinks lead to {}, a name it cannot take (systemd \
+                         before 243 fails to merge them): not loaded",
+                        abbreviate(n)
+                    ),
+                );
+                return (name.to_string(), None, BTreeSet::from([name.to_string()]));
             };
             names.insert(full.clone());
             // `unit_choose_id()` with the last name of the chain.
