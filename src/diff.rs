@@ -426,8 +426,8 @@ pub fn diff(old: &DepGraph, new: &DepGraph, new_as_old: Option<&DepGraph>) -> Gr
                         from: key.0.to_string(),
                         kind: key.1,
                         to: key.2.to_string(),
-                        old: oprovs.clone(),
-                        new: provs.clone(),
+                        old: oprovs.to_vec(),
+                        new: provs.to_vec(),
                     });
                 }
             }

@@ -271,6 +271,27 @@ fn write_stdout(bytes: &[u8]) -> Result<u8, anyhow::Error> {
     }
 }
 
+/// Write an unstyled report to `output` or standard output as `write` makes it.
+fn stream_out(
+    output: Option<&Path>,
+    write: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+) -> io::Result<()> {
+    match output {
+        Some(path) => {
+            let fail = |e: io::Error| {
+                io::Error::new(e.kind(), format!("cannot write {}: {e}", path.display()))
+            };
+            let mut w = io::BufWriter::new(std::fs::File::create(path).map_err(fail)?);
+            write(&mut w).and_then(|_| w.flush()).map_err(fail)
+        }
+        None => {
+            let mut w = io::BufWriter::new(io::stdout().lock());
+            write(&mut w)?;
+            w.flush()
+        }
+    }
+}
+
 /// Write a finished report to `output` or standard output: styled text loses its styles
 /// in a file (unless colour is `always`) and goes through the pager on a terminal.
 fn emit(
@@ -849,7 +870,19 @@ fn run(cli: Cli) -> Result<u8, anyhow::Error> {
                     let text = text_of(|w| report::text::graph(&g, w))?;
                     styled(&text)
                 }
-                Format::Json => json_bytes(&report::json::graph(&g)),
+                Format::Json => {
+                    // Written as it is made: the document of a large image does not fit
+                    // in memory at once.
+                    progress::finish();
+                    let written =
+                        stream_out(out.output.as_deref(), |w| report::json::write_graph(&g, w));
+                    std::mem::forget(g);
+                    return match written {
+                        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(0),
+                        Err(e) => Err(e.into()),
+                        Ok(()) => Ok(0),
+                    };
+                }
                 Format::Markdown => {
                     let p = report::picture::graph_picture(&g, &out.selection());
                     note_cut(&p, flags.quiet);

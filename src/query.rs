@@ -68,7 +68,7 @@ fn hop(g: &DepGraph, key: &EdgeKey, inverse: bool) -> Hop {
         kind: key.1,
         to: to.to_string(),
         inverse,
-        provenance: g.edges.get(key).cloned().unwrap_or_default(),
+        provenance: g.edges.get(key).map(|p| p.to_vec()).unwrap_or_default(),
     }
 }
 

@@ -27,7 +27,7 @@ fn load(root: &Path, v: u32) -> DepGraph {
 fn provs<'g>(g: &'g DepGraph, from: &str, kind: DepKind, to: &str) -> &'g [Provenance] {
     g.edges
         .get(&(from.into(), kind, to.into()))
-        .map_or(&[], Vec::as_slice)
+        .map_or(&[], |p| p.as_slice())
 }
 
 fn has(g: &DepGraph, from: &str, kind: DepKind, to: &str) -> bool {

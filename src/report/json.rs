@@ -214,14 +214,14 @@ fn wire_input(g: &DepGraph) -> Option<WireInput<'_>> {
 }
 
 fn edges_of<'a>(
-    edges: impl Iterator<Item = (&'a EdgeKey, &'a Vec<Provenance>)>,
-) -> Vec<WireEdge<'a>> {
-    edges.map(|(k, p)| wire_edge(&k.0, k.1, &k.2, p)).collect()
+    edges: impl Iterator<Item = (&'a EdgeKey, &'a crate::graph::Provenances)>,
+) -> impl Iterator<Item = WireEdge<'a>> {
+    edges.map(|(k, p)| wire_edge(&k.0, k.1, &k.2, p))
 }
 
-/// The `unitdiff.graph.v1` document for one image.
-pub fn graph(g: &DepGraph) -> serde_json::Value {
-    let doc = WireGraph {
+/// The `unitdiff.graph.v1` document without its units, templates and edges (empty lists).
+fn graph_head(g: &DepGraph) -> WireGraph<'_> {
+    WireGraph {
         schema: GRAPH_SCHEMA,
         root: &g.root,
         scope: g.set.scope,
@@ -237,14 +237,100 @@ pub fn graph(g: &DepGraph) -> serde_json::Value {
                 layer: d.layer,
             })
             .collect(),
-        units: g.set.units.values().map(|u| wire_unit(u, g)).collect(),
-        templates: g.set.templates.values().map(|u| wire_unit(u, g)).collect(),
-        edges: edges_of(g.edges.iter()),
+        units: Vec::new(),
+        templates: Vec::new(),
+        edges: Vec::new(),
         warnings: g.set.warnings.iter().map(|w| w.to_string()).collect(),
         generators: g.generators.as_ref(),
         input: wire_input(g),
-    };
+    }
+}
+
+/// The `unitdiff.graph.v1` document for one image.
+pub fn graph(g: &DepGraph) -> serde_json::Value {
+    let mut doc = graph_head(g);
+    doc.units = g.set.units.values().map(|u| wire_unit(u, g)).collect();
+    doc.templates = g.set.templates.values().map(|u| wire_unit(u, g)).collect();
+    doc.edges = edges_of(g.edges.iter()).collect();
     serde_json::to_value(doc).expect("serialisable")
+}
+
+/// [`graph`], written pretty-printed and made safe for a terminal (as
+/// `escape::json(to_string_pretty(graph(g)))` followed by a newline, byte for byte), one
+/// unit or edge at a time: the document of a 100k-unit image (~500 MB of text, several GB
+/// as a `Value`) is never whole in memory.
+pub fn write_graph(g: &DepGraph, w: &mut dyn std::io::Write) -> std::io::Result<()> {
+    let head = serde_json::to_value(graph_head(g)).expect("serialisable");
+    let serde_json::Value::Object(top) = head else {
+        unreachable!("a struct serialises as an object")
+    };
+    let mut units = g.set.units.values().map(|u| value(&wire_unit(u, g)));
+    let mut templates = g.set.templates.values().map(|u| value(&wire_unit(u, g)));
+    let mut edges = edges_of(g.edges.iter()).map(|e| value(&e));
+    write_streamed(
+        w,
+        &top,
+        &mut [
+            ("units", &mut units),
+            ("templates", &mut templates),
+            ("edges", &mut edges),
+        ],
+    )?;
+    w.write_all(b"\n")
+}
+
+/// A wire struct as a `Value` (objects with sorted keys, as in the whole document).
+fn value<T: Serialize>(v: &T) -> serde_json::Value {
+    serde_json::to_value(v).expect("serialisable")
+}
+
+/// Write the object `top` as `serde_json::to_string_pretty` would (then `escape::json`),
+/// except that each key of `streamed` (an empty list in `top`) gets its iterator's values,
+/// each serialised on its own.
+fn write_streamed(
+    w: &mut dyn std::io::Write,
+    top: &serde_json::Map<String, serde_json::Value>,
+    streamed: &mut [(&str, &mut dyn Iterator<Item = serde_json::Value>)],
+) -> std::io::Result<()> {
+    // A value pretty-printed, its lines after the first indented by `indent`: JSON strings
+    // hold no raw line breaks, so every '\n' is the printer's own.
+    let put = |w: &mut dyn std::io::Write, v: &serde_json::Value, indent: &str| {
+        let s = serde_json::to_string_pretty(v).expect("serialisable");
+        let s = crate::report::escape::json(&s);
+        let mut lines = s.split('\n');
+        w.write_all(lines.next().unwrap_or_default().as_bytes())?;
+        for l in lines {
+            w.write_all(b"\n")?;
+            w.write_all(indent.as_bytes())?;
+            w.write_all(l.as_bytes())?;
+        }
+        Ok::<(), std::io::Error>(())
+    };
+    if top.is_empty() {
+        return w.write_all(b"{}");
+    }
+    w.write_all(b"{\n")?;
+    for (i, (k, v)) in top.iter().enumerate() {
+        if i > 0 {
+            w.write_all(b",\n")?;
+        }
+        w.write_all(b"  ")?;
+        put(w, &serde_json::Value::String(k.clone()), "")?;
+        w.write_all(b": ")?;
+        match streamed.iter_mut().find(|(name, _)| name == k) {
+            Some((_, items)) => {
+                let mut first = true;
+                for item in items {
+                    w.write_all(if first { b"[\n    " } else { b",\n    " })?;
+                    first = false;
+                    put(w, &item, "    ")?;
+                }
+                w.write_all(if first { b"[]" } else { b"\n  ]" })?;
+            }
+            None => put(w, v, "  ")?,
+        }
+    }
+    w.write_all(b"\n}")
 }
 
 #[derive(Serialize)]

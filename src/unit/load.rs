@@ -124,6 +124,10 @@ pub(crate) fn load_in(
     };
     l.scan();
     l.run(instances);
+    // Every file is read and parsed: the caches go before the edge list is made canonical
+    // and sorted (the load's peak).
+    l.parses = HashMap::new();
+    l.reads = Default::default();
     let links = l.config_links();
     let mut set = l.finish();
     set.enablement = super::enablement::compute(tree, &set, &links);
@@ -318,6 +322,11 @@ impl<'t> Loader<'t> {
         edges.dedup();
         self.warnings.sort();
         self.warnings.dedup();
+        // The lists grew by doubling; the graph keeps them for the rest of the run.
+        for u in self.units.values_mut().chain(self.templates.values_mut()) {
+            u.settings.shrink_to_fit();
+            u.install.shrink_to_fit();
+        }
         UnitSet {
             rules: self.rules,
             scope: self.scope,
