@@ -193,7 +193,7 @@ impl<'t> Loader<'t> {
             return c.clone();
         }
         let mut out: Vec<String> = Vec::new();
-        let mut seen: HashSet<String> = HashSet::new();
+        let mut seen: HashSet<String> = HashSet::default();
         let mut cur = Some(name.to_string());
         while let Some(n) = cur.take() {
             let Some(un) = UnitName::parse(&n) else {

@@ -10,12 +10,12 @@ mod exec;
 mod mount;
 
 use super::Loader;
+use super::{HashMap, HashSet};
 use crate::unit::deps::DepKind;
 use crate::unit::fs::{fstype_is_network, tag_to_device};
 use crate::unit::model::{Edge, How, LoadState, Origin, Provenance, Setting, Unit};
 use crate::unit::name::{self, UnitName, UnitType};
 use crate::unit::sym::{Interner, Sym};
-use std::collections::{HashMap, HashSet};
 
 /// What the post-load phase needs to know of a unit.
 #[derive(Default, Clone)]
@@ -745,7 +745,7 @@ impl Loader<'_> {
             })
             .collect();
         let dd = |id: &str| self.post.get(id).is_some_and(|i| i.default_dependencies);
-        let mut auto: HashMap<(Sym, Sym), ()> = HashMap::new();
+        let mut auto: HashMap<(Sym, Sym), ()> = HashMap::default();
         for e in edges.iter() {
             let pulls = e.kind.pulls_in();
             if !pulls || !e.from.ends_with(".target") {

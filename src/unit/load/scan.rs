@@ -56,7 +56,7 @@ impl<'t> Loader<'t> {
             self.listings.push(entries.iter().cloned().collect());
             // Index `NAME.d`, `NAME.wants`, … by NAME, so looking for a unit's directories
             // costs no string building when there are none.
-            let mut index: HashMap<String, Vec<&'static str>> = HashMap::new();
+            let mut index: HashMap<String, Vec<&'static str>> = HashMap::default();
             for (name, kind) in &entries {
                 if !matches!(kind, NodeKind::Dir | NodeKind::Symlink) {
                     continue;
