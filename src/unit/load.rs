@@ -125,7 +125,7 @@ pub(crate) fn load_in(
         parses: HashMap::default(),
         warned: HashSet::default(),
         includes_left: 0,
-        load_hints: HashMap::new(),
+        load_hints: HashMap::default(),
         syms: Default::default(),
     };
     l.scan();
