@@ -5,8 +5,10 @@ use crate::graph::{DepGraph, EdgeKey};
 use crate::tree::ImagePath;
 use crate::unit::deps::is_dependency_setting;
 use crate::unit::enablement::EnablementState;
-use crate::unit::{DepKind, Layer, LoadState, Provenance, Setting, Unit};
+use crate::unit::paths::physical;
+use crate::unit::{DepKind, Layer, LoadState, Provenance, SearchDir, Setting, Unit};
 use serde::Serialize;
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Why something changed: the image's files, or the rules of a different systemd version
@@ -191,10 +193,18 @@ fn all_units(g: &DepGraph) -> BTreeMap<&str, (&Unit, bool)> {
     m
 }
 
-fn files_of(u: &Unit) -> BTreeMap<&ImagePath, (Option<&[u8]>, Layer)> {
+/// A unit's files by where they are (`paths::physical`: Debian 12's
+/// `/lib/systemd/system/x` is Debian 13's `/usr/lib/systemd/system/x`), each with the path
+/// its release names it by.
+type FilesOf<'a> = BTreeMap<Cow<'a, ImagePath>, (&'a ImagePath, Option<&'a [u8]>, Layer)>;
+
+fn files_of<'a>(u: &'a Unit, dirs: &[SearchDir]) -> FilesOf<'a> {
     let mut m = BTreeMap::new();
     for f in u.fragment.iter().chain(u.dropins.iter()) {
-        m.insert(&f.path, (f.content.as_deref(), f.layer));
+        m.insert(
+            physical(dirs, &f.path),
+            (&f.path, f.content.as_deref(), f.layer),
+        );
     }
     m
 }
@@ -233,21 +243,22 @@ fn unit_change(
     old: &Unit,
     new: &Unit,
     enablement: Option<EnablementChange>,
+    dirs: (&[SearchDir], &[SearchDir]),
 ) -> Option<UnitChange> {
     let state = (old.state != new.state).then_some(StateChange {
         old: old.state,
         new: new.state,
     });
-    let (of, nf) = (files_of(old), files_of(new));
+    let (of, nf) = (files_of(old, dirs.0), files_of(new, dirs.1));
     let mut files = Vec::new();
-    for (path, (content, layer)) in &nf {
-        match of.get(path) {
+    for (key, (path, content, layer)) in &nf {
+        match of.get(key) {
             None => files.push(FileChange {
                 path: (*path).clone(),
                 change: FileChangeKind::Added,
                 layer: *layer,
             }),
-            Some((oc, _)) if oc != content => files.push(FileChange {
+            Some((_, oc, _)) if oc != content => files.push(FileChange {
                 path: (*path).clone(),
                 change: FileChangeKind::Modified,
                 layer: *layer,
@@ -255,8 +266,8 @@ fn unit_change(
             Some(_) => {}
         }
     }
-    for (path, (_, layer)) in &of {
-        if !nf.contains_key(path) {
+    for (key, (path, _, layer)) in &of {
+        if !nf.contains_key(key) {
             files.push(FileChange {
                 path: (*path).clone(),
                 change: FileChangeKind::Removed,
@@ -347,6 +358,7 @@ fn edge_change(key: &EdgeKey, provs: &[Provenance], cause: Cause) -> EdgeChange 
 /// the systemd upgrade's doing, the rest the files'.
 pub fn diff(old: &DepGraph, new: &DepGraph, new_as_old: Option<&DepGraph>) -> GraphDiff {
     let (ou, nu) = (all_units(old), all_units(new));
+    let dirs = (&old.set.search_dirs[..], &new.set.search_dirs[..]);
     let nao_units = new_as_old.map(all_units);
     // Present in NEW but not in OLD: the upgrade's if NEW's files under OLD's rules lack it.
     let added_cause = |present_with_old_rules: bool| match new_as_old {
@@ -386,7 +398,7 @@ pub fn diff(old: &DepGraph, new: &DepGraph, new_as_old: Option<&DepGraph>) -> Gr
                 }),
                 _ => None,
             };
-            ou.get(k).and_then(|(o, _)| unit_change(k, o, n, en))
+            ou.get(k).and_then(|(o, _)| unit_change(k, o, n, en, dirs))
         })
         .collect();
 
@@ -419,6 +431,17 @@ pub fn diff(old: &DepGraph, new: &DepGraph, new_as_old: Option<&DepGraph>) -> Gr
                 } else {
                     let a: BTreeSet<_> = oprovs.iter().map(location).collect();
                     let b: BTreeSet<_> = provs.iter().map(location).collect();
+                    a == b
+                };
+                // Named differently, the same files (`/lib/systemd/system/x` in Debian 12,
+                // `/usr/lib/systemd/system/x` in 13): not moved.
+                let same = same || {
+                    let at = |p: &Provenance, dirs| {
+                        let path = p.path.as_ref().map(|x| physical(dirs, x).into_owned());
+                        (p.origin, p.how, path, p.rule)
+                    };
+                    let a: BTreeSet<_> = oprovs.iter().map(|p| at(p, dirs.0)).collect();
+                    let b: BTreeSet<_> = provs.iter().map(|p| at(p, dirs.1)).collect();
                     a == b
                 };
                 if !same {

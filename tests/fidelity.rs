@@ -142,14 +142,19 @@ fn compare(fixture: &str) {
                 o.load_state
             ));
         }
-        let frag = u.fragment.as_ref().map(|f| f.path.to_string());
+        // The oracle runs systemd on the resolved search directories, so its paths are
+        // physical; ours are named as systemd names them ([`paths::physical`] maps back).
+        let physical = |p: &unitdiff::tree::ImagePath| {
+            unitdiff::unit::paths::physical(&g.set.search_dirs, p).to_string()
+        };
+        let frag = u.fragment.as_ref().map(|f| physical(&f.path));
         if frag != o.fragment {
             problems.push(format!(
                 "{name}: fragment {frag:?} vs systemd {:?}",
                 o.fragment
             ));
         }
-        let dropins: BTreeSet<String> = u.dropins.iter().map(|d| d.path.to_string()).collect();
+        let dropins: BTreeSet<String> = u.dropins.iter().map(|d| physical(&d.path)).collect();
         let odropins: BTreeSet<String> = o.dropins.iter().cloned().collect();
         if dropins != odropins {
             problems.push(format!(

@@ -330,8 +330,18 @@ fn symlinked_search_directories_are_deduplicated() {
         .map(|d| d.physical.as_str())
         .collect();
     assert_eq!(dirs, ["/etc/systemd/system", "/usr/lib64/systemd/system"]);
+    // systemd names a file by the first search directory that is that directory, as
+    // declared: 252's /lib/systemd/system (Debian 12 reports /lib/systemd/system/… the same
+    // way), 257's /usr/lib/systemd/system; up to 229 the search path was canonicalised.
+    assert_eq!(fragment(&g, "a.service"), "/lib/systemd/system/a.service");
+    let g257 = load_with("symlinked", Rules::new(257, 0));
     assert_eq!(
-        fragment(&g, "a.service"),
+        fragment(&g257, "a.service"),
+        "/usr/lib/systemd/system/a.service"
+    );
+    let g229 = load_with("symlinked", Rules::new(229, 0));
+    assert_eq!(
+        fragment(&g229, "a.service"),
         "/usr/lib64/systemd/system/a.service"
     );
     // Links through the symlinked directories are aliases.

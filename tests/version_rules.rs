@@ -195,3 +195,68 @@ fn soft_reboot_success_action_from_254() {
     assert_eq!(g254.set.units[unit].state, LoadState::Loaded);
     assert!(has(&g254, unit, DepKind::Requires, "system.slice"));
 }
+
+/// Debian 12's systemd (252) names its vendor units `/lib/systemd/system/…` (its search path
+/// has `/lib/systemd/system` first, and `/lib` links to `usr/lib`); Debian 13's (257) has no
+/// `/lib/systemd/system` and names the same files `/usr/lib/systemd/system/…`. A diff
+/// matches files by where they are: nothing moved, only what the files change.
+#[test]
+fn declared_vendor_directory_names_files_and_the_diff_matches_them() {
+    let trees = tempfile::tempdir().unwrap();
+    for (side, body) in [
+        (
+            "old",
+            "[Unit]\nWants=b.service\n[Service]\nExecStart=/bin/a\n",
+        ),
+        (
+            "new",
+            "[Unit]\nWants=b.service c.service\n[Service]\nExecStart=/bin/a\n",
+        ),
+    ] {
+        let root = trees.path().join(side);
+        let units = root.join("usr/lib/systemd/system");
+        std::fs::create_dir_all(&units).unwrap();
+        std::os::unix::fs::symlink("usr/lib", root.join("lib")).unwrap();
+        std::fs::write(units.join("a.service"), body).unwrap();
+        let d = units.join("a.service.d");
+        std::fs::create_dir(&d).unwrap();
+        std::fs::write(d.join("x.conf"), "[Unit]\nAfter=b.service\n").unwrap();
+    }
+    let old = unitdiff::load_dir(&trees.path().join("old"), Rules::new(252, 0)).unwrap();
+    let new = unitdiff::load_dir(&trees.path().join("new"), Rules::new(257, 0)).unwrap();
+    let path = |g: &DepGraph| {
+        let u = &g.set.units["a.service"];
+        (
+            u.fragment.as_ref().unwrap().path.to_string(),
+            u.dropins[0].path.to_string(),
+        )
+    };
+    assert_eq!(
+        path(&old),
+        (
+            "/lib/systemd/system/a.service".to_string(),
+            "/lib/systemd/system/a.service.d/x.conf".to_string()
+        )
+    );
+    assert_eq!(path(&new).0, "/usr/lib/systemd/system/a.service");
+    let d = unitdiff::diff::diff(&old, &new, None);
+    assert!(d.edges_moved.is_empty(), "{:?}", d.edges_moved);
+    assert_eq!(d.edges_added.len(), 1, "{:?}", d.edges_added);
+    let a = d
+        .units_changed
+        .iter()
+        .find(|u| u.name == "a.service")
+        .expect("a.service changed");
+    let files: Vec<(String, String)> = a
+        .files
+        .iter()
+        .map(|f| (f.path.to_string(), format!("{:?}", f.change)))
+        .collect();
+    assert_eq!(
+        files,
+        [(
+            "/usr/lib/systemd/system/a.service".to_string(),
+            "Modified".to_string()
+        )]
+    );
+}

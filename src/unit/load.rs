@@ -326,6 +326,11 @@ impl<'t> Loader<'t> {
         // scratch copy of half of it).
         edges.sort_unstable();
         edges.dedup();
+        if let Some(mut declared) = paths::DeclaredPaths::new(&self.dirs)
+            && self.rules.names_by_declared_dir()
+        {
+            name_declared(&mut declared, &mut self, &mut edges);
+        }
         self.warnings.sort();
         self.warnings.dedup();
         // The lists grew by doubling; the graph keeps them for the rest of the run.
@@ -343,6 +348,28 @@ impl<'t> Loader<'t> {
             edges,
             warnings: self.warnings,
             enablement: BTreeMap::new(),
+        }
+    }
+}
+
+/// Every path of a load named as systemd names it ([`paths::DeclaredPaths`]).
+fn name_declared(d: &mut paths::DeclaredPaths, l: &mut Loader<'_>, edges: &mut [Edge]) {
+    for u in l.units.values_mut().chain(l.templates.values_mut()) {
+        for f in u.fragment.iter_mut().chain(u.dropins.iter_mut()) {
+            d.map(&mut f.path);
+        }
+        for s in u.settings.iter_mut().chain(u.install.iter_mut()) {
+            d.map(&mut s.path);
+        }
+    }
+    for e in edges {
+        if let Some(p) = e.provenance.path.as_mut() {
+            d.map(p);
+        }
+    }
+    for w in &mut l.warnings {
+        if let Some(p) = w.path.as_mut() {
+            d.map(p);
         }
     }
 }

@@ -203,3 +203,69 @@ pub fn search_dirs_for(
     }
     (out, warnings)
 }
+
+/// Paths as systemd names them. systemd keeps the first of the search directories that are
+/// the same directory (`lookup_paths_reduce`) and names a unit file, drop-in or link by that
+/// directory: on Debian 12, whose search path has `/lib/systemd/system` before
+/// `/usr/lib/systemd/system` and whose `/lib` links to `usr/lib`, a vendor unit is
+/// `/lib/systemd/system/foo.service`. The loader reads through the physical directory;
+/// this maps its paths to the declared one. Paths under no search directory stay as they are.
+pub struct DeclaredPaths {
+    /// (physical, declared) of each search directory where they differ, longest first.
+    dirs: Vec<(ImagePath, ImagePath)>,
+    /// Paths already mapped: one shared copy per file, however many edges name it.
+    seen: std::collections::HashMap<ImagePath, ImagePath>,
+}
+
+impl DeclaredPaths {
+    /// `None` when every search directory is where it is declared (nothing to map).
+    pub fn new(dirs: &[SearchDir]) -> Option<Self> {
+        let mut moved: Vec<(ImagePath, ImagePath)> = dirs
+            .iter()
+            .filter(|d| d.declared != d.physical)
+            .map(|d| (d.physical.clone(), d.declared.clone()))
+            .collect();
+        if moved.is_empty() {
+            return None;
+        }
+        moved.sort_by_key(|(p, _)| std::cmp::Reverse(p.as_str().len()));
+        Some(DeclaredPaths {
+            dirs: moved,
+            seen: Default::default(),
+        })
+    }
+
+    /// `path` (physical, as read) named the way systemd names it.
+    pub fn map(&mut self, path: &mut ImagePath) {
+        if let Some(d) = self.seen.get(path) {
+            *path = d.clone();
+            return;
+        }
+        let Some((physical, declared)) = self.dirs.iter().find(|(p, _)| path.starts_with(p)) else {
+            return;
+        };
+        let rest = &path.as_str()[physical.as_str().len()..];
+        let mapped = ImagePath::new(&format!("{}{rest}", declared.as_str()));
+        self.seen.insert(path.clone(), mapped.clone());
+        *path = mapped;
+    }
+}
+
+/// Where a path systemd names under a declared search directory really is (the reverse of
+/// [`DeclaredPaths`]), so that two releases' files are matched by where they are:
+/// Debian 12's `/lib/systemd/system/foo.service` is Debian 13's
+/// `/usr/lib/systemd/system/foo.service`.
+pub fn physical<'a>(dirs: &[SearchDir], path: &'a ImagePath) -> std::borrow::Cow<'a, ImagePath> {
+    match dirs
+        .iter()
+        .filter(|d| d.declared != d.physical && path.starts_with(&d.declared))
+        .max_by_key(|d| d.declared.as_str().len())
+    {
+        Some(d) => std::borrow::Cow::Owned(ImagePath::new(&format!(
+            "{}{}",
+            d.physical.as_str(),
+            &path.as_str()[d.declared.as_str().len()..]
+        ))),
+        None => std::borrow::Cow::Borrowed(path),
+    }
+}

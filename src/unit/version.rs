@@ -122,6 +122,12 @@ impl Rules {
     pub fn wants_links_load_units(&self) -> bool {
         self.version < 240
     }
+    /// Files are named by the search directory as declared, not as resolved (v230+:
+    /// `lookup_paths_reduce` keeps the first of the directories that are the same; up to
+    /// 229 `path_strv_resolve_uniq` canonicalised the search path).
+    pub fn names_by_declared_dir(&self) -> bool {
+        self.version >= 230
+    }
     /// Dash-prefix drop-in and dependency directories (v239+).
     pub fn prefix_dropins(&self) -> bool {
         self.version >= 239
