@@ -295,6 +295,248 @@ fn rc_local_until_259() {
     );
 }
 
+/// crypttab, veritytab, integritytab and clonetab volumes: each generated unit, link and
+/// edge names its tab file and line; the shapes change with the version.
+#[test]
+fn block_device_tabs_become_setup_services_with_their_line() {
+    let g = load(257);
+    let crypt = |line| {
+        (
+            "/etc/crypttab".to_string(),
+            Some(line),
+            Some(Layer::Generator),
+            Some("cryptsetup-generator"),
+        )
+    };
+    let data = "systemd-cryptsetup@data.service";
+    assert_eq!(
+        prov(&g, "cryptsetup.target", DepKind::Requires, data),
+        crypt(2)
+    );
+    assert_eq!(
+        prov(
+            &g,
+            data,
+            DepKind::BindsTo,
+            "dev-disk-by\\x2duuid-1234\\x2dabcd.device"
+        ),
+        crypt(2)
+    );
+    // `dev-mapper-data.device.requires/` is written too (the comparisons with the real
+    // generators below check every link); it makes an edge only once something loads the
+    // device unit, as in systemd.
+    // %i in the generated unit expands to the volume.
+    assert!(has(
+        &g,
+        data,
+        DepKind::Wants,
+        "blockdev@dev-mapper-data.target"
+    ));
+    // nofail: wanted, not ordered; the key file's mount is wanted only (257).
+    let home = "systemd-cryptsetup@home.service";
+    assert!(has(&g, "cryptsetup.target", DepKind::Wants, home));
+    assert!(!has(&g, home, DepKind::Before, "cryptsetup.target"));
+    // A nofail volume's key device is wanted from 256, required before.
+    let kdev = "systemd-cryptsetup@kdev.service";
+    assert!(has(&g, kdev, DepKind::Wants, "dev-sdz.device"));
+    assert!(!has(&g, kdev, DepKind::Requires, "dev-sdz.device"));
+    assert!(has(&load(252), kdev, DepKind::Requires, "dev-sdz.device"));
+    // _netdev: remote-cryptsetup.target.
+    assert!(has(
+        &g,
+        "remote-cryptsetup.target",
+        DepKind::Requires,
+        "systemd-cryptsetup@net.service"
+    ));
+    // A key on its own device: a mount unit for it, with its line.
+    assert_eq!(
+        prov(
+            &g,
+            "systemd-cryptsetup@kd.service",
+            DepKind::After,
+            "run-systemd-cryptsetup-keydev\\x2dkd.mount"
+        ),
+        crypt(7)
+    );
+    // The names root and usr are taken as attached in the initrd from 255.
+    let root = "systemd-cryptsetup@root.service";
+    assert!(!has(&g, root, DepKind::Conflicts, "umount.target"));
+    assert!(has(&load(252), root, DepKind::Conflicts, "umount.target"));
+    // Loop images: modprobe@loop (257), tmpfiles-setup-dev (252).
+    let img = "systemd-cryptsetup@img.service";
+    assert!(has(&g, img, DepKind::Wants, "modprobe@loop.service"));
+    assert!(has(
+        &load(252),
+        img,
+        DepKind::Requires,
+        "systemd-tmpfiles-setup-dev.service"
+    ));
+    // veritytab, integritytab, clonetab.
+    assert_eq!(
+        prov(
+            &g,
+            "veritysetup.target",
+            DepKind::Requires,
+            "systemd-veritysetup@vroot.service"
+        ),
+        (
+            "/etc/veritytab".into(),
+            Some(1),
+            Some(Layer::Generator),
+            Some("veritysetup-generator")
+        )
+    );
+    assert_eq!(
+        prov(
+            &g,
+            "integritysetup.target",
+            DepKind::Requires,
+            "systemd-integritysetup@i1.service"
+        )
+        .1,
+        Some(2)
+    );
+    // _netdev in integritytab counts from 258.
+    let n1 = "systemd-integritysetup@n1.service";
+    assert!(has(&g, "integritysetup.target", DepKind::Requires, n1));
+    let g262 = load(262);
+    assert!(has(
+        &g262,
+        "remote-integritysetup.target",
+        DepKind::Requires,
+        n1
+    ));
+    assert!(has(&g262, n1, DepKind::After, "systemd-udevd.service"));
+    // A relative key file ends the integritytab: i5 after it is not set up.
+    assert!(
+        !g.set
+            .units
+            .contains_key("systemd-integritysetup@i5.service")
+    );
+    assert_eq!(
+        prov(
+            &g262,
+            "systemd-clonesetup@c1.service",
+            DepKind::BindsTo,
+            "dev-sdc1.device"
+        )
+        .1,
+        Some(1)
+    );
+    // Entries the clonesetup generator refuses (a tag, `..`, a path outside /dev).
+    for c in ["c2", "c3", "c4", "c5", "c7"] {
+        assert!(
+            !g262
+                .set
+                .units
+                .contains_key(&format!("systemd-clonesetup@{c}.service"))
+        );
+    }
+    assert!(has(
+        &g262,
+        "clonesetup.target",
+        DepKind::Requires,
+        "systemd-clonesetup@c9.service"
+    ));
+}
+
+/// Hostile tab files: control characters and `..` in names stay inside the unit name's
+/// escaping, nothing is written outside the generator directories, a device path too long
+/// for a unit name is listed as not emulated, and a file of many entries stops at the
+/// generated-file cap with one warning.
+#[test]
+fn hostile_tab_files_stay_bounded_and_inside() {
+    let long = format!("/dev/{}", "a".repeat(300));
+    let crypttab = format!(
+        "a\u{1b}b /dev/sda1 none\n../../etc/evil /dev/sdb none\nx {long} none\n\
+         k /dev/sdc1 /k:/dev/../x keyfile-timeout=1s\n{} /dev/sdd none\n",
+        "n".repeat(400)
+    );
+    let img = tempfile::tempdir().unwrap();
+    let gdir = img.path().join("usr/lib/systemd/system-generators");
+    std::fs::create_dir_all(&gdir).unwrap();
+    std::fs::create_dir_all(img.path().join("etc")).unwrap();
+    std::fs::write(gdir.join("systemd-cryptsetup-generator"), "#!/bin/sh\n").unwrap();
+    std::fs::write(img.path().join("etc/crypttab"), &crypttab).unwrap();
+    let tree = unitdiff::tree::dir::DirTree::open(img.path()).unwrap();
+    let g = unitdiff::unit::generators::run(&tree, &Rules::new(257, 0), &Default::default());
+    let written = g.written_by("cryptsetup-generator");
+    assert!(written.contains(&"systemd-cryptsetup@a\\x1bb.service".to_string()));
+    assert!(written.contains(&"systemd-cryptsetup@\\x2e.-..-etc-evil.service".to_string()));
+    assert!(
+        written
+            .iter()
+            .all(|w| !w.contains("..-x") && !w.starts_with('/'))
+    );
+    assert!(written.iter().all(|w| !w.contains('\u{1b}')));
+    assert!(
+        g.report
+            .not_emulated
+            .iter()
+            .any(|n| n.reason.contains("too long for a unit name"))
+    );
+    // The volume with the long device is not set up; the next line still is (257).
+    assert!(
+        written
+            .iter()
+            .any(|w| w.contains("systemd-cryptsetup@k.service"))
+    );
+    // Many entries: the cap, one warning.
+    let many: String = (0..30_000)
+        .map(|i| format!("v{i} /dev/sd{i} none\n"))
+        .collect();
+    std::fs::write(img.path().join("etc/crypttab"), many).unwrap();
+    let tree = unitdiff::tree::dir::DirTree::open(img.path()).unwrap();
+    let g = unitdiff::unit::generators::run(&tree, &Rules::new(257, 0), &Default::default());
+    assert_eq!(
+        g.warnings
+            .iter()
+            .filter(|w| w.contains("generated files"))
+            .count(),
+        1
+    );
+    assert!(g.written_by("cryptsetup-generator").len() <= 20_000);
+}
+
+/// The command-line generators: each edge names `/proc/cmdline` and the word's position.
+#[test]
+fn debug_and_run_follow_the_kernel_command_line() {
+    let g = load_opts(
+        257,
+        "quiet systemd.wants=foo.service systemd.mask=postgresql.service 3 \
+         rd.systemd.wants=no.service systemd.debug_shell=ttyS1",
+        false,
+    );
+    assert_eq!(
+        prov(&g, "multi-user.target", DepKind::Wants, "foo.service"),
+        (
+            "/proc/cmdline".into(),
+            Some(2),
+            Some(Layer::Generator),
+            Some("debug-generator")
+        )
+    );
+    assert!(has(
+        &g,
+        "multi-user.target",
+        DepKind::Wants,
+        "debug-shell.service"
+    ));
+    assert!(!has(&g, "multi-user.target", DepKind::Wants, "no.service"));
+    assert_eq!(g.set.units["postgresql.service"].state.as_str(), "masked");
+    assert!(!has(&g, "default.target", DepKind::Wants, "foo.service"));
+    // systemd.break= from 258.
+    let b = |v| {
+        has(
+            &load_opts(v, "systemd.break=pre-basic", false),
+            "graphical.target",
+            DepKind::Wants,
+            "breakpoint-pre-basic.service",
+        )
+    };
+    assert!(b(262) && !b(257));
+}
+
 #[test]
 fn getty_follows_the_kernel_command_line() {
     let serial = |g: &DepGraph| {
@@ -600,4 +842,311 @@ fn needs_systemd_generators_sysv_agrees_with_the_real_generator() {
     )
     .unwrap();
     assert_eq!(deps(&ours_text), deps(&real_text));
+}
+
+/// Where this machine's generator binaries are (Debian 12: `/lib/systemd/system-generators`).
+/// `UNITDIFF_REAL_GENERATORS=DIR` points the comparisons at another release's binaries (e.g.
+/// wrappers running Debian 13's or sid's with their own libraries), and
+/// `UNITDIFF_REAL_GENERATORS_VERSION=N` says which systemd they are (docs/semantics.md,
+/// "Generators").
+fn real_generator(name: &str) -> std::path::PathBuf {
+    if let Ok(d) = std::env::var("UNITDIFF_REAL_GENERATORS") {
+        return Path::new(&d).join(format!("systemd-{name}-generator"));
+    }
+    [
+        "/usr/lib/systemd/system-generators",
+        "/lib/systemd/system-generators",
+    ]
+    .iter()
+    .map(|d| Path::new(d).join(format!("systemd-{name}-generator")))
+    .find(|p| p.exists())
+    .unwrap_or_else(|| panic!("systemd-{name}-generator is installed"))
+}
+
+/// The systemd version of the real generators compared with (252, this machine's).
+fn real_version() -> u32 {
+    std::env::var("UNITDIFF_REAL_GENERATORS_VERSION")
+        .map(|v| v.parse().expect("a systemd version"))
+        .unwrap_or(252)
+}
+
+/// What a generator wrote: `dir/relative path` → the dependency lines of a file (sorted),
+/// or `link` for a symlink (only its name matters to the manager). `rename` rewrites a
+/// string in names and lines (a temporary directory the real generator was pointed at).
+type Written = std::collections::BTreeMap<String, Vec<String>>;
+
+fn dependency_lines(text: &str, rename: &dyn Fn(&str) -> String) -> Vec<String> {
+    const KEYS: [&str; 12] = [
+        "After=",
+        "Before=",
+        "Wants=",
+        "Requires=",
+        "Requisite=",
+        "BindsTo=",
+        "PartOf=",
+        "Conflicts=",
+        "RequiresMountsFor=",
+        "WantsMountsFor=",
+        "OnFailure=",
+        "Upholds=",
+    ];
+    let mut v: Vec<String> = text
+        .lines()
+        .filter(|l| KEYS.iter().any(|k| l.starts_with(k)))
+        .map(rename)
+        .collect();
+    v.sort();
+    v
+}
+
+/// Run this machine's generator `name` with `env` into a temporary directory.
+fn run_real(name: &str, env: &[(&str, String)], rename: &dyn Fn(&str) -> String) -> Written {
+    let out = tempfile::tempdir().unwrap();
+    let dirs = ["normal", "early", "late"].map(|d| out.path().join(d));
+    for d in &dirs {
+        std::fs::create_dir(d).unwrap();
+    }
+    let mut cmd = Command::new(real_generator(name));
+    cmd.args(&dirs)
+        .env("SYSTEMD_IN_INITRD", "0")
+        .env("SYSTEMD_PROC_CMDLINE", "")
+        .env("SYSTEMD_LOG_LEVEL", "crit");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let st = cmd.status().unwrap();
+    // A generator that fails part-way (as 252's do on some entries) still leaves its files.
+    assert!(st.code().is_some(), "{name}: {st:?}");
+    let mut w = Written::new();
+    for e in walkdir::WalkDir::new(out.path()).min_depth(2) {
+        let e = e.unwrap();
+        if e.file_type().is_dir() {
+            continue;
+        }
+        let rel = e.path().strip_prefix(out.path()).unwrap().to_string_lossy();
+        let v = if e.path_is_symlink() {
+            vec!["link".to_string()]
+        } else {
+            dependency_lines(&std::fs::read_to_string(e.path()).unwrap(), rename)
+        };
+        w.insert(rename(&rel), v);
+    }
+    w
+}
+
+/// What unitdiff's emulation of systemd `version` writes for an image with `files`
+/// (relative path → content) and the generator's binary in it.
+fn run_ours(name: &str, version: u32, files: &[(&str, &str)], cmdline: &str) -> Written {
+    let img = tempfile::tempdir().unwrap();
+    let gdir = img.path().join("usr/lib/systemd/system-generators");
+    std::fs::create_dir_all(&gdir).unwrap();
+    std::fs::write(
+        gdir.join(format!("systemd-{name}-generator")),
+        "#!/bin/sh\n",
+    )
+    .unwrap();
+    for (p, c) in files {
+        let p = img.path().join(p);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, c).unwrap();
+    }
+    let tree = unitdiff::tree::dir::DirTree::open(img.path()).unwrap();
+    let opts = unitdiff::unit::generators::Options {
+        kernel_cmdline: cmdline.to_string(),
+    };
+    let g = unitdiff::unit::generators::run(&tree, &Rules::new(version, 0), &opts);
+    let mut w = Written::new();
+    for (dir, sub) in [
+        ("normal", "/run/systemd/generator"),
+        ("early", "/run/systemd/generator.early"),
+        ("late", "/run/systemd/generator.late"),
+    ] {
+        for rel in g.written_by(&format!("{name}-generator")) {
+            let p = unitdiff::tree::ImagePath::new(sub).join(&rel);
+            match unitdiff::tree::Tree::lstat(&g.tree, &p) {
+                Ok(Some(unitdiff::tree::NodeKind::Symlink)) => {
+                    w.insert(format!("{dir}/{rel}"), vec!["link".to_string()]);
+                }
+                Ok(Some(unitdiff::tree::NodeKind::File)) => {
+                    let text = unitdiff::tree::Tree::read_file(&g.tree, &p, 1 << 20).unwrap();
+                    let text = String::from_utf8(text).unwrap();
+                    w.insert(
+                        format!("{dir}/{rel}"),
+                        dependency_lines(&text, &|s| s.into()),
+                    );
+                }
+                _ => {}
+            }
+        }
+    }
+    w
+}
+
+/// Compare two outputs entry by entry, so a failure names the first file that differs.
+fn assert_same(ours: &Written, real: &Written) {
+    let names = |w: &Written| w.keys().cloned().collect::<Vec<_>>();
+    assert_eq!(names(ours), names(real), "files and links");
+    for (k, v) in real {
+        assert_eq!(&ours[k], v, "{k}");
+    }
+}
+
+/// This machine's `systemd-cryptsetup-generator` (252) on the fixture's crypttab (every
+/// option that changes a dependency: key files, key and header devices, `nofail`,
+/// `_netdev`, `noauto`, `x-initrd.attach`, `swap`, `tmp`, `keyfile-timeout=`,
+/// `x-systemd.device-timeout=`, loop-backed images) writes the files and links we emulate
+/// for 252, with the same dependency lines.
+#[test]
+#[ignore = "needs systemd's generators (/lib/systemd/system-generators, Debian 12)"]
+fn needs_systemd_generators_cryptsetup_agrees_with_the_real_generator() {
+    let crypttab = Path::new(FIXTURE).join("etc/crypttab");
+    let rt = tempfile::tempdir().unwrap();
+    let runtime = rt.path().join("c");
+    let prefix = unitdiff::unit::name::escape(runtime.to_str().unwrap().trim_start_matches('/'));
+    let rename = |s: &str| {
+        s.replace(&prefix, "run-systemd-cryptsetup")
+            .replace(runtime.to_str().unwrap(), "/run/systemd/cryptsetup")
+    };
+    for cmdline in [
+        "",
+        "luks.crypttab=no luks.uuid=1234-abcd",
+        "luks=no",
+        "luks.uuid=luks-1234-abcd rd.luks.uuid=ffff",
+        "luks.crypttab=0 luks.name=0123456789abcdef0123456789abcdef=vol \
+         luks.key=0123456789abcdef0123456789abcdef=/k.bin:/dev/sdk \
+         luks.options=0123456789abcdef0123456789abcdef=nofail,header=/h:/dev/sdj \
+         luks.uuid=fedcba98-7654-3210-fedc-ba9876543210 luks.options=discard luks.key=/dflt \
+         luks.data=fedcba98-7654-3210-fedc-ba9876543210=LABEL=d",
+    ] {
+        let real = run_real(
+            "cryptsetup",
+            &[
+                ("SYSTEMD_CRYPTTAB", crypttab.to_str().unwrap().to_string()),
+                ("RUNTIME_DIRECTORY", runtime.to_str().unwrap().to_string()),
+                ("SYSTEMD_PROC_CMDLINE", cmdline.to_string()),
+            ],
+            &rename,
+        );
+        let content = std::fs::read_to_string(&crypttab).unwrap();
+        let ours = run_ours(
+            "cryptsetup",
+            real_version(),
+            &[("etc/crypttab", &content)],
+            cmdline,
+        );
+        assert_same(&ours, &real);
+        if cmdline.is_empty() {
+            assert!(real.len() > 30, "{real:?}");
+        }
+    }
+}
+
+/// A tab-file generator of this machine (or `UNITDIFF_REAL_GENERATORS`) against our
+/// emulation for the same version, on the fixture's file and each command line.
+fn compare_tab_generator(name: &str, env: &str, file: &str, cmdlines: &[&str]) {
+    let path = Path::new(FIXTURE).join(file);
+    let content = std::fs::read_to_string(&path).unwrap();
+    for cmdline in cmdlines {
+        let real = run_real(
+            name,
+            &[
+                (env, path.to_str().unwrap().to_string()),
+                ("SYSTEMD_PROC_CMDLINE", cmdline.to_string()),
+            ],
+            &|s| s.into(),
+        );
+        let ours = run_ours(name, real_version(), &[(file, &content)], cmdline);
+        assert_same(&ours, &real);
+        assert!(!real.is_empty() || cmdline.contains("=no"), "{cmdline}");
+    }
+}
+
+/// `systemd-veritysetup-generator`: veritytab volumes (devices, loop images, `nofail`,
+/// `_netdev`, `noauto`, `x-initrd.attach`, the name `usr`, a bad line) and the root and
+/// `/usr` volumes of `roothash=`/`usrhash=`/`systemd.verity_*=`.
+#[test]
+#[ignore = "needs systemd's generators (/lib/systemd/system-generators, Debian 12)"]
+fn needs_systemd_generators_veritysetup_agrees_with_the_real_generator() {
+    let hash = "00112233445566778899aabbccddeeff".repeat(2);
+    compare_tab_generator(
+        "veritysetup",
+        "SYSTEMD_VERITYTAB",
+        "etc/veritytab",
+        &[
+            "",
+            &format!("roothash={hash}"),
+            &format!(
+                "usrhash={hash}ffeeddccbbaa99887766554433221100 systemd.verity_usr_data=/dev/vda3"
+            ),
+            "roothash=abc usrhash=00",
+            "systemd.verity=no roothash=00",
+            "veritytab=no systemd.verity_root_data=/dev/sda systemd.verity_root_hash=UUID=7 \
+             roothash=1234",
+        ],
+    );
+}
+
+/// `systemd-integritysetup-generator`: integritytab volumes with key files, options and
+/// `_netdev`/`nofail`/`noauto` (honoured from 258).
+#[test]
+#[ignore = "needs systemd's generators (/lib/systemd/system-generators, Debian 12)"]
+fn needs_systemd_generators_integritysetup_agrees_with_the_real_generator() {
+    compare_tab_generator(
+        "integritysetup",
+        "SYSTEMD_INTEGRITYTAB",
+        "etc/integritytab",
+        &[""],
+    );
+}
+
+/// `systemd-debug-generator` and `systemd-run-generator` of this machine (or
+/// `UNITDIFF_REAL_GENERATORS`) against our emulation, on kernel command lines that use every
+/// word they read (quoting, `rd.` words, runlevels, a name to mangle, a bad one that ends
+/// the parsing).
+#[test]
+#[ignore = "needs systemd's generators (/lib/systemd/system-generators, Debian 12)"]
+fn needs_systemd_generators_debug_and_run_agree_with_the_real_generators() {
+    let cases: [(&str, &[&str]); 2] = [
+        (
+            "debug",
+            &[
+                "systemd.mask=foo.service systemd.mask=bar systemd.wants=baz.service \
+                 systemd.debug_shell=ttyS1 systemd.unit=rescue.target rd.systemd.mask=rdx.service \
+                 3 systemd.break=pre-udev,pre-mount \"systemd.wants=sp ace.service\"",
+                "systemd.wants=../x.service systemd.mask=a/b.service systemd.mask=/dev/sda1 \
+                 systemd.mask=foo@.service",
+                "systemd.unit=foo systemd.wants=x",
+                "systemd.debug_shell",
+                "systemd.debug-shell=0 systemd.default_debug_tty=tty3 systemd.debug_shell=1",
+                "systemd.debug_shell=/dev/ttyS0 emergency systemd.wants=a.service",
+                "systemd.wants=a.service systemd.mask= systemd.wants=b.service",
+            ],
+        ),
+        (
+            "run",
+            &[
+                "systemd.run=\"echo hello\" systemd.run=/bin/true systemd.run_failure_action=none",
+                "systemd.run_success_action=reboot",
+                "systemd.run_failure_action=poweroff",
+                "rd.systemd.run=/bin/false",
+            ],
+        ),
+    ];
+    for (name, cmdlines) in cases {
+        for cmdline in cmdlines {
+            let real = run_real(
+                name,
+                &[("SYSTEMD_PROC_CMDLINE", cmdline.to_string())],
+                &|s| s.into(),
+            );
+            let ours = run_ours(name, real_version(), &[], cmdline);
+            assert_same(&ours, &real);
+            // Only these two make nothing: a failure action without a command, and a
+            // command for the initrd.
+            let nothing = cmdline.starts_with("rd.")
+                || !cmdline.contains("systemd.run") && name == "run"
+                || *cmdline == "systemd.run_failure_action=poweroff";
+            assert_eq!(real.is_empty(), nothing, "{name}: {cmdline}");
+        }
+    }
 }

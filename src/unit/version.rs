@@ -165,6 +165,36 @@ impl Rules {
         };
         self.version >= since
     }
+    /// The block-device generators (cryptsetup, veritysetup) add `Before=umount.target`
+    /// beside `Conflicts=` whenever the volume is not attached in the initrd, and take the
+    /// names `root` and `usr` as attached there (`x-initrd.attach`); a loop-backed volume
+    /// waits for `modprobe@loop.service` instead of `systemd-tmpfiles-setup-dev.service`;
+    /// cryptsetup goes on with the next entry after one fails (252 stops). 252 and 257.13
+    /// checked; NEWS does not say when: 255 is assumed (no Debian release ships 253–256).
+    pub fn blockdev_generators_v255(&self) -> bool {
+        self.version >= 255
+    }
+    /// The cryptsetup generator orders after `systemd-tpm2-setup-early.service`, and the key
+    /// file or detached header of a `nofail` (or `keyfile-timeout=`) volume becomes
+    /// `WantsMountsFor=`/`Wants=` instead of `RequiresMountsFor=`/`Requires=` (v256, with
+    /// `WantsMountsFor=`).
+    pub fn cryptsetup_v256(&self) -> bool {
+        self.version >= 256
+    }
+    /// The cryptsetup, veritysetup and integritysetup units order after
+    /// `systemd-udevd.service` too, and integritytab honours `_netdev`, `nofail` and `noauto`
+    /// (`remote-integritysetup.target`). Seen in 262.1, absent from 257.13; 258 is assumed.
+    pub fn blockdev_generators_v258(&self) -> bool {
+        self.version >= 258
+    }
+    /// `systemd.break=` of the debug generator (v258).
+    pub fn debug_breakpoints(&self) -> bool {
+        self.version >= 258
+    }
+    /// `systemd.default_debug_tty=` of the debug generator (v256, NEWS).
+    pub fn default_debug_tty(&self) -> bool {
+        self.version >= 256
+    }
     /// Type-level `service.d/`, `target.wants/` directories (v244+).
     pub fn type_dropins(&self) -> bool {
         self.version >= 244

@@ -11,12 +11,19 @@
 //! package's own, or systemd's that need the boot disk or firmware) are reported, once per
 //! image, so a user knows what the graph lacks.
 
+mod clonesetup;
+mod cryptsetup;
+mod debug;
 mod fstab;
 mod getty;
+mod integritysetup;
 mod rc_local;
+mod run;
 mod ssh;
 mod system_update;
 mod sysv;
+mod tab;
+mod veritysetup;
 
 use super::model::{Provenance, UnitSet, Warning};
 use super::paths::{self, GENERATOR_DIRS, Layer};
@@ -88,6 +95,8 @@ pub struct Generated {
     links: HashMap<ImagePath, Source>,
     pub report: Report,
     pub warnings: Vec<String>,
+    /// What the running generator's emulation left out (see [`Out::skipped`]).
+    skipped: Vec<&'static str>,
 }
 
 /// What a generator module gets: the image, the rules, the options, and a writer.
@@ -160,6 +169,40 @@ impl Ctx<'_> {
         })
     }
 
+    /// The words of the kernel command line as systemd's `proc_cmdline_parse()` hands them to
+    /// a generator outside the initrd: split at whitespace with quotes removed
+    /// (`systemd.run="echo hi"` is one word), words starting with `rd.` dropped (they are
+    /// for the initrd), each with its position (1-based) for provenance. Bounded: at most
+    /// [`MAX_CMDLINE_WORDS`] words of a command line of at most [`MAX_CMDLINE`] bytes.
+    pub fn cmdline_items(&self) -> Vec<Word> {
+        tab::split_cmdline(self.cmdline)
+            .into_iter()
+            .enumerate()
+            .filter(|(_, w)| !w.starts_with("rd."))
+            .map(|(i, w)| {
+                let (key, value) = match w.split_once('=') {
+                    Some((k, v)) => (k.to_string(), Some(v.to_string())),
+                    None => (w, None),
+                };
+                Word {
+                    pos: i as u32 + 1,
+                    key,
+                    value,
+                }
+            })
+            .collect()
+    }
+
+    /// The source of what a command-line word made: `/proc/cmdline`, the word's position as
+    /// its "line".
+    pub fn cmdline_source(&self, generator: &'static str, pos: u32) -> Source {
+        Source {
+            generator,
+            input: Some(ImagePath::new("/proc/cmdline")),
+            line: Some(pos),
+        }
+    }
+
     /// The words of the kernel command line (`key` or `key=value`).
     pub fn cmdline_words(&self) -> Vec<(&str, Option<&str>)> {
         self.cmdline
@@ -170,6 +213,21 @@ impl Ctx<'_> {
             })
             .collect()
     }
+}
+
+/// Longest kernel command line considered (Linux allows 2,048 bytes on x86, 4,096 on some
+/// architectures; `--kernel-cmdline` is the user's, this bounds it all the same).
+pub(crate) const MAX_CMDLINE: usize = 64 * 1024;
+/// Most words of the kernel command line considered.
+pub(crate) const MAX_CMDLINE_WORDS: usize = 4096;
+
+/// A word of the kernel command line (see [`Ctx::cmdline_items`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Word {
+    /// Its position on the command line, 1-based (rd. words counted).
+    pub pos: u32,
+    pub key: String,
+    pub value: Option<String>,
 }
 
 /// One generated unit file under construction: lines with their sources.
@@ -211,6 +269,20 @@ impl Out<'_> {
             return true;
         }
         false
+    }
+
+    /// Whether the emulation already wrote this file or link (`fopen(…, "wx")` fails then).
+    pub fn has(&self, dir: Dir, name: &str) -> bool {
+        let path = ImagePath::new(dir.path()).join(name);
+        self.g.tree.lstat(&path).ok().flatten().is_some()
+    }
+
+    /// Record that part of this generator's input is not emulated (listed with the
+    /// generator in the report, so a user knows what the graph lacks).
+    pub fn skipped(&mut self, what: &'static str) {
+        if !self.g.skipped.contains(&what) {
+            self.g.skipped.push(what);
+        }
     }
 
     /// Write a unit file (or drop-in: `name` may be `x.device.d/50-y.conf`).
@@ -268,56 +340,23 @@ impl Out<'_> {
 type Emulator = fn(&Ctx, &mut Out);
 
 const EMULATED: &[(&str, Emulator)] = &[
+    ("systemd-clonesetup-generator", clonesetup::run),
+    ("systemd-cryptsetup-generator", cryptsetup::run),
+    ("systemd-debug-generator", debug::run),
     ("systemd-fstab-generator", fstab::run),
     ("systemd-getty-generator", getty::run),
+    ("systemd-integritysetup-generator", integritysetup::run),
     ("systemd-rc-local-generator", rc_local::run),
+    ("systemd-run-generator", run::run),
     ("systemd-ssh-generator", ssh::run),
     ("systemd-system-update-generator", system_update::run),
     ("systemd-sysv-generator", sysv::run),
+    ("systemd-veritysetup-generator", veritysetup::run),
 ];
 
 /// systemd's generators that write nothing unless an input exists: the input files and
 /// kernel command-line keys that would make them write. Absent inputs = emulated (nothing).
 const QUIET_UNLESS: &[(&str, &[&str], &[&str])] = &[
-    (
-        "systemd-cryptsetup-generator",
-        &["/etc/crypttab"],
-        &["luks", "rd.luks"],
-    ),
-    (
-        "systemd-veritysetup-generator",
-        &["/etc/veritytab"],
-        &["systemd.verity", "roothash", "usrhash"],
-    ),
-    (
-        "systemd-integritysetup-generator",
-        &["/etc/integritytab"],
-        &[],
-    ),
-    ("systemd-clonesetup-generator", &["/etc/clonetab"], &[]),
-    (
-        "systemd-debug-generator",
-        &[],
-        &[
-            "systemd.mask",
-            "systemd.wants",
-            "systemd.debug_shell",
-            "systemd.unit",
-            "systemd.break",
-            "single",
-            "emergency",
-            "rescue",
-            "s",
-            "S",
-            "1",
-            "2",
-            "3",
-            "4",
-            "5",
-            "-b",
-        ],
-    ),
-    ("systemd-run-generator", &[], &["systemd.run"]),
     (
         "systemd-hibernate-resume-generator",
         &[],
@@ -366,6 +405,7 @@ pub fn run(tree: &dyn Tree, rules: &Rules, opts: &Options) -> Generated {
             ..Report::default()
         },
         warnings: Vec::new(),
+        skipped: Vec::new(),
     };
     for d in GENERATOR_DIRS {
         let _ = g.tree.insert(&ImagePath::new(d), Entry::Dir);
@@ -387,6 +427,12 @@ pub fn run(tree: &dyn Tree, rules: &Rules, opts: &Options) -> Generated {
             let mut out = Out { g: &mut g };
             f(&ctx, &mut out);
             g.report.emulated.push(gen_name);
+            for reason in std::mem::take(&mut g.skipped) {
+                g.report.not_emulated.push(NotEmulated {
+                    path: path.clone(),
+                    reason,
+                });
+            }
             continue;
         }
         if let Some((gen_name, files, keys)) = QUIET_UNLESS.iter().find(|(n, _, _)| n == name) {
