@@ -1150,3 +1150,86 @@ fn needs_systemd_generators_debug_and_run_agree_with_the_real_generators() {
         }
     }
 }
+
+/// Words a hostile tab file or command line is made of.
+const HOSTILE: &[&str] = &[
+    "/dev/sda1",
+    "UUID=1234-ab",
+    "LABEL=\"a b\"",
+    "/dev/../../etc/x",
+    "../../x",
+    "a/b",
+    "%n%i%%",
+    "\u{1b}[2J",
+    "none",
+    "-",
+    "/k.bin:/dev/sdz",
+    "nofail,_netdev,noauto,header=/h:UUID=9,keyfile-timeout=1s,tmp,swap",
+    "x-initrd.attach,x-systemd.device-timeout=0",
+    "root",
+    "usr",
+    "\\",
+    "'\"",
+    "luks.uuid=1234-ab",
+    "luks.name=0123456789abcdef0123456789abcdef=x/y",
+    "systemd.mask=../../x",
+    "systemd.wants=a\u{7f}b",
+    "systemd.unit=../evil",
+    "systemd.run=\"rm -rf /\"",
+    "roothash=00112233445566778899aabbccddeeff",
+    "systemd.break=pre-udev,pre-basic",
+    "systemd.debug_shell=/dev/../x",
+];
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig {
+        cases: 16,
+        failure_persistence: None,
+        ..Default::default()
+    })]
+
+    /// Any tab file or command line: the emulation ends, writes only plain names inside the
+    /// generator directories, and the image still loads.
+    #[test]
+    fn hostile_tab_files_and_command_lines_never_escape(
+        lines in proptest::collection::vec(
+            proptest::collection::vec(proptest::sample::select(HOSTILE), 1..6), 0..12),
+        cmdline in proptest::collection::vec(proptest::sample::select(HOSTILE), 0..8),
+        version in proptest::sample::select(&[252u32, 257, 262][..]),
+    ) {
+        let img = tempfile::tempdir().unwrap();
+        let gdir = img.path().join("usr/lib/systemd/system-generators");
+        std::fs::create_dir_all(&gdir).unwrap();
+        std::fs::create_dir_all(img.path().join("etc")).unwrap();
+        let text: String = lines.iter().map(|l| l.join(" ") + "\n").collect();
+        for g in ["cryptsetup", "veritysetup", "integritysetup", "clonesetup", "debug", "run"] {
+            std::fs::write(gdir.join(format!("systemd-{g}-generator")), "#!/bin/sh\n").unwrap();
+        }
+        for t in ["crypttab", "veritytab", "integritytab", "clonetab"] {
+            std::fs::write(img.path().join("etc").join(t), &text).unwrap();
+        }
+        let tree = unitdiff::tree::dir::DirTree::open(img.path()).unwrap();
+        let opts = unitdiff::unit::generators::Options { kernel_cmdline: cmdline.join(" ") };
+        let g = unitdiff::unit::generators::run(&tree, &Rules::new(version, 0), &opts);
+        for name in ["cryptsetup", "veritysetup", "integritysetup", "clonesetup", "debug", "run"] {
+            for w in g.written_by(&format!("{name}-generator")) {
+                proptest::prop_assert!(
+                    !w.starts_with('/') && !w.split('/').any(|c| c == ".." || c.is_empty()),
+                    "{name} wrote {w:?}"
+                );
+                proptest::prop_assert!(w.split('/').count() <= 2, "{name} wrote {w:?}");
+            }
+        }
+        let load_opts = unitdiff::InputOptions {
+            kernel_cmdline: cmdline.join(" "),
+            ..Default::default()
+        };
+        proptest::prop_assert!(unitdiff::open_input_with(
+            img.path(),
+            Some(Rules::new(version, 0)),
+            &[],
+            &load_opts
+        )
+        .is_ok());
+    }
+}
