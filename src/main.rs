@@ -388,6 +388,7 @@ fn user_header(g: &unitdiff::graph::DepGraph) -> String {
 fn load(
     root: &Path,
     flags: Flags,
+    rules: Option<unitdiff::unit::Rules>,
     units: &[&str],
 ) -> Result<unitdiff::graph::DepGraph, anyhow::Error> {
     let instances: Vec<String> = units
@@ -398,7 +399,7 @@ fn load(
         "loading {}",
         escape::field(&root.display().to_string())
     ));
-    let g = unitdiff::open_input_with(root, None, &instances, input_options())?;
+    let g = unitdiff::open_input_with(root, rules, &instances, input_options())?;
     flags.check(&g, root)?;
     Ok(g)
 }
@@ -715,6 +716,7 @@ fn run(cli: Cli) -> Result<u8, anyhow::Error> {
             after,
             all,
             why,
+            systemd_version,
             out,
         } => {
             let out = OutputArgs::deps(out)?;
@@ -742,7 +744,7 @@ fn run(cli: Cli) -> Result<u8, anyhow::Error> {
                 Direction::Forward
             };
             let bytes = if roots.len() == 1 {
-                let g = load(&roots[0], flags, &[&asked])?;
+                let g = load(&roots[0], flags, systemd_version, &[&asked])?;
                 let unit = unit_in(&[&g], &asked, false)?;
                 let (t, cut) = query::deps_with_cut(&g, &unit, direction, all);
                 warn_cut(&g.root, cut, flags.quiet);
@@ -758,8 +760,8 @@ fn run(cli: Cli) -> Result<u8, anyhow::Error> {
                 }
             } else {
                 let (og, ng) = (
-                    load(&roots[0], flags, &[&asked])?,
-                    load(&roots[1], flags, &[&asked])?,
+                    load(&roots[0], flags, systemd_version, &[&asked])?,
+                    load(&roots[1], flags, systemd_version, &[&asked])?,
                 );
                 let unit = unit_in(&[&og, &ng], &asked, false)?;
                 // JSON and pictures show the trees as systemctl lists them (targets
@@ -802,10 +804,11 @@ fn run(cli: Cli) -> Result<u8, anyhow::Error> {
             to,
             limit,
             max_hops,
+            systemd_version,
             out,
         } => {
             let out = OutputArgs::text_json(out);
-            let g = load(&root, flags, &[&from, &to])?;
+            let g = load(&root, flags, systemd_version, &[&from, &to])?;
             let (from, to) = (unit_in(&[&g], &from, false)?, unit_in(&[&g], &to, false)?);
             let paths = query::why(&g, &from, &to, limit, max_hops);
             let code = u8::from(paths.is_empty());
@@ -842,9 +845,14 @@ fn run(cli: Cli) -> Result<u8, anyhow::Error> {
                 .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", output.display()))?;
             return Ok(0);
         }
-        Command::Cat { root, unit, output } => {
+        Command::Cat {
+            root,
+            unit,
+            output,
+            systemd_version,
+        } => {
             let out = OutputArgs::new(Format::Text, output, ColorArg::Never);
-            let g = load(&root, flags, &[&unit])?;
+            let g = load(&root, flags, systemd_version, &[&unit])?;
             let unit = unit_in(&[&g], &unit, true)?;
             let text = report::answers::cat(&g, &unit)
                 .ok_or_else(|| anyhow::anyhow!("{}: no unit {unit}", g.root))?;

@@ -461,18 +461,31 @@ fn deps_and_why_use_the_pre243_names() {
     assert_eq!(o.status.code(), Some(0), "{o:?}");
     let text = String::from_utf8(o.stdout).unwrap();
     assert!(text.contains("agent-2.0.service"), "{text}");
-    // `why` and `deps` take the detected version; with 252's rules the name resolves to
-    // the link's own.
-    let g = load(&fixture("coreos-era-new"), 252);
-    assert_eq!(
-        unitdiff::unit::resolve::resolve(&g.set, "agent").map(|r| r.name().to_string()),
-        Ok("agent.service".to_string())
+    // With 252's rules (`--systemd-version 252`) the name resolves to the link's own.
+    let o = unitdiff(&[
+        "--quiet",
+        "why",
+        "--systemd-version",
+        "252",
+        "fixtures/coreos-era-new",
+        "health",
+        "agent",
+    ]);
+    let text = String::from_utf8(o.stdout).unwrap();
+    assert!(
+        text.contains("agent.service") && !text.contains("agent-2.0.service"),
+        "{text}"
     );
-    let g = load(&fixture("coreos-era-new"), 225);
-    assert_eq!(
-        unitdiff::unit::resolve::resolve(&g.set, "agent").map(|r| r.name().to_string()),
-        Ok("agent-2.0.service".to_string())
-    );
+    let o = unitdiff(&[
+        "--quiet",
+        "deps",
+        "--systemd-version",
+        "252",
+        "fixtures/coreos-era-new",
+        "metrics",
+    ]);
+    let text = String::from_utf8(o.stdout).unwrap();
+    assert!(!text.contains("app-local.service"), "{text}");
     let o = unitdiff(&["--quiet", "deps", "fixtures/coreos-era-new", "metrics"]);
     assert_eq!(o.status.code(), Some(0), "{o:?}");
     let text = String::from_utf8(o.stdout).unwrap();

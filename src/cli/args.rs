@@ -191,6 +191,10 @@ pub enum Command {
         /// them; pictures do not).
         #[arg(long)]
         why: bool,
+        /// Apply this systemd version's rules instead of the version detected in the image
+        /// (each image's, with two roots).
+        #[arg(long, value_name = "VERSION", value_parser = parse_rules)]
+        systemd_version: Option<Rules>,
         #[command(flatten)]
         out: DepsOut,
     },
@@ -211,6 +215,9 @@ pub enum Command {
         /// Longest path, in hops.
         #[arg(long, default_value_t = 8)]
         max_hops: usize,
+        /// Apply this systemd version's rules instead of the version detected in the image.
+        #[arg(long, value_name = "VERSION", value_parser = parse_rules)]
+        systemd_version: Option<Rules>,
         #[command(flatten)]
         out: TextJsonOut,
     },
@@ -234,6 +241,9 @@ pub enum Command {
         /// Write to FILE instead of standard output.
         #[arg(short, long, value_name = "FILE")]
         output: Option<PathBuf>,
+        /// Apply this systemd version's rules instead of the version detected in the image.
+        #[arg(long, value_name = "VERSION", value_parser = parse_rules)]
+        systemd_version: Option<Rules>,
     },
     /// Print one root filesystem's dependency graph.
     Graph {
