@@ -107,20 +107,51 @@ fn neighbourhood<K: Borrow<str> + Ord>(
     adj: &BTreeMap<K, BTreeSet<K>>,
     hops: usize,
 ) -> BTreeSet<String> {
+    walk(seeds, adj, hops, None).0
+}
+
+/// How a [`walk`] narrows: it steps only onto units `keep` accepts, and each unit brings at
+/// most `most` new neighbours (those `first` accepts first, then by name).
+struct Cap<'c> {
+    keep: &'c dyn Fn(&str) -> bool,
+    first: &'c dyn Fn(&str) -> bool,
+    most: usize,
+}
+
+/// Breadth-first walk (undirected) from `seeds`, `hops` deep, narrowed by `cap` when given.
+/// Returns the units reached and the units a cap left out (and nothing else reached).
+fn walk<K: Borrow<str> + Ord>(
+    seeds: &BTreeSet<String>,
+    adj: &BTreeMap<K, BTreeSet<K>>,
+    hops: usize,
+    cap: Option<&Cap>,
+) -> (BTreeSet<String>, BTreeSet<String>) {
     let mut seen: BTreeSet<String> = seeds.clone();
+    let mut left_out: BTreeSet<String> = BTreeSet::new();
     let mut queue: VecDeque<(String, usize)> = seeds.iter().map(|s| (s.clone(), 0)).collect();
     while let Some((n, d)) = queue.pop_front() {
         if d == hops {
             continue;
         }
-        for m in adj.get(n.as_str()).into_iter().flatten() {
-            let m: &str = m.borrow();
-            if seen.insert(m.to_string()) {
-                queue.push_back((m.to_string(), d + 1));
-            }
+        let mut near: Vec<&str> = adj
+            .get(n.as_str())
+            .into_iter()
+            .flatten()
+            .map(|m| m.borrow())
+            .filter(|m| !seen.contains(*m) && cap.is_none_or(|c| (c.keep)(m)))
+            .collect();
+        if let Some(c) = cap {
+            near.sort_by_key(|m| (!(c.first)(m), *m));
+            let cut = c.most.min(near.len());
+            left_out.extend(near.drain(cut..).map(str::to_string));
+        }
+        for m in near {
+            seen.insert(m.to_string());
+            queue.push_back((m.to_string(), d + 1));
         }
     }
-    seen
+    left_out.retain(|m| !seen.contains(m));
+    (seen, left_out)
 }
 
 fn canonical(name: &str, graphs: &[&DepGraph]) -> String {
@@ -265,34 +296,13 @@ impl<'a> DiffScene<'a> {
             .iter()
             .map(|f| canonical(f, &[self.new, self.old]))
             .collect();
-        let hops = self.context.max(1);
-        let mut seen: BTreeSet<&str> = focus.iter().map(String::as_str).collect();
-        let mut left_out: BTreeSet<&str> = BTreeSet::new();
-        let mut frontier: Vec<&str> = seen.iter().copied().collect();
-        for _ in 0..hops {
-            let mut next = Vec::new();
-            for n in frontier {
-                let mut near: Vec<&str> = self
-                    .adj
-                    .get(n)
-                    .into_iter()
-                    .flatten()
-                    .map(String::as_str)
-                    .filter(|m| !seen.contains(m) && self.near_changes.contains(*m))
-                    .collect();
-                near.sort_by_key(|m| (!self.status.contains_key(*m), *m));
-                for m in near.iter().skip(FINDING_NEIGHBOURS) {
-                    left_out.insert(m);
-                }
-                for m in near.into_iter().take(FINDING_NEIGHBOURS) {
-                    seen.insert(m);
-                    next.push(m);
-                }
-            }
-            frontier = next;
-        }
-        let left = left_out.iter().filter(|m| !seen.contains(*m)).count();
-        let nodes: BTreeSet<String> = seen.into_iter().map(str::to_string).collect();
+        let cap = Cap {
+            keep: &|m| self.near_changes.contains(m),
+            first: &|m| self.status.contains_key(m),
+            most: FINDING_NEIGHBOURS,
+        };
+        let (nodes, left_out) = walk(&focus, &self.adj, self.context.max(1), Some(&cap));
+        let left = left_out.len();
         let note = (left > 0).then(|| format!("{left} more nearby units not drawn"));
         (self.picture_of(nodes), note)
     }
