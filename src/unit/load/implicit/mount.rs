@@ -52,21 +52,30 @@ impl Loader<'_> {
             let netdev = v >= 261 && options(u, "Swap").iter().any(|o| o == "_netdev");
             if netdev {
                 // 261+: a swap on a network device is ordered like a network mount.
-                self.add(&id, DepKind::After, "remote-fs-pre.target", r.clone());
-                self.add(&id, DepKind::Before, "remote-fs.target", r.clone());
-                self.add(&id, DepKind::After, "network.target", r.clone());
-                self.add2(
-                    &id,
-                    DepKind::Wants,
-                    DepKind::After,
-                    "network-online.target",
-                    r.clone(),
-                );
+                self.network_ordering(&id, true, &r);
             } else {
                 self.add(&id, DepKind::Before, "swap.target", r.clone());
             }
             self.add2(&id, DepKind::Before, DepKind::Conflicts, "umount.target", r);
         }
+    }
+
+    /// The ordering of a unit on the network (a network mount, or a swap on a network device):
+    /// after remote-fs-pre.target and network.target, wanting network-online.target, and
+    /// before remote-fs.target when `before_remote_fs`.
+    fn network_ordering(&mut self, id: &str, before_remote_fs: bool, r: &Provenance) {
+        self.add(id, DepKind::After, "remote-fs-pre.target", r.clone());
+        if before_remote_fs {
+            self.add(id, DepKind::Before, "remote-fs.target", r.clone());
+        }
+        self.add(id, DepKind::After, "network.target", r.clone());
+        self.add2(
+            id,
+            DepKind::Wants,
+            DepKind::After,
+            "network-online.target",
+            r.clone(),
+        );
     }
 
     pub(super) fn mount_dependencies(&mut self, u: &Unit, dd: bool, info: &mut PostInfo) {
@@ -173,18 +182,7 @@ impl Loader<'_> {
         if dd && !extrinsic {
             let r = rule(Origin::MountFile, "mount-default");
             if network {
-                self.add(&id, DepKind::After, "remote-fs-pre.target", r.clone());
-                if v >= 240 && (!nofail || v < 241) {
-                    self.add(&id, DepKind::Before, "remote-fs.target", r.clone());
-                }
-                self.add(&id, DepKind::After, "network.target", r.clone());
-                self.add2(
-                    &id,
-                    DepKind::Wants,
-                    DepKind::After,
-                    "network-online.target",
-                    r.clone(),
-                );
+                self.network_ordering(&id, v >= 240 && (!nofail || v < 241), &r);
             } else {
                 self.add(&id, DepKind::After, "local-fs-pre.target", r.clone());
                 if v >= 240 && (!nofail || v < 241) {
