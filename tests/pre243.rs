@@ -651,3 +651,29 @@ fn alias_to_another_type_is_not_found_before_243() {
     let g = load(img.root(), 252);
     assert_eq!(state(&g, "baz.service"), Some(LoadState::Loaded));
 }
+
+/// Many aliases of one non-service unit met late (before 243) each re-read the unit's
+/// directories under every name so far (N² work): past `MAX_LATE_ALIAS_READS` the names
+/// still resolve, their directories are no longer read, and a warning says so.
+#[test]
+fn many_late_aliases_are_bounded() {
+    let img = Image::new();
+    img.write(
+        &format!("{ETC}/t.socket"),
+        "[Socket]\nListenStream=/run/t\n",
+    );
+    let n = unitdiff::unit::budget::MAX_LATE_ALIAS_READS + 40;
+    for i in 0..n {
+        img.symlink(&format!("{ETC}/x{i:03}.socket"), "t.socket");
+        img.symlink(
+            &format!("{ETC}/x{i:03}.socket.wants/w{i:03}.service"),
+            "/dev/null",
+        );
+    }
+    let g = load(img.root(), 230);
+    let t = &g.set.units["t.socket"];
+    assert_eq!(t.aliases.len(), n, "every name is the unit's");
+    assert!(warned(&g, "aliases met late"), "{:?}", g.set.warnings);
+    // The first aliases' directories were read.
+    assert!(has(&g, "t.socket", DepKind::Wants, "w000.service"));
+}

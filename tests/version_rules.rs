@@ -259,4 +259,24 @@ fn declared_vendor_directory_names_files_and_the_diff_matches_them() {
             "Modified".to_string()
         )]
     );
+    // Its patch compares the two releases' texts of that file: one line changed.
+    let patches = unitdiff::report::unified::patches(&d, &old, &new);
+    let text = &patches
+        .iter()
+        .find(|p| p.unit == "a.service")
+        .expect("a patch")
+        .text;
+    let changed: Vec<&str> = text
+        .lines()
+        .filter(|l| {
+            (l.starts_with('+') || l.starts_with('-'))
+                && !l.starts_with("+++")
+                && !l.starts_with("---")
+        })
+        .collect();
+    assert_eq!(
+        changed,
+        ["-Wants=b.service", "+Wants=b.service c.service"],
+        "{text}"
+    );
 }

@@ -4,7 +4,9 @@
 use crate::diff::{FileChangeKind, GraphDiff};
 use crate::graph::DepGraph;
 use crate::tree::ImagePath;
+use crate::unit::paths::physical;
 use similar::TextDiff;
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 /// One file's patch.
@@ -16,19 +18,21 @@ pub struct FilePatch {
     pub text: String,
 }
 
-/// A unit's files (fragment and drop-ins) by path, with their text (empty for a mask).
-fn contents<'g>(g: &'g DepGraph, unit: &str) -> HashMap<&'g ImagePath, Option<&'g [u8]>> {
+/// A unit's files on one side, by where they are (`paths::physical`), as the diff matched
+/// them.
+fn contents<'g>(g: &'g DepGraph, unit: &str) -> HashMap<Cow<'g, ImagePath>, Option<&'g [u8]>> {
     let Some(u) = g.set.units.get(unit).or_else(|| g.set.templates.get(unit)) else {
         return HashMap::new();
     };
     let mut m = HashMap::new();
     for f in u.fragment.iter().chain(u.dropins.iter()) {
-        m.entry(&f.path).or_insert(f.content.as_deref());
+        m.entry(physical(&g.set.search_dirs, &f.path))
+            .or_insert(f.content.as_deref());
     }
     m
 }
 
-fn text(files: &HashMap<&ImagePath, Option<&[u8]>>, path: &ImagePath) -> String {
+fn text(files: &HashMap<Cow<'_, ImagePath>, Option<&[u8]>>, path: &ImagePath) -> String {
     match files.get(path) {
         Some(Some(c)) => String::from_utf8_lossy(c).into_owned(),
         // A mask (an empty file or a link to /dev/null), or no such file on this side.
@@ -43,8 +47,17 @@ pub fn patches(d: &GraphDiff, old: &DepGraph, new: &DepGraph) -> Vec<FilePatch> 
         // Each file found through a map: a unit can have any number of drop-ins.
         let (of, nf) = (contents(old, &c.name), contents(new, &c.name));
         for f in &c.files {
-            let before = text(&of, &f.path);
-            let after = text(&nf, &f.path);
+            // The change names the file as NEW does (OLD for a removed one); both sides'
+            // files are looked up by where they are (Debian 12's /lib/systemd/system/x is
+            // Debian 13's /usr/lib/systemd/system/x).
+            let named_by = if f.change == FileChangeKind::Removed {
+                old
+            } else {
+                new
+            };
+            let at = physical(&named_by.set.search_dirs, &f.path);
+            let before = text(&of, &at);
+            let after = text(&nf, &at);
             let rel = super::escape::field(f.path.relative());
             let (a, b) = match f.change {
                 FileChangeKind::Added => ("/dev/null".to_string(), format!("b/{rel}")),

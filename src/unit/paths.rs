@@ -211,7 +211,8 @@ pub fn search_dirs_for(
 /// `/lib/systemd/system/foo.service`. The loader reads through the physical directory;
 /// this maps its paths to the declared one. Paths under no search directory stay as they are.
 pub struct DeclaredPaths {
-    /// (physical, declared) of each search directory where they differ, longest first.
+    /// (physical, declared) of every search directory, the longest physical path first: a
+    /// file belongs to the deepest directory it lies in, moved or not.
     dirs: Vec<(ImagePath, ImagePath)>,
     /// Paths already mapped: one shared copy per file, however many edges name it.
     seen: std::collections::HashMap<ImagePath, ImagePath>,
@@ -220,17 +221,16 @@ pub struct DeclaredPaths {
 impl DeclaredPaths {
     /// `None` when every search directory is where it is declared (nothing to map).
     pub fn new(dirs: &[SearchDir]) -> Option<Self> {
-        let mut moved: Vec<(ImagePath, ImagePath)> = dirs
-            .iter()
-            .filter(|d| d.declared != d.physical)
-            .map(|d| (d.physical.clone(), d.declared.clone()))
-            .collect();
-        if moved.is_empty() {
+        if dirs.iter().all(|d| d.declared == d.physical) {
             return None;
         }
-        moved.sort_by_key(|(p, _)| std::cmp::Reverse(p.as_str().len()));
+        let mut all: Vec<(ImagePath, ImagePath)> = dirs
+            .iter()
+            .map(|d| (d.physical.clone(), d.declared.clone()))
+            .collect();
+        all.sort_by_key(|(p, _)| std::cmp::Reverse(p.as_str().len()));
         Some(DeclaredPaths {
-            dirs: moved,
+            dirs: all,
             seen: Default::default(),
         })
     }
@@ -244,10 +244,22 @@ impl DeclaredPaths {
         let Some((physical, declared)) = self.dirs.iter().find(|(p, _)| path.starts_with(p)) else {
             return;
         };
-        let rest = &path.as_str()[physical.as_str().len()..];
-        let mapped = ImagePath::new(&format!("{}{rest}", declared.as_str()));
+        if physical == declared {
+            return;
+        }
+        let mapped = rebase(path, physical, declared);
         self.seen.insert(path.clone(), mapped.clone());
         *path = mapped;
+    }
+}
+
+/// `path`, which lies in `from`, moved to the same place in `to`.
+fn rebase(path: &ImagePath, from: &ImagePath, to: &ImagePath) -> ImagePath {
+    let rest = path.as_str()[from.as_str().len()..].trim_start_matches('/');
+    if rest.is_empty() {
+        to.clone()
+    } else {
+        to.join(rest)
     }
 }
 
@@ -258,14 +270,66 @@ impl DeclaredPaths {
 pub fn physical<'a>(dirs: &[SearchDir], path: &'a ImagePath) -> std::borrow::Cow<'a, ImagePath> {
     match dirs
         .iter()
-        .filter(|d| d.declared != d.physical && path.starts_with(&d.declared))
+        .filter(|d| path.starts_with(&d.declared))
         .max_by_key(|d| d.declared.as_str().len())
     {
-        Some(d) => std::borrow::Cow::Owned(ImagePath::new(&format!(
-            "{}{}",
-            d.physical.as_str(),
-            &path.as_str()[d.declared.as_str().len()..]
-        ))),
-        None => std::borrow::Cow::Borrowed(path),
+        Some(d) if d.declared != d.physical => {
+            std::borrow::Cow::Owned(rebase(path, &d.declared, &d.physical))
+        }
+        _ => std::borrow::Cow::Borrowed(path),
+    }
+}
+
+#[cfg(test)]
+mod declared_tests {
+    use super::*;
+
+    fn dir(declared: &str, physical: &str) -> SearchDir {
+        SearchDir {
+            declared: ImagePath::new(declared),
+            physical: ImagePath::new(physical),
+            layer: Layer::of(&ImagePath::new(declared)),
+        }
+    }
+
+    fn mapped(dirs: &[SearchDir], p: &str) -> String {
+        let mut path = ImagePath::new(p);
+        DeclaredPaths::new(dirs).unwrap().map(&mut path);
+        assert_eq!(physical(dirs, &path).as_str(), p, "maps back");
+        path.to_string()
+    }
+
+    #[test]
+    fn files_take_the_deepest_directory_they_lie_in() {
+        // /etc/systemd/system -> ../../usr/lib/systemd: a file of /usr/lib/systemd/system
+        // stays where it is; one directly in /usr/lib/systemd is /etc's.
+        let dirs = [
+            dir("/etc/systemd/system", "/usr/lib/systemd"),
+            dir("/usr/lib/systemd/system", "/usr/lib/systemd/system"),
+        ];
+        assert_eq!(
+            mapped(&dirs, "/usr/lib/systemd/system/foo.service"),
+            "/usr/lib/systemd/system/foo.service"
+        );
+        assert_eq!(
+            mapped(&dirs, "/usr/lib/systemd/bar.service"),
+            "/etc/systemd/system/bar.service"
+        );
+        // A search directory that resolves to the root.
+        let dirs = [dir("/etc/systemd/system", "/")];
+        assert_eq!(
+            mapped(&dirs, "/usr/x.service"),
+            "/etc/systemd/system/usr/x.service"
+        );
+        // Debian 12.
+        let dirs = [
+            dir("/lib/systemd/system", "/usr/lib/systemd/system"),
+            dir("/etc/systemd/system", "/etc/systemd/system"),
+        ];
+        assert_eq!(
+            mapped(&dirs, "/usr/lib/systemd/system/a.service.d/x.conf"),
+            "/lib/systemd/system/a.service.d/x.conf"
+        );
+        assert_eq!(mapped(&dirs, "/opt/a.service"), "/opt/a.service");
     }
 }

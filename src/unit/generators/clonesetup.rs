@@ -35,7 +35,9 @@ pub(super) fn run(ctx: &Ctx, out: &mut Out) {
         let Some(line) = line else {
             return;
         };
-        let f = tab::fields(line, 5);
+        // A sixth field makes the line invalid (as first written; whether 262's parser
+        // ignores extra fields like the other tabs' sscanf() was not checked).
+        let f: Vec<&str> = line.split_ascii_whitespace().take(6).collect();
         if !(4..=5).contains(&f.len()) {
             continue;
         }

@@ -242,27 +242,13 @@ pub(super) fn run(ctx: &Ctx, out: &mut Out) {
         return;
     }
     let continues = ctx.rules.blockdev_generators_v255();
+    // A read error ends the file; the command line's volumes still follow.
     if st.read_crypttab
-        && let Some((path, content)) = ctx.read("/etc/crypttab")
+        && tab::each_entry(ctx, "/etc/crypttab", GENERATOR, 2..=4, |f, path, src| {
+            crypttab_device(ctx, out, &mut st, f, path, src) || continues
+        }) == tab::TabEnd::Stopped
     {
-        for (n, line) in tab::lines(&content) {
-            let Some(line) = line else {
-                break;
-            };
-            let f = tab::fields(line, 4);
-            if !(2..=4).contains(&f.len()) {
-                continue;
-            }
-            let src = Source {
-                generator: GENERATOR,
-                input: Some(path.clone()),
-                line: Some(n),
-            };
-            let ok = crypttab_device(ctx, out, &mut st, &f, &path, &src);
-            if !ok && !continues {
-                return;
-            }
-        }
+        return;
     }
     let default_keyfile = st.default_keyfile.clone();
     let default_options = st.default_options.clone();
@@ -701,27 +687,13 @@ fn create_disk(ctx: &Ctx, out: &mut Out, vol: &Volume, src: &Source) -> bool {
     if !ok {
         return false;
     }
-    if !noauto {
-        let target = if netdev {
-            "remote-cryptsetup.target"
-        } else {
-            "cryptsetup.target"
-        };
-        let kind = if nofail { "wants" } else { "requires" };
-        out.link(
-            Dir::Normal,
-            &format!("{target}.{kind}/{n}"),
-            &format!("../{n}"),
-            src,
-        );
-    }
+    let target = if netdev {
+        "remote-cryptsetup.target"
+    } else {
+        "cryptsetup.target"
+    };
+    tab::link_setup_service(out, &n, target, &e, (noauto, nofail), src);
     let dm = format!("dev-mapper-{e}.device");
-    out.link(
-        Dir::Normal,
-        &format!("{dm}.requires/{n}"),
-        &format!("../{n}"),
-        src,
-    );
     if !noauto && !nofail {
         let v = if rules.version >= 253 {
             "infinity"

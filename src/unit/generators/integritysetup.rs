@@ -13,29 +13,18 @@ const GENERATOR: &str = "integritysetup-generator";
 const PROGRAM: &str = "systemd-integritysetup-generator";
 
 pub(super) fn run(ctx: &Ctx, out: &mut Out) {
-    let Some((path, content)) = ctx.read("/etc/integritytab") else {
-        return;
-    };
-    for (n, line) in tab::lines(&content) {
-        let Some(line) = line else {
-            return;
-        };
-        let f = tab::fields(line, 4);
-        if !(2..=4).contains(&f.len()) {
-            continue;
-        }
-        let src = Source {
-            generator: GENERATOR,
-            input: Some(path.clone()),
-            line: Some(n),
-        };
-        let key = f.get(2).copied().filter(|v| *v != "-");
-        let opts = f.get(3).copied().filter(|v| *v != "-");
-        let device = udev_node(f[1]);
-        if !create_disk(ctx, out, f[0], &device, key, opts, path.as_str(), &src) {
-            return;
-        }
-    }
+    tab::each_entry(
+        ctx,
+        "/etc/integritytab",
+        GENERATOR,
+        2..=4,
+        |f, path, src| {
+            let key = f.get(2).copied().filter(|v| *v != "-");
+            let opts = f.get(3).copied().filter(|v| *v != "-");
+            let device = udev_node(f[1]);
+            create_disk(ctx, out, f[0], &device, key, opts, path.as_str(), src)
+        },
+    );
 }
 
 /// Whether `parse_integrity_options()` accepts the options (an unknown option is ignored
@@ -165,20 +154,6 @@ fn create_disk(
         src,
     );
     out.unit(Dir::Normal, &n, t);
-    if !noauto {
-        let kind = if nofail { "wants" } else { "requires" };
-        out.link(
-            Dir::Normal,
-            &format!("{target}.{kind}/{n}"),
-            &format!("../{n}"),
-            src,
-        );
-    }
-    out.link(
-        Dir::Normal,
-        &format!("dev-mapper-{e}.device.requires/{n}"),
-        &format!("../{n}"),
-        src,
-    );
+    tab::link_setup_service(out, &n, target, &e, (noauto, nofail), src);
     true
 }

@@ -292,7 +292,7 @@ impl Out<'_> {
         }
         let path = ImagePath::new(dir.path()).join(name);
         if path.parent().map(|p| p.as_str().to_string()) != Some(dir.path().to_string())
-            && !name.contains(".d/")
+            && !(name.contains(".d/") && path.starts_with(&ImagePath::new(dir.path())))
         {
             return;
         }

@@ -79,24 +79,12 @@ pub(super) fn run(ctx: &Ctx, out: &mut Out) {
     if !enabled {
         return;
     }
-    if read_tab && let Some((path, content)) = ctx.read("/etc/veritytab") {
-        for (n, line) in tab::lines(&content) {
-            let Some(line) = line else {
-                return;
-            };
-            let f = tab::fields(line, 5);
-            if !(4..=5).contains(&f.len()) {
-                continue;
-            }
-            let src = Source {
-                generator: GENERATOR,
-                input: Some(path.clone()),
-                line: Some(n),
-            };
-            if !veritytab_device(ctx, out, &f, path.as_str(), &src) {
-                return;
-            }
-        }
+    if read_tab
+        && tab::each_entry(ctx, "/etc/veritytab", GENERATOR, 4..=5, |f, path, src| {
+            veritytab_device(ctx, out, f, path.as_str(), src)
+        }) != tab::TabEnd::Done
+    {
+        return;
     }
     if !determine_devices(&mut root) || !determine_devices(&mut usr) {
         return;
@@ -328,21 +316,7 @@ fn veritytab_device(ctx: &Ctx, out: &mut Out, f: &[&str], source: &str, src: &So
     }
     service_section(&mut t, name, &du, &hu, hash, opts, src);
     out.unit(Dir::Normal, &n, t);
-    if !noauto {
-        let kind = if nofail { "wants" } else { "requires" };
-        out.link(
-            Dir::Normal,
-            &format!("{target}.{kind}/{n}"),
-            &format!("../{n}"),
-            src,
-        );
-    }
-    out.link(
-        Dir::Normal,
-        &format!("dev-mapper-{e}.device.requires/{n}"),
-        &format!("../{n}"),
-        src,
-    );
+    tab::link_setup_service(out, &n, target, &e, (noauto, nofail), src);
     true
 }
 

@@ -234,6 +234,14 @@ impl<'t> Loader<'t> {
             return false;
         }
         self.includes_left -= 1;
+        if !self.spent.take(ctx.path, budget::INCLUDE_COST) {
+            self.warn(
+                Some(ctx.path),
+                line,
+                ".include not read: this file's share of the work budget is spent",
+            );
+            return true;
+        }
         // `file_in_same_dir()`: an absolute path as it is (inside the image), a relative
         // one from the including file's directory.
         let path = if inc.path.starts_with('/') {

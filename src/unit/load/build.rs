@@ -42,7 +42,17 @@ impl<'t> Loader<'t> {
                     late |= unit.aliases.insert(n.clone());
                 }
             }
-            if by_path && late {
+            let many = unit.aliases.len() > budget::MAX_LATE_ALIAS_READS;
+            if by_path && late && many {
+                self.warn(
+                    None,
+                    None,
+                    format!(
+                        "{id}: more than {} aliases met late; the directories of the others are                          not read",
+                        budget::MAX_LATE_ALIAS_READS
+                    ),
+                );
+            } else if by_path && late {
                 self.late_aliases(&id);
             }
             return;
@@ -311,10 +321,10 @@ impl<'t> Loader<'t> {
         let perpetual = self.scope.is_perpetual(&unit.id);
         // `Where=` as systemd keeps it (absolute, simplified); unset, it comes from the name.
         let where_ = super::implicit::mount_point(unit)?;
-        if let Some(w) = last("Where").filter(|w| w.starts_with('/')) {
-            if w.contains('%') {
-                return None; // specifiers: not checked
-            }
+        // Specifiers in Where= are not expanded here: its checks are skipped, the others
+        // still apply.
+        let unexpanded = last("Where").is_some_and(|w| w.contains('%'));
+        if last("Where").is_some_and(|w| w.starts_with('/')) && !unexpanded {
             let named = name::from_path(&where_, ".mount");
             if named
                 .as_ref()
@@ -325,7 +335,9 @@ impl<'t> Loader<'t> {
         }
         let v = self.rules.version;
         let debian_run_lock = v < 256 && self.facts.debian_family();
-        if mount_point_is_api(&where_, v, debian_run_lock) || mount_point_ignore(&where_, v) {
+        if !unexpanded
+            && (mount_point_is_api(&where_, v, debian_run_lock) || mount_point_ignore(&where_, v))
+        {
             return Some(format!(
                 "cannot create mount unit for API file system {where_}"
             ));
