@@ -659,7 +659,7 @@ fn mount_units_systemd_refuses() {
     ] {
         assert_eq!(state(&g, refused), LoadState::BadSetting, "{refused}");
     }
-    for loads in ["srv-ok.mount", "srv-implied.mount"] {
+    for loads in ["srv-ok.mount", "srv-implied.mount", "srv-pambad.mount"] {
         assert_eq!(state(&g, loads), LoadState::Loaded, "{loads}");
     }
     // A refused unit keeps what its file says and its slice, but not the dependencies of a

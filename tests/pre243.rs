@@ -677,3 +677,35 @@ fn many_late_aliases_are_bounded() {
     // The first aliases' directories were read.
     assert!(has(&g, "t.socket", DepKind::Wants, "w000.service"));
 }
+
+/// A nested relative `.include` (236–245) is read from the directory of the path as written:
+/// systemd's nested `config_parse(fn)` keeps the unresolved `fn` as its file name, so
+/// `inc/a.conf -> /opt/a.conf` that includes `b.conf` reads `inc/b.conf`, not `/opt/b.conf`.
+#[test]
+fn nested_include_is_relative_to_the_link() {
+    let img = Image::new();
+    img.write(
+        &format!("{ETC}/x.service"),
+        ".include inc/a.conf\n[Service]\nExecStart=/bin/x\n",
+    );
+    img.symlink(&format!("{ETC}/inc/a.conf"), "/opt/a.conf");
+    img.write("opt/a.conf", ".include b.conf\n");
+    img.write(
+        &format!("{ETC}/inc/b.conf"),
+        "[Unit]\nWants=from-link-dir.service\n",
+    );
+    img.write("opt/b.conf", "[Unit]\nWants=from-target-dir.service\n");
+    let g = load(img.root(), 240);
+    assert!(has(
+        &g,
+        "x.service",
+        DepKind::Wants,
+        "from-link-dir.service"
+    ));
+    assert!(!has(
+        &g,
+        "x.service",
+        DepKind::Wants,
+        "from-target-dir.service"
+    ));
+}

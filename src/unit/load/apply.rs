@@ -276,11 +276,13 @@ impl<'t> Loader<'t> {
                     .iter()
                     .find(|d| real.starts_with(&d.physical))
                     .map_or(ctx.layer, |d| d.layer);
+                // A nested `.include` is relative to the path as written, not to where a
+                // symlink leads: `config_parse(fn)` keeps `fn` as its file name (236–245).
                 let sub = FileCtx {
                     path: &path,
                     layer,
                     how: How::Include,
-                    dir: base.parent().unwrap_or_else(ImagePath::root),
+                    dir: path.parent().unwrap_or_else(ImagePath::root),
                     depth: ctx.depth + 1,
                 };
                 self.apply_file(unit, sub, &content, st, template)

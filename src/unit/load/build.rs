@@ -346,7 +346,15 @@ impl<'t> Loader<'t> {
             return Some("What= setting is missing".into());
         }
         let pam = last("PAMName").is_some_and(|p| !p.is_empty());
-        if pam && last("KillMode").is_some_and(|k| !k.is_empty() && k != "control-group") {
+        // A value systemd cannot parse is ignored (the previous one stays).
+        let kill_mode = unit
+            .settings
+            .iter()
+            .rev()
+            .filter(|s| s.section == "Mount" && s.key == "KillMode")
+            .map(|s| s.value.as_str())
+            .find(|k| matches!(*k, "control-group" | "process" | "mixed" | "none"));
+        if pam && kill_mode.is_some_and(|k| k != "control-group") {
             return Some("unit has PAM enabled, kill mode must be control-group".into());
         }
         None
