@@ -9,12 +9,14 @@
 //! case is shrunk by proptest and its seed saved under `tests/fuzz.proptest-regressions`,
 //! which is committed and replayed first on every later run (the regression fixture).
 
+#[path = "support/bounded.rs"]
+mod bounded;
+
 use proptest::prelude::*;
 use proptest::test_runner::FileFailurePersistence;
-use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// A run that has not ended by then is a hang (not a timing assertion: a debug build on a
 /// loaded machine finishes a fixture-sized run in well under a second).
@@ -269,7 +271,7 @@ struct Run {
 }
 
 fn run(args: &[&str]) -> Run {
-    let mut child = Command::new(assert_cmd::cargo::cargo_bin("unitdiff"))
+    let child = Command::new(assert_cmd::cargo::cargo_bin("unitdiff"))
         .args(args)
         .env("TMPDIR", std::env::temp_dir())
         .stdin(Stdio::null())
@@ -277,31 +279,11 @@ fn run(args: &[&str]) -> Run {
         .stderr(Stdio::piped())
         .spawn()
         .expect("spawn unitdiff");
-    let reader = |mut r: Box<dyn Read + Send>| {
-        std::thread::spawn(move || {
-            let mut buf = Vec::new();
-            let _ = r.read_to_end(&mut buf);
-            buf
-        })
-    };
-    let out = reader(Box::new(child.stdout.take().unwrap()));
-    let err = reader(Box::new(child.stderr.take().unwrap()));
-    let start = Instant::now();
-    let status = loop {
-        if let Some(s) = child.try_wait().unwrap() {
-            break s;
-        }
-        if start.elapsed() > DEADLINE {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("unitdiff {args:?} did not end within {DEADLINE:?}");
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    };
+    let o = bounded::wait(child, DEADLINE, &format!("unitdiff {args:?}"));
     Run {
-        code: status.code(),
-        stdout: out.join().unwrap(),
-        stderr: err.join().unwrap(),
+        code: o.code,
+        stdout: o.stdout,
+        stderr: o.stderr,
     }
 }
 

@@ -10,14 +10,16 @@
 //! Symlinks that point out of the image aim at a canary: a unit file in *another* temporary
 //! directory whose content carries the marker [`LEAK`]. The marker must never reach stdout.
 
+#[path = "support/bounded.rs"]
+mod bounded;
+
 use serde_json::Value;
 use std::ffi::CString;
-use std::io::Read;
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{PermissionsExt, symlink};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use tempfile::TempDir;
 
 /// Written only in canary files outside every image root.
@@ -256,7 +258,7 @@ fn run_with(root: &Path, args: &[&str], as_nobody: bool) -> Run {
             });
         }
     }
-    let mut child = match cmd.spawn() {
+    let child = match cmd.spawn() {
         Ok(c) => c,
         // Dropping privileges can be refused (no CAP_SETUID); the caller decides.
         Err(e) if as_nobody => {
@@ -269,35 +271,12 @@ fn run_with(root: &Path, args: &[&str], as_nobody: bool) -> Run {
         }
         Err(e) => panic!("spawn unitdiff: {e}"),
     };
-    let reader = |mut r: Box<dyn Read + Send>| {
-        std::thread::spawn(move || {
-            let mut buf = Vec::new();
-            let _ = r.read_to_end(&mut buf);
-            buf
-        })
-    };
-    let out = reader(Box::new(child.stdout.take().unwrap()));
-    let err = reader(Box::new(child.stderr.take().unwrap()));
-    let start = Instant::now();
-    let status = loop {
-        if let Some(s) = child.try_wait().unwrap() {
-            break s;
-        }
-        if start.elapsed() > DEADLINE {
-            let _ = child.kill();
-            let _ = child.wait();
-            let err = String::from_utf8_lossy(&err.join().unwrap()).into_owned();
-            panic!(
-                "unitdiff {args:?} did not finish within {DEADLINE:?} (blocked?)\nstderr:\n{err}"
-            );
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
+    let o = bounded::wait(child, DEADLINE, &format!("unitdiff {args:?}"));
     Run {
         root: root.to_path_buf(),
-        code: status.code(),
-        stdout: String::from_utf8(out.join().unwrap()).expect("stdout is UTF-8"),
-        stderr: String::from_utf8_lossy(&err.join().unwrap()).into_owned(),
+        code: o.code,
+        stdout: String::from_utf8(o.stdout).expect("stdout is UTF-8"),
+        stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
     }
 }
 
