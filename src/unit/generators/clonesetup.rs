@@ -101,10 +101,7 @@ fn clone_units(out: &mut Out, name: &str, devs: [&str; 3], opts: Option<&str>, s
     );
     t.line(format!("Wants=blockdev@dev-mapper-{e}.target"), src);
     t.line("Conflicts=shutdown.target", src);
-    t.line("", src);
-    t.line("[Service]", src);
-    t.line("Type=oneshot", src);
-    t.line("RemainAfterExit=yes", src);
+    tab::oneshot_service(&mut t, None, src);
     t.line(
         format!(
             "ExecStart=:/usr/lib/systemd/systemd-clonesetup add '{}' '{}' '{}' '{}' '{}'",

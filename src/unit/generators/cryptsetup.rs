@@ -721,18 +721,7 @@ fn service_section(
         "/lib/systemd/systemd-cryptsetup"
     };
     let name = tab::spec_escape(name);
-    t.line("", src);
-    t.line("[Service]", src);
-    t.line("Type=oneshot", src);
-    t.line("RemainAfterExit=yes", src);
-    t.line(
-        if ctx.rules.version >= 253 {
-            "TimeoutSec=infinity"
-        } else {
-            "TimeoutSec=0"
-        },
-        src,
-    );
+    tab::oneshot_service(t, Some(ctx.rules.version), src);
     t.line("KeyringMode=shared", src);
     t.line("OOMScoreAdjust=500", src);
     if ctx.rules.version >= 254 {

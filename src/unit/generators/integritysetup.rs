@@ -125,18 +125,7 @@ fn create_disk(
         t.line(format!("Before={target}"), src);
     }
     let esc = tab::spec_escape;
-    t.line("", src);
-    t.line("[Service]", src);
-    t.line("Type=oneshot", src);
-    t.line("RemainAfterExit=yes", src);
-    t.line(
-        if ctx.rules.version >= 253 {
-            "TimeoutSec=infinity"
-        } else {
-            "TimeoutSec=0"
-        },
-        src,
-    );
+    tab::oneshot_service(&mut t, Some(ctx.rules.version), src);
     t.line(
         format!(
             "ExecStart=/usr/lib/systemd/systemd-integritysetup attach '{}' '{device}' '{}' '{}'",

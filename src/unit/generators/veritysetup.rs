@@ -173,10 +173,7 @@ fn service_section(
     src: &Source,
 ) {
     let e = tab::spec_escape;
-    t.line("", src);
-    t.line("[Service]", src);
-    t.line("Type=oneshot", src);
-    t.line("RemainAfterExit=yes", src);
+    tab::oneshot_service(t, None, src);
     t.line(
         format!(
             "ExecStart=/usr/lib/systemd/systemd-veritysetup attach '{}' '{}' '{}' '{}' '{}'",
