@@ -165,18 +165,7 @@ impl<'t> Loader<'t> {
         }
         let aliases = unit.aliases.clone();
         let dropins = self.dropins(id, &aliases, unit_type);
-        for d in &dropins {
-            if let Some(content) = d.content.clone() {
-                let ctx = FileCtx {
-                    path: &d.path,
-                    layer: d.layer,
-                    how: How::DropIn,
-                    dir: d.path.parent().unwrap_or_else(ImagePath::root),
-                    depth: 0,
-                };
-                self.apply_file(&mut unit, ctx, &content, &mut st, template);
-            }
-        }
+        self.apply_dropins(&mut unit, &dropins, |_| false, &mut st, template);
         unit.dropins = dropins;
         if template {
             return unit;
@@ -191,6 +180,29 @@ impl<'t> Loader<'t> {
             self.type_extras(&mut unit, &mut st);
         }
         unit
+    }
+
+    /// Apply `dropins` to `unit` in order, but those `skip` names (already applied).
+    pub(super) fn apply_dropins(
+        &mut self,
+        unit: &mut Unit,
+        dropins: &[UnitFile],
+        skip: impl Fn(&ImagePath) -> bool,
+        st: &mut Applied,
+        template: bool,
+    ) {
+        for d in dropins.iter().filter(|d| !skip(&d.path)) {
+            if let Some(content) = d.content.clone() {
+                let ctx = FileCtx {
+                    path: &d.path,
+                    layer: d.layer,
+                    how: How::DropIn,
+                    dir: d.path.parent().unwrap_or_else(ImagePath::root),
+                    depth: 0,
+                };
+                self.apply_file(unit, ctx, &content, st, template);
+            }
+        }
     }
 
     /// Type-specific edges systemd adds while loading (triggers), and the checks that turn

@@ -174,21 +174,7 @@ impl<'t> Loader<'t> {
             let applied: HashSet<ImagePath> = unit.dropins.iter().map(|d| d.path.clone()).collect();
             let dropins = self.dropins(id, &aliases, unit.unit_type);
             let mut st = Applied::default();
-            for d in &dropins {
-                if applied.contains(&d.path) {
-                    continue;
-                }
-                if let Some(content) = d.content.clone() {
-                    let ctx = FileCtx {
-                        path: &d.path,
-                        layer: d.layer,
-                        how: How::DropIn,
-                        dir: d.path.parent().unwrap_or_else(ImagePath::root),
-                        depth: 0,
-                    };
-                    self.apply_file(&mut unit, ctx, &content, &mut st, false);
-                }
-            }
+            self.apply_dropins(&mut unit, &dropins, |p| applied.contains(p), &mut st, false);
             unit.dropins = dropins;
             // Edges from the unit's own directories come again, identical, and are
             // de-duplicated with the rest.
