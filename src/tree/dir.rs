@@ -219,6 +219,17 @@ impl Tree for DirTree {
         Ok(mode_kind(&st) == NodeKind::File && st.st_size == 0)
     }
 
+    fn lstat_empty(&self, path: &ImagePath) -> io::Result<Option<(NodeKind, bool)>> {
+        match self.lstat_raw(path) {
+            Ok(st) => {
+                let kind = mode_kind(&st);
+                Ok(Some((kind, kind == NodeKind::File && st.st_size == 0)))
+            }
+            Err(e) if is_absent(&e) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
     fn read_link(&self, path: &ImagePath) -> io::Result<String> {
         let (dir, name) = self.parent(path)?;
         let target = rustix::fs::readlinkat(&dir, name, Vec::new())?;

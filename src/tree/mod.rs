@@ -146,6 +146,14 @@ pub trait Tree {
     fn read_dir(&self, path: &ImagePath) -> io::Result<Vec<(String, NodeKind)>>;
     /// Whether the regular file at `path` is empty (a mask, for systemd).
     fn is_empty_file(&self, path: &ImagePath) -> io::Result<bool>;
+    /// [`Tree::lstat`], and for a regular file whether it is empty ([`Tree::is_empty_file`]),
+    /// in one look where the tree can.
+    fn lstat_empty(&self, path: &ImagePath) -> io::Result<Option<(NodeKind, bool)>> {
+        Ok(match self.lstat(path)? {
+            Some(NodeKind::File) => Some((NodeKind::File, self.is_empty_file(path)?)),
+            k => k.map(|k| (k, false)),
+        })
+    }
     /// The raw target of a symlink.
     fn read_link(&self, path: &ImagePath) -> io::Result<String>;
     /// The contents of a regular file, refusing anything larger than `limit` bytes.

@@ -84,6 +84,16 @@ impl Tree for Overlay<'_> {
         }
     }
 
+    fn lstat_empty(&self, path: &ImagePath) -> io::Result<Option<(NodeKind, bool)>> {
+        if self.in_top(path) {
+            return self.top.lstat_empty(path);
+        }
+        if self.is_junction(path) {
+            return Ok(Some((NodeKind::Dir, false)));
+        }
+        self.base.lstat_empty(path)
+    }
+
     fn read_link(&self, path: &ImagePath) -> io::Result<String> {
         if self.in_top(path) {
             self.top.read_link(path)

@@ -13,7 +13,10 @@
 //! units. The image as a whole is bounded by the totals below.
 
 use crate::tree::ImagePath;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+
+/// Counted per file and per assignment: foldhash (seeded per process) rather than SipHash.
+type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
 
 /// Units one image may create (names referenced but not on disk included). Largest real
 /// figure: 272 (Debian trixie); the 100,000-unit benchmark image: see docs/limits.md.

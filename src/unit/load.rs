@@ -48,6 +48,9 @@ enum IdEntry {
     Path { path: ImagePath, dir: usize },
 }
 
+/// A directory's entries, sorted by name, shared by the loader's cache.
+type Listing = Rc<[(String, NodeKind)]>;
+
 /// Result of reading a unit file or drop-in.
 #[derive(Clone)]
 enum FileRead {
@@ -101,6 +104,7 @@ pub(crate) fn load_in(
         subdir_index: Vec::new(),
         stems: HashSet::default(),
         chains: HashMap::default(),
+        type_dirs: HashMap::default(),
         ids: HashMap::default(),
         reverse: HashMap::default(),
         dir_cache: HashMap::default(),
@@ -113,9 +117,9 @@ pub(crate) fn load_in(
                 message: m,
             })
             .collect(),
-        units: BTreeMap::new(),
-        templates: BTreeMap::new(),
-        names: BTreeMap::new(),
+        units: HashMap::default(),
+        templates: HashMap::default(),
+        names: HashMap::default(),
         raw_edges: Vec::new(),
         queue: VecDeque::new(),
         post: HashMap::default(),
@@ -146,24 +150,28 @@ struct Loader<'t> {
     scope: Scope,
     dirs: Vec<SearchDir>,
     /// Top-level entries of each search directory.
-    listings: Vec<BTreeMap<String, NodeKind>>,
+    listings: Vec<HashMap<String, NodeKind>>,
     /// Per search directory: NAME → suffixes of the `NAME.d`/`.wants`/… entries it has.
     subdir_index: Vec<HashMap<String, Vec<&'static str>>>,
     /// Every NAME of `subdir_index`, any directory.
     stems: HashSet<String>,
     /// [`Self::name_chain`]'s answers.
     chains: HashMap<String, Rc<[String]>>,
+    /// [`Self::type_dirs`]' answers, by `TYPE.SUFFIX`.
+    type_dirs: HashMap<String, Rc<[(ImagePath, usize)]>>,
     ids: HashMap<String, IdEntry>,
     /// Fragment path → every name that resolves to it.
     reverse: HashMap<ImagePath, Vec<String>>,
     /// In-image directory → its physical path (or why it has none).
     resolved_dirs: std::cell::RefCell<HashMap<ImagePath, Result<ImagePath, ResolveError>>>,
     /// Physical directory → its entries (`None`: unreadable).
-    dir_cache: HashMap<ImagePath, Option<Vec<(String, NodeKind)>>>,
+    dir_cache: HashMap<ImagePath, Option<Listing>>,
     warnings: Vec<Warning>,
-    units: BTreeMap<String, Unit>,
-    templates: BTreeMap<String, Unit>,
-    names: BTreeMap<String, String>,
+    /// Units, templates and names (every name → its canonical one) by hash while the image
+    /// loads (each is looked up many times per unit and edge); sorted once in [`Self::finish`].
+    units: HashMap<String, Unit>,
+    templates: HashMap<String, Unit>,
+    names: HashMap<String, String>,
     /// Edges as written (targets not yet canonical).
     raw_edges: Vec<Edge>,
     queue: VecDeque<Sym>,
@@ -342,14 +350,21 @@ impl<'t> Loader<'t> {
             rules: self.rules,
             scope: self.scope,
             search_dirs: self.dirs,
-            units: self.units,
-            templates: self.templates,
-            names: self.names,
+            units: sorted(self.units),
+            templates: sorted(self.templates),
+            names: sorted(self.names),
             edges,
             warnings: self.warnings,
             enablement: BTreeMap::new(),
         }
     }
+}
+
+/// A map of the load, sorted (one sort, then the tree is built in bulk).
+fn sorted<V>(map: HashMap<String, V>) -> BTreeMap<String, V> {
+    let mut v: Vec<(String, V)> = map.into_iter().collect();
+    v.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    v.into_iter().collect()
 }
 
 /// Every path of a load named as systemd names it ([`paths::DeclaredPaths`]).

@@ -15,7 +15,10 @@ impl<'t> Loader<'t> {
             return;
         }
         let to = self.syms.take(to);
-        self.queue.push_back(to.clone());
+        // A name already loaded stays loaded: queueing it again would find it there.
+        if !self.names.contains_key(to.as_str()) {
+            self.queue.push_back(to.clone());
+        }
         self.raw_edges.push(Edge {
             from: self.syms.get(from),
             kind,
@@ -49,7 +52,8 @@ impl<'t> Loader<'t> {
                 if !self.spent.may_apply(&dir, self.raw_edges.len()) {
                     continue;
                 }
-                for (name, nk) in self.list_dir(&dir).unwrap_or_default() {
+                let listing = self.list_dir(&dir);
+                for (name, nk) in listing.as_deref().unwrap_or_default() {
                     if name.starts_with('.') {
                         continue;
                     }
@@ -59,7 +63,7 @@ impl<'t> Loader<'t> {
                     if strict && !seen.insert(name.clone()) {
                         continue;
                     }
-                    entries.push((dir.join(&name), name, nk, i));
+                    entries.push((dir.join(name), name.clone(), *nk, i));
                 }
             }
             if strict {
@@ -115,12 +119,13 @@ impl<'t> Loader<'t> {
                 if raw == "/dev/null" {
                     return Some(true);
                 }
-                match self.stat(path) {
+                match self.stat_link_empty(path, raw) {
                     Ok((p, k)) => Some(
                         p.as_str() == "/dev/null"
-                            || k == Some(NodeKind::CharDevice)
-                            || (k == Some(NodeKind::File)
-                                && self.tree.is_empty_file(&p).unwrap_or(false)),
+                            || matches!(
+                                k,
+                                Some((NodeKind::CharDevice, _) | (NodeKind::File, true))
+                            ),
                     ),
                     Err(_) => Some(false),
                 }

@@ -73,15 +73,20 @@ impl<'t> Loader<'t> {
         if known == Some(NodeKind::File) {
             return self.read_regular(path, None);
         }
-        if let Ok(Some(NodeKind::Symlink)) = self.tree.lstat(path) {
+        // A listed symlink is one (its link is read once, here).
+        let link = known == Some(NodeKind::Symlink)
+            || (known.is_none() && matches!(self.tree.lstat(path), Ok(Some(NodeKind::Symlink))));
+        let link = if link {
             match self.tree.read_link(path) {
                 Ok(t) if t == "/dev/null" => return FileRead::Masked,
-                Ok(_) => {}
+                Ok(t) => Some(t),
                 Err(e) => return FileRead::Failed(format!("cannot read symlink: {e}")),
             }
-        }
-        let (real, kind) = match self.stat(path) {
-            Ok(x) => x,
+        } else {
+            None
+        };
+        let (real, kind) = match self.follow(path, link, false) {
+            Ok((p, k)) => (p, k.map(|(k, _)| k)),
             Err(e) => return FileRead::Failed(e.to_string()),
         };
         let target = (real != *path).then(|| real.clone());
@@ -119,12 +124,12 @@ impl<'t> Loader<'t> {
     }
 
     /// Entries of a physical directory, cached.
-    pub(super) fn list_dir(&mut self, dir: &ImagePath) -> Option<Vec<(String, NodeKind)>> {
+    pub(super) fn list_dir(&mut self, dir: &ImagePath) -> Option<Listing> {
         if let Some(c) = self.dir_cache.get(dir) {
             return c.clone();
         }
         let r = match self.tree.read_dir(dir) {
-            Ok(e) => Some(e),
+            Ok(e) => Some(e.into()),
             Err(e) => {
                 self.warn(Some(dir), None, format!("cannot list directory: {e}"));
                 None
@@ -248,12 +253,26 @@ impl<'t> Loader<'t> {
             }
         }
         if self.rules.type_dropins() {
-            for i in 0..self.dirs.len() {
-                if let Some(p) = self.subdir(i, &format!("{unit_type}{suffix}")) {
-                    out.push((p, i));
-                }
+            out.extend(self.type_dirs(unit_type, suffix).iter().cloned());
+        }
+        out
+    }
+
+    /// The type-level directories (`service.d/`, `service.wants/`…) of every search
+    /// directory, in precedence order: the same for every unit of the type, found once.
+    fn type_dirs(&mut self, unit_type: UnitType, suffix: &str) -> Rc<[(ImagePath, usize)]> {
+        let key = format!("{unit_type}{suffix}");
+        if let Some(d) = self.type_dirs.get(&key) {
+            return d.clone();
+        }
+        let mut out = Vec::new();
+        for i in 0..self.dirs.len() {
+            if let Some(p) = self.subdir(i, &key) {
+                out.push((p, i));
             }
         }
+        let out: Rc<[(ImagePath, usize)]> = out.into();
+        self.type_dirs.insert(key, out.clone());
         out
     }
 
@@ -268,9 +287,10 @@ impl<'t> Loader<'t> {
         let dirs = self.candidate_dirs(id, aliases, unit_type, ".d");
         let mut winners: BTreeMap<String, UnitFile> = BTreeMap::new();
         for (dir, i) in dirs {
-            for (name, kind) in self.list_dir(&dir).unwrap_or_default() {
-                if name.starts_with('.') || !name.ends_with(".conf") || winners.contains_key(&name)
-                {
+            let listing = self.list_dir(&dir);
+            for (name, kind) in listing.as_deref().unwrap_or_default() {
+                let kind = *kind;
+                if name.starts_with('.') || !name.ends_with(".conf") || winners.contains_key(name) {
                     continue;
                 }
                 // Before 239 the listing kept only files and symlinks (by entry type).
@@ -279,7 +299,7 @@ impl<'t> Loader<'t> {
                 {
                     continue;
                 }
-                let path = dir.join(&name);
+                let path = dir.join(name);
                 let layer = self.dirs[i].layer;
                 let file = match self.read_file(&path, Some(kind)) {
                     FileRead::Masked => UnitFile {
@@ -317,7 +337,7 @@ impl<'t> Loader<'t> {
                         }
                     }
                 };
-                winners.insert(name, file);
+                winners.insert(name.clone(), file);
             }
         }
         winners.into_values().collect()

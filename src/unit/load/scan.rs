@@ -14,18 +14,20 @@ impl<'t> Loader<'t> {
                 continue;
             }
             let runtime = layer == Layer::Runtime;
-            let entries: Vec<(String, NodeKind)> = self.listings[i]
+            let mut entries: Vec<(String, NodeKind)> = self.listings[i]
                 .iter()
                 .map(|(n, k)| (n.clone(), *k))
                 .collect();
+            // In the directory's order (the listing is a hash map).
+            entries.sort_unstable_by(|a, b| a.0.cmp(&b.0));
             for (name, kind) in entries {
                 if [".wants", ".requires", ".upholds"]
                     .iter()
                     .any(|s| name.ends_with(s))
                 {
                     if let Some(dir) = self.subdir(i, &name) {
-                        for (entry, _) in self.list_dir(&dir).unwrap_or_default() {
-                            out.push((entry, runtime));
+                        for (entry, _) in self.list_dir(&dir).as_deref().unwrap_or_default() {
+                            out.push((entry.clone(), runtime));
                         }
                     }
                 } else if kind == NodeKind::Symlink
@@ -181,20 +183,47 @@ impl<'t> Loader<'t> {
         &self,
         path: &ImagePath,
     ) -> Result<(ImagePath, Option<NodeKind>), ResolveError> {
+        self.follow(path, None, false)
+            .map(|(p, k)| (p, k.map(|(k, _)| k)))
+    }
+
+    /// [`Self::stat`] of `path`, a symlink whose target `link` was read already, also
+    /// saying whether a regular file it leads to is empty (one look at it).
+    pub(super) fn stat_link_empty(
+        &self,
+        path: &ImagePath,
+        link: String,
+    ) -> Result<(ImagePath, Option<(NodeKind, bool)>), ResolveError> {
+        self.follow(path, Some(link), true)
+    }
+
+    /// [`Self::stat`]'s walk. `link`: the target of `path` (a symlink), already read;
+    /// `empty`: also say whether a regular file found is empty.
+    pub(super) fn follow(
+        &self,
+        path: &ImagePath,
+        mut link: Option<String>,
+        empty: bool,
+    ) -> Result<(ImagePath, Option<(NodeKind, bool)>), ResolveError> {
         let mut p = path.clone();
         for _ in 0..=tree::MAX_SYMLINK_HOPS {
             let phys = self.resolve_no_follow(&p)?;
-            let kind = self
-                .tree
-                .lstat(&phys)
-                .map_err(|e| ResolveError::Io(phys.clone(), e.to_string()))?;
-            if kind != Some(NodeKind::Symlink) {
-                return Ok((phys, kind));
-            }
-            let target = self
-                .tree
-                .read_link(&phys)
-                .map_err(|e| ResolveError::Io(phys.clone(), e.to_string()))?;
+            let io = |e: std::io::Error| ResolveError::Io(phys.clone(), e.to_string());
+            let target = match link.take() {
+                Some(t) => t,
+                None => {
+                    let kind = if empty {
+                        self.tree.lstat_empty(&phys)
+                    } else {
+                        self.tree.lstat(&phys).map(|k| k.map(|k| (k, false)))
+                    }
+                    .map_err(io)?;
+                    if kind.is_none_or(|(k, _)| k != NodeKind::Symlink) {
+                        return Ok((phys, kind));
+                    }
+                    self.tree.read_link(&phys).map_err(io)?
+                }
+            };
             // Lexical `..` is only right while it climbs out of a physical directory.
             let parts: Vec<&str> = target
                 .split('/')
@@ -203,7 +232,11 @@ impl<'t> Loader<'t> {
             let leading = parts.iter().take_while(|c| **c == "..").count();
             if target.starts_with('/') && parts.contains(&"..") || parts[leading..].contains(&"..")
             {
-                return tree::stat(self.tree, path);
+                let (p, kind) = tree::stat(self.tree, path)?;
+                let empty = empty
+                    && kind == Some(NodeKind::File)
+                    && self.tree.is_empty_file(&p).unwrap_or(false);
+                return Ok((p, kind.map(|k| (k, empty))));
             }
             p = if target.starts_with('/') {
                 ImagePath::new(&target)
