@@ -13,54 +13,57 @@ pub const CHECK_SCHEMA: &str = "unitdiff.check.v1";
 
 #[derive(Serialize)]
 struct Source<'a> {
-    path: &'a str,
     line: Option<u32>,
+    path: &'a str,
 }
 
+// The wire structs' fields are in the order of their JSON names: the whole documents are
+// `Value`s (objects with sorted keys), and the streamed writers serialise these structs
+// directly, which must give the same bytes.
 #[derive(Serialize)]
 struct Also<'a> {
-    origin: Origin,
-    how: &'static str,
-    source: Option<Source<'a>>,
-    layer: Option<Layer>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    rule: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     generator: Option<&'static str>,
+    how: &'static str,
+    layer: Option<Layer>,
+    origin: Origin,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    rule: Option<&'static str>,
+    source: Option<Source<'a>>,
 }
 
 /// `E`: one edge with its (first) provenance; further provenances under `also`.
 #[derive(Serialize)]
 struct WireEdge<'a> {
-    from: &'a str,
-    kind: &'static str,
-    to: &'a str,
-    origin: Origin,
-    how: &'static str,
-    source: Option<Source<'a>>,
-    layer: Option<Layer>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    rule: Option<&'static str>,
-    /// The generator that wrote the unit or link (`source` is then its input file).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    generator: Option<&'static str>,
-    /// What the rule means, for edges a rule made.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    why: Option<&'static str>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    also: Vec<Also<'a>>,
     /// In a diff: `files` or `systemd-upgrade`.
     #[serde(skip_serializing_if = "Option::is_none")]
     cause: Option<crate::diff::Cause>,
+    from: &'a str,
+    /// The generator that wrote the unit or link (`source` is then its input file).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    generator: Option<&'static str>,
+    how: &'static str,
+    kind: &'static str,
+    layer: Option<Layer>,
+    origin: Origin,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    rule: Option<&'static str>,
+    source: Option<Source<'a>>,
+    to: &'a str,
     /// With `cause: systemd-upgrade`: the two systemd versions whose rules differ here.
     #[serde(skip_serializing_if = "Option::is_none")]
     upgrade: Option<WireUpgrade>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    also: Vec<Also<'a>>,
+    /// What the rule means, for edges a rule made.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    why: Option<&'static str>,
 }
 
 #[derive(Serialize)]
 struct WireUpgrade {
-    old: String,
     new: String,
+    old: String,
 }
 
 fn source(p: &Provenance) -> Option<Source<'_>> {
@@ -107,26 +110,34 @@ fn wire_edge<'a>(
 
 #[derive(Serialize)]
 struct WireUnit<'a> {
-    name: &'a str,
-    #[serde(rename = "type")]
-    unit_type: &'static str,
-    state: LoadState,
+    aliases: Vec<&'a str>,
+    dropins: Vec<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    enablement: Option<WireEnablement<'a>>,
     fragment: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     fragment_target: Option<&'a str>,
-    layer: Option<Layer>,
-    dropins: Vec<&'a str>,
-    aliases: Vec<&'a str>,
     install: BTreeMap<&'a str, Vec<&'a str>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    enablement: Option<WireEnablement<'a>>,
+    layer: Option<Layer>,
+    name: &'a str,
+    state: LoadState,
+    #[serde(rename = "type")]
+    unit_type: &'static str,
 }
 
 #[derive(Serialize)]
 struct WireEnablement<'a> {
-    state: &'static str,
-    preset: Option<&'a crate::unit::enablement::Preset>,
+    preset: Option<WirePreset<'a>>,
     preset_enabled_but_not_linked: bool,
+    state: &'static str,
+}
+
+/// [`crate::unit::enablement::Preset`] on the wire.
+#[derive(Serialize)]
+struct WirePreset<'a> {
+    action: &'a str,
+    line: Option<u32>,
+    path: Option<&'a str>,
 }
 
 fn wire_unit<'a>(u: &'a Unit, g: &'a DepGraph) -> WireUnit<'a> {
@@ -153,7 +164,11 @@ fn wire_unit<'a>(u: &'a Unit, g: &'a DepGraph) -> WireUnit<'a> {
         install,
         enablement: g.set.enablement.get(&u.id).map(|e| WireEnablement {
             state: e.state.as_str(),
-            preset: e.preset.as_ref(),
+            preset: e.preset.as_ref().map(|p| WirePreset {
+                action: &p.action,
+                line: p.line,
+                path: p.path.as_ref().map(|x| x.as_str()),
+            }),
             preset_enabled_but_not_linked: e.preset_enabled_but_not_linked(),
         }),
     }
@@ -258,54 +273,183 @@ pub fn graph(g: &DepGraph) -> serde_json::Value {
 /// [`graph`], written pretty-printed and made safe for a terminal (as
 /// `escape::json(to_string_pretty(graph(g)))` followed by a newline, byte for byte), one
 /// unit or edge at a time: the document of a 100k-unit image (~500 MB of text, several GB
-/// as a `Value`) is never whole in memory.
+/// as a `Value`) is never whole in memory, and no unit or edge becomes a `Value`.
 pub fn write_graph(g: &DepGraph, w: &mut dyn std::io::Write) -> std::io::Result<()> {
     let head = serde_json::to_value(graph_head(g)).expect("serialisable");
     let serde_json::Value::Object(top) = head else {
         unreachable!("a struct serialises as an object")
     };
-    let mut units = g.set.units.values().map(|u| value(&wire_unit(u, g)));
-    let mut templates = g.set.templates.values().map(|u| value(&wire_unit(u, g)));
-    let mut edges = edges_of(g.edges.iter()).map(|e| value(&e));
     write_streamed(
         w,
         &top,
         &mut [
-            ("units", &mut units),
-            ("templates", &mut templates),
-            ("edges", &mut edges),
+            ("units", &mut |l: &mut List| {
+                g.set
+                    .units
+                    .values()
+                    .try_for_each(|u| l.item(&wire_unit(u, g)))
+            }),
+            ("templates", &mut |l: &mut List| {
+                g.set
+                    .templates
+                    .values()
+                    .try_for_each(|u| l.item(&wire_unit(u, g)))
+            }),
+            ("edges", &mut |l: &mut List| {
+                edges_of(g.edges.iter()).try_for_each(|e| l.item(&e))
+            }),
         ],
     )?;
     w.write_all(b"\n")
 }
 
-/// A wire struct as a `Value` (objects with sorted keys, as in the whole document).
-fn value<T: Serialize>(v: &T) -> serde_json::Value {
-    serde_json::to_value(v).expect("serialisable")
+/// serde_json's `PrettyFormatter` (two spaces a level) starting `level` levels deep, with
+/// the escaping of [`crate::report::escape::json`] (DEL, C1 controls and bidi characters,
+/// which serde_json passes through raw, as `\u00XX`): `to_string_pretty` and then
+/// `escape::json`, indented, in one pass and without a `String` of the whole.
+struct Pretty {
+    level: usize,
+    has_value: bool,
 }
 
+impl Pretty {
+    fn at(level: usize) -> Pretty {
+        Pretty {
+            level,
+            has_value: false,
+        }
+    }
+
+    fn indent<W: ?Sized + std::io::Write>(&self, w: &mut W) -> std::io::Result<()> {
+        const SPACES: &[u8] = &[b' '; 64];
+        let mut n = self.level * 2;
+        while n > 0 {
+            let k = n.min(SPACES.len());
+            w.write_all(&SPACES[..k])?;
+            n -= k;
+        }
+        Ok(())
+    }
+}
+
+impl serde_json::ser::Formatter for Pretty {
+    fn begin_array<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.level += 1;
+        self.has_value = false;
+        w.write_all(b"[")
+    }
+
+    fn end_array<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.level -= 1;
+        if self.has_value {
+            w.write_all(b"\n")?;
+            self.indent(w)?;
+        }
+        w.write_all(b"]")
+    }
+
+    fn begin_array_value<W: ?Sized + std::io::Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        w.write_all(if first { b"\n" } else { b",\n" })?;
+        self.indent(w)
+    }
+
+    fn end_array_value<W: ?Sized + std::io::Write>(&mut self, _: &mut W) -> std::io::Result<()> {
+        self.has_value = true;
+        Ok(())
+    }
+
+    fn begin_object<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.level += 1;
+        self.has_value = false;
+        w.write_all(b"{")
+    }
+
+    fn end_object<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.level -= 1;
+        if self.has_value {
+            w.write_all(b"\n")?;
+            self.indent(w)?;
+        }
+        w.write_all(b"}")
+    }
+
+    fn begin_object_key<W: ?Sized + std::io::Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        w.write_all(if first { b"\n" } else { b",\n" })?;
+        self.indent(w)
+    }
+
+    fn begin_object_value<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        w.write_all(b": ")
+    }
+
+    fn end_object_value<W: ?Sized + std::io::Write>(&mut self, _: &mut W) -> std::io::Result<()> {
+        self.has_value = true;
+        Ok(())
+    }
+
+    fn write_string_fragment<W: ?Sized + std::io::Write>(
+        &mut self,
+        w: &mut W,
+        fragment: &str,
+    ) -> std::io::Result<()> {
+        // What `escape::json` escapes: hostile characters from DEL up (serde_json escapes
+        // the C0 controls itself).
+        let bad = |c: char| c >= '\u{7f}' && crate::report::escape::is_hostile(c);
+        let mut rest = fragment;
+        while let Some(i) = rest.find(bad) {
+            w.write_all(&rest.as_bytes()[..i])?;
+            let c = rest[i..].chars().next().expect("found");
+            write!(w, "\\u{:04x}", c as u32)?;
+            rest = &rest[i + c.len_utf8()..];
+        }
+        w.write_all(rest.as_bytes())
+    }
+}
+
+/// Write `v` pretty-printed `level` levels deep (its first line unindented).
+fn put<T: Serialize + ?Sized>(
+    w: &mut dyn std::io::Write,
+    v: &T,
+    level: usize,
+) -> std::io::Result<()> {
+    let mut ser = serde_json::Serializer::with_formatter(w, Pretty::at(level));
+    v.serialize(&mut ser).map_err(std::io::Error::from)
+}
+
+/// The items of one streamed list, written one at a time by [`write_streamed`].
+struct List<'w> {
+    w: &'w mut dyn std::io::Write,
+    first: bool,
+}
+
+impl List<'_> {
+    fn item<T: Serialize>(&mut self, v: &T) -> std::io::Result<()> {
+        self.w
+            .write_all(if self.first { b"[\n    " } else { b",\n    " })?;
+        self.first = false;
+        put(self.w, v, 2)
+    }
+}
+
+/// A list written by its closure, item by item ([`List::item`]).
+type Streamed<'a> = (&'a str, &'a mut dyn FnMut(&mut List) -> std::io::Result<()>);
+
 /// Write the object `top` as `serde_json::to_string_pretty` would (then `escape::json`),
-/// except that each key of `streamed` (an empty list in `top`) gets its iterator's values,
-/// each serialised on its own.
+/// except that each key of `streamed` (an empty list in `top`) gets the items its closure
+/// writes, each serialised on its own.
 fn write_streamed(
     w: &mut dyn std::io::Write,
     top: &serde_json::Map<String, serde_json::Value>,
-    streamed: &mut [(&str, &mut dyn Iterator<Item = serde_json::Value>)],
+    streamed: &mut [Streamed],
 ) -> std::io::Result<()> {
-    // A value pretty-printed, its lines after the first indented by `indent`: JSON strings
-    // hold no raw line breaks, so every '\n' is the printer's own.
-    let put = |w: &mut dyn std::io::Write, v: &serde_json::Value, indent: &str| {
-        let s = serde_json::to_string_pretty(v).expect("serialisable");
-        let s = crate::report::escape::json(&s);
-        let mut lines = s.split('\n');
-        w.write_all(lines.next().unwrap_or_default().as_bytes())?;
-        for l in lines {
-            w.write_all(b"\n")?;
-            w.write_all(indent.as_bytes())?;
-            w.write_all(l.as_bytes())?;
-        }
-        Ok::<(), std::io::Error>(())
-    };
     if top.is_empty() {
         return w.write_all(b"{}");
     }
@@ -315,19 +459,19 @@ fn write_streamed(
             w.write_all(b",\n")?;
         }
         w.write_all(b"  ")?;
-        put(w, &serde_json::Value::String(k.clone()), "")?;
+        put(w, k.as_str(), 0)?;
         w.write_all(b": ")?;
         match streamed.iter_mut().find(|(name, _)| name == k) {
             Some((_, items)) => {
-                let mut first = true;
-                for item in items {
-                    w.write_all(if first { b"[\n    " } else { b",\n    " })?;
-                    first = false;
-                    put(w, &item, "    ")?;
-                }
+                let mut list = List {
+                    w: &mut *w,
+                    first: true,
+                };
+                items(&mut list)?;
+                let first = list.first;
                 w.write_all(if first { b"[]" } else { b"\n  ]" })?;
             }
-            None => put(w, v, "  ")?,
+            None => put(w, v, 1)?,
         }
     }
     w.write_all(b"\n}")
@@ -590,4 +734,67 @@ pub fn check(r: &crate::findings::CheckResult) -> serde_json::Value {
         result: r,
     })
     .expect("serialisable")
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    /// The whole document as a `Value`, printed as the other JSON reports are.
+    fn whole(g: &crate::graph::DepGraph) -> Vec<u8> {
+        let s = serde_json::to_string_pretty(&super::graph(g)).unwrap();
+        let mut b = crate::report::escape::json(&s).into_owned().into_bytes();
+        b.push(b'\n');
+        b
+    }
+
+    fn streamed(g: &crate::graph::DepGraph) -> Vec<u8> {
+        let mut b = Vec::new();
+        super::write_graph(g, &mut b).unwrap();
+        b
+    }
+
+    #[test]
+    fn the_streamed_graph_is_the_whole_document_byte_for_byte() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/coreos-1010");
+        let g = crate::open(&root, None).unwrap();
+        assert!(!g.edges.is_empty());
+        assert_eq!(
+            String::from_utf8(streamed(&g)),
+            String::from_utf8(whole(&g))
+        );
+    }
+
+    #[test]
+    fn the_streamed_graph_escapes_what_the_whole_document_escapes() {
+        // Drop-in paths (the unit's list and the edges' sources) with DEL, a C1 control, a
+        // bidi override and a C0 control: serde_json escapes the last, escape::json the
+        // others. (A unit name with them is not a unit name: systemd ignores it.)
+        let dir = tempfile::tempdir().unwrap();
+        let write = |rel: &str, content: &str| {
+            let p = dir.path().join(rel);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, content).unwrap();
+        };
+        let odd = "x\u{7f}\u{9b}\u{202e}\u{1b}y";
+        write(
+            "usr/lib/systemd/system/a.service",
+            "[Unit]\nWants=b.service\n[Install]\nWantedBy=multi-user.target\n",
+        );
+        write(
+            &format!("etc/systemd/system/a.service.d/10-{odd}.conf"),
+            "[Unit]\nAfter=b.service\n",
+        );
+        write(
+            "usr/lib/systemd/system/b.service",
+            "[Unit]\nRequires=z.service\n",
+        );
+        let g = crate::open(dir.path(), None).unwrap();
+        let (s, w) = (streamed(&g), whole(&g));
+        let w_text = String::from_utf8_lossy(&w);
+        for esc in ["\\u007f", "\\u009b", "\\u202e", "\\u001b"] {
+            assert!(w_text.contains(esc), "{esc} not in the document");
+        }
+        assert_eq!(String::from_utf8(s), String::from_utf8(w));
+    }
 }
