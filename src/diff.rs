@@ -1,7 +1,7 @@
 //! The difference between two dependency graphs, keyed by unit names (never by graph
 //! indices). Every report format reads this one model.
 
-use crate::graph::{DepGraph, EdgeKey};
+use crate::graph::{DepGraph, EdgeKey, Provenances};
 use crate::tree::ImagePath;
 use crate::unit::deps::is_dependency_setting;
 use crate::unit::enablement::EnablementState;
@@ -343,7 +343,7 @@ fn install_entries(g: &DepGraph) -> BTreeMap<(String, String, String), InstallCh
     m
 }
 
-fn edge_change(key: &EdgeKey, provs: &[Provenance], cause: Cause) -> EdgeChange {
+fn edge_change(key: &EdgeKey, provs: &Provenances, cause: Cause) -> EdgeChange {
     EdgeChange {
         from: key.0.to_string(),
         kind: key.1,

@@ -3,20 +3,203 @@
 //! merges origins — and each key keeps every provenance that produced it.
 
 use crate::tree::{ImagePath, Tree, mem::ImageLayer};
-use crate::unit::{DepKind, Edge, Provenance, Sym, UnitSet};
-use smallvec::{SmallVec, smallvec};
+use crate::unit::{DepKind, Provenance, Sym, UnitSet};
 use std::collections::{BTreeMap, HashMap};
 
 /// The identity of an edge: same from, kind and to = same edge.
 pub type EdgeKey = (Sym, DepKind, Sym);
 
-/// The provenances of one edge key. Almost every key has exactly one, so it is kept inline
-/// (`smallvec`): a `Vec` would cost a separate heap block per edge (1.5 M at 100k units).
-pub type Provenances = SmallVec<[Provenance; 1]>;
-
 /// Unit name → index. foldhash rather than std's SipHash (6 % of the CPU of a 10k diff was
 /// SipHash): seeded per process, so an image cannot choose colliding names in advance.
 type NameIndex = HashMap<Sym, u32, foldhash::fast::RandomState>;
+
+/// The provenances of one edge key, first = the one systemd saw first: a view of the
+/// consecutive entries of that key in an [`EdgeMap`] (almost every key has exactly one).
+#[repr(transparent)]
+pub struct Provenances([(EdgeKey, Provenance)]);
+
+impl Provenances {
+    fn of(run: &[(EdgeKey, Provenance)]) -> &Provenances {
+        // SAFETY: `Provenances` is a `repr(transparent)` wrapper of exactly this slice
+        // type, so the two references have the same layout and metadata (std's
+        // `Path`/`OsStr` pattern).
+        unsafe { &*(run as *const [(EdgeKey, Provenance)] as *const Provenances) }
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = &Provenance> + DoubleEndedIterator + Clone {
+        self.0.iter().map(|(_, p)| p)
+    }
+
+    pub fn first(&self) -> Option<&Provenance> {
+        self.0.first().map(|(_, p)| p)
+    }
+
+    pub fn to_vec(&self) -> Vec<Provenance> {
+        self.iter().cloned().collect()
+    }
+}
+
+impl std::ops::Index<usize> for Provenances {
+    type Output = Provenance;
+    fn index(&self, i: usize) -> &Provenance {
+        &self.0[i].1
+    }
+}
+
+impl<'a> IntoIterator for &'a Provenances {
+    type Item = &'a Provenance;
+    type IntoIter = std::iter::Map<
+        std::slice::Iter<'a, (EdgeKey, Provenance)>,
+        fn(&'a (EdgeKey, Provenance)) -> &'a Provenance,
+    >;
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.iter().map(|(_, p)| p)
+    }
+}
+
+impl std::fmt::Debug for Provenances {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
+
+impl PartialEq for Provenances {
+    fn eq(&self, other: &Provenances) -> bool {
+        self.iter().eq(other.iter())
+    }
+}
+
+/// Every edge key of a graph with its provenances, sorted by key: one sorted list of
+/// `(key, provenance)` pairs, a key's provenances consecutive. It is the loader's edge
+/// list itself (turned into pairs in place), so that building it copies no edge and no
+/// search tree sits beside it; lookups are binary searches.
+#[derive(Default)]
+pub struct EdgeMap {
+    list: Vec<(EdgeKey, Provenance)>,
+    /// The number of distinct keys.
+    keys: usize,
+}
+
+impl EdgeMap {
+    /// From pairs sorted by key (a key's provenances consecutive, in their order).
+    fn from_sorted(list: Vec<(EdgeKey, Provenance)>) -> Self {
+        debug_assert!(list.is_sorted_by(|a, b| a.0 <= b.0));
+        let keys = list.chunk_by(same_key).count();
+        EdgeMap { list, keys }
+    }
+
+    /// The number of edge keys.
+    pub fn len(&self) -> usize {
+        self.keys
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.keys == 0
+    }
+
+    /// The number of provenances (of all keys).
+    pub fn provenance_count(&self) -> usize {
+        self.list.len()
+    }
+
+    /// Every key with its provenances, sorted by key.
+    pub fn iter(&self) -> Iter<'_> {
+        Iter(self.list.chunk_by(same_key))
+    }
+
+    pub fn keys(&self) -> impl Iterator<Item = &EdgeKey> + Clone {
+        self.iter().map(|(k, _)| k)
+    }
+
+    pub fn values(&self) -> impl Iterator<Item = &Provenances> + Clone {
+        self.iter().map(|(_, p)| p)
+    }
+
+    /// The entries of `key`, consecutive, from the first pair not below it.
+    fn run(&self, key: &EdgeKey) -> &[(EdgeKey, Provenance)] {
+        let start = self.list.partition_point(|(k, _)| k < key);
+        let rest = &self.list[start..];
+        let n = rest.iter().take_while(|(k, _)| k == key).count();
+        &rest[..n]
+    }
+
+    pub fn get(&self, key: &EdgeKey) -> Option<&Provenances> {
+        self.get_key_value(key).map(|(_, p)| p)
+    }
+
+    pub fn get_key_value(&self, key: &EdgeKey) -> Option<(&EdgeKey, &Provenances)> {
+        let run = self.run(key);
+        let (k, _) = run.first()?;
+        Some((k, Provenances::of(run)))
+    }
+
+    pub fn contains_key(&self, key: &EdgeKey) -> bool {
+        !self.run(key).is_empty()
+    }
+
+    /// The keys whose source is `unit`, sorted by kind and target.
+    pub fn from_unit<'a>(&'a self, unit: &str) -> Iter<'a> {
+        let start = self.list.partition_point(|(k, _)| k.0.as_str() < unit);
+        let rest = &self.list[start..];
+        let n = rest.partition_point(|(k, _)| k.0.as_str() == unit);
+        Iter(rest[..n].chunk_by(same_key))
+    }
+}
+
+impl std::ops::Index<&EdgeKey> for EdgeMap {
+    type Output = Provenances;
+    fn index(&self, key: &EdgeKey) -> &Provenances {
+        self.get(key).expect("no such edge key")
+    }
+}
+
+impl std::fmt::Debug for EdgeMap {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_map().entries(self.iter()).finish()
+    }
+}
+
+impl<'a> IntoIterator for &'a EdgeMap {
+    type Item = (&'a EdgeKey, &'a Provenances);
+    type IntoIter = Iter<'a>;
+    fn into_iter(self) -> Iter<'a> {
+        self.iter()
+    }
+}
+
+/// [`EdgeMap::iter`]: each key once, with its provenances.
+#[derive(Clone)]
+pub struct Iter<'a>(std::slice::ChunkBy<'a, Pair, SameKey>);
+
+type Pair = (EdgeKey, Provenance);
+type SameKey = fn(&Pair, &Pair) -> bool;
+
+fn same_key(a: &Pair, b: &Pair) -> bool {
+    a.0 == b.0
+}
+
+impl<'a> Iterator for Iter<'a> {
+    type Item = (&'a EdgeKey, &'a Provenances);
+    fn next(&mut self) -> Option<Self::Item> {
+        let run = self.0.next()?;
+        Some((&run[0].0, Provenances::of(run)))
+    }
+}
+
+impl DoubleEndedIterator for Iter<'_> {
+    fn next_back(&mut self) -> Option<Self::Item> {
+        let run = self.0.next_back()?;
+        Some((&run[0].0, Provenances::of(run)))
+    }
+}
 
 /// A loaded image and its graph.
 #[derive(Debug)]
@@ -30,7 +213,7 @@ pub struct DepGraph {
     /// The generators emulated and not emulated (`None`: emulation was off).
     pub generators: Option<crate::unit::generators::Report>,
     /// Every edge key with its provenances (first = the one systemd saw first).
-    pub edges: BTreeMap<EdgeKey, Provenances>,
+    pub edges: EdgeMap,
     /// For layered images: the layer each unit file, drop-in and link came from.
     pub image_layers: BTreeMap<ImagePath, ImageLayer>,
     /// Unit names by index (sorted, as `set.units`), and back.
@@ -50,30 +233,22 @@ impl DepGraph {
         if !list.is_sorted_by(|a, b| (&a.from, a.kind, &a.to) <= (&b.from, b.kind, &b.to)) {
             list.sort_by(|a, b| (&a.from, a.kind, &a.to).cmp(&(&b.from, b.kind, &b.to)));
         }
-        // Sorted: the provenances of one key are consecutive, and the map is built in bulk
-        // from the sorted keys (no search per edge).
-        let mut grouped: Vec<(EdgeKey, Provenances)> = Vec::with_capacity(list.len());
-        for Edge {
-            from,
-            kind,
-            to,
-            provenance,
-        } in list
-        {
-            match grouped.last_mut() {
-                Some((k, provs)) if k.0 == from && k.1 == kind && k.2 == to => {
-                    provs.push(provenance)
-                }
-                _ => grouped.push(((from, kind, to), smallvec![provenance])),
-            }
-        }
-        for (_, provs) in &mut grouped {
+        // An `Edge` and a `(key, provenance)` pair have the same size: std collects this
+        // in place, in the loader's buffer (no second copy of the largest thing a graph
+        // holds).
+        let mut list: Vec<(EdgeKey, Provenance)> = list
+            .into_iter()
+            .map(|e| ((e.from, e.kind, e.to), e.provenance))
+            .collect();
+        for run in list.chunk_by_mut(same_key) {
             // Files before rules; within files, fragment before drop-ins before links.
-            if provs.len() > 1 {
-                provs.sort_by(|a, b| (a.how, &a.path, a.line).cmp(&(b.how, &b.path, b.line)));
+            if run.len() > 1 {
+                run.sort_by(|(_, a), (_, b)| {
+                    (a.how, &a.path, a.line).cmp(&(b.how, &b.path, b.line))
+                });
             }
         }
-        let edges: BTreeMap<EdgeKey, Provenances> = grouped.into_iter().collect();
+        let edges = EdgeMap::from_sorted(list);
         let names: Vec<Sym> = set.units.keys().map(Sym::from).collect();
         let mut index: NameIndex =
             HashMap::with_capacity_and_hasher(names.len(), Default::default());
@@ -130,7 +305,7 @@ impl DepGraph {
         paths.extend(
             self.edges
                 .values()
-                .flatten()
+                .flat_map(|p| p.iter())
                 .filter_map(|p| p.path.as_ref()),
         );
         let mut out = BTreeMap::new();
@@ -168,12 +343,9 @@ impl DepGraph {
         if !self.index.contains_key(unit) {
             return Vec::new();
         }
-        // The first key of `unit`: the smallest kind, the empty target.
-        let start = (Sym::from(unit), DepKind::ALL[0], Sym::default());
         self.edges
-            .range(start..)
+            .from_unit(unit)
             .map(|(k, _)| k)
-            .take_while(|k| k.0 == unit)
             .filter(|k| self.index.contains_key(k.2.as_str()))
             .collect()
     }
@@ -201,13 +373,67 @@ impl DepGraph {
 
 #[cfg(test)]
 mod tests {
-    use crate::unit::DepKind;
+    use super::*;
+    use crate::unit::{Edge, How, Origin};
+
+    fn prov(line: u32) -> Provenance {
+        Provenance {
+            origin: Origin::File,
+            how: How::Fragment,
+            path: None,
+            line: Some(line),
+            layer: None,
+            rule: None,
+            generator: None,
+        }
+    }
 
     #[test]
-    fn the_first_kind_sorts_first() {
-        // `edges_from` starts its range at `DepKind::ALL[0]`.
-        let mut all = DepKind::ALL.to_vec();
-        all.sort();
-        assert_eq!(all[0], DepKind::ALL[0]);
+    fn an_edge_is_a_pair_in_size() {
+        // `DepGraph::new` turns the loader's list into pairs in its own buffer.
+        assert_eq!(
+            std::mem::size_of::<Edge>(),
+            std::mem::size_of::<(EdgeKey, Provenance)>()
+        );
+        assert_eq!(
+            std::mem::align_of::<Edge>(),
+            std::mem::align_of::<(EdgeKey, Provenance)>()
+        );
+    }
+
+    #[test]
+    fn the_map_groups_a_keys_provenances() {
+        let k = |a: &str, kind, b: &str| -> EdgeKey { (a.into(), kind, b.into()) };
+        let list = vec![
+            (k("a", DepKind::Wants, "b"), prov(1)),
+            (k("a", DepKind::Wants, "c"), prov(2)),
+            (k("a", DepKind::Wants, "c"), prov(3)),
+            (k("b", DepKind::After, "a"), prov(4)),
+            (k("c", DepKind::Wants, "a"), prov(5)),
+        ];
+        let m = EdgeMap::from_sorted(list);
+        assert_eq!(m.len(), 4);
+        assert_eq!(m.provenance_count(), 5);
+        let lines = |p: &Provenances| p.iter().map(|p| p.line.unwrap()).collect::<Vec<_>>();
+        assert_eq!(lines(&m[&k("a", DepKind::Wants, "c")]), [2, 3]);
+        assert_eq!(lines(&m[&k("c", DepKind::Wants, "a")]), [5]);
+        assert!(m.get(&k("a", DepKind::Wants, "d")).is_none());
+        assert!(!m.contains_key(&k("b", DepKind::Wants, "a")));
+        assert!(m.contains_key(&k("b", DepKind::After, "a")));
+        let all: Vec<(String, usize)> = m.iter().map(|(k, p)| (k.2.to_string(), p.len())).collect();
+        assert_eq!(
+            all,
+            [
+                ("b".into(), 1),
+                ("c".into(), 2),
+                ("a".into(), 1),
+                ("a".into(), 1)
+            ]
+        );
+        let from_a: Vec<&str> = m.from_unit("a").map(|(k, _)| k.2.as_str()).collect();
+        assert_eq!(from_a, ["b", "c"]);
+        assert_eq!(m.from_unit("b").count(), 1);
+        assert_eq!(m.from_unit("bb").count(), 0);
+        assert_eq!(m.iter().next_back().map(|(k, _)| k.0.as_str()), Some("c"));
     }
 }

@@ -3,8 +3,8 @@
 //! nothing per unit of the whole graph. No recursion: every walk keeps its own queue, so an
 //! image's depth never reaches the call stack.
 
-use crate::graph::{DepGraph, EdgeKey};
-use crate::unit::{DepKind, Provenance};
+use crate::graph::{DepGraph, EdgeKey, Provenances};
+use crate::unit::DepKind;
 use std::collections::VecDeque;
 
 /// One step of a walk: to `to`, over the stored edge `key` (walked against it if `inverse`).
@@ -12,7 +12,7 @@ use std::collections::VecDeque;
 pub struct Step<'g> {
     pub to: u32,
     pub key: &'g EdgeKey,
-    pub provenance: &'g [Provenance],
+    pub provenance: &'g Provenances,
     pub inverse: bool,
 }
 

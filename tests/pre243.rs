@@ -24,10 +24,11 @@ fn load(root: &Path, v: u32) -> DepGraph {
     unitdiff::load_dir(root, Rules::new(v, 0)).unwrap()
 }
 
-fn provs<'g>(g: &'g DepGraph, from: &str, kind: DepKind, to: &str) -> &'g [Provenance] {
+fn provs(g: &DepGraph, from: &str, kind: DepKind, to: &str) -> Vec<Provenance> {
     g.edges
         .get(&(from.into(), kind, to.into()))
-        .map_or(&[], |p| p.as_slice())
+        .map(|p| p.to_vec())
+        .unwrap_or_default()
 }
 
 fn has(g: &DepGraph, from: &str, kind: DepKind, to: &str) -> bool {

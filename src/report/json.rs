@@ -88,9 +88,10 @@ fn wire_edge<'a>(
     from: &'a str,
     kind: crate::unit::DepKind,
     to: &'a str,
-    provs: &'a [Provenance],
+    provs: impl IntoIterator<Item = &'a Provenance>,
 ) -> WireEdge<'a> {
-    let first = &provs[0];
+    let mut provs = provs.into_iter();
+    let first = provs.next().expect("an edge has a provenance");
     WireEdge {
         from,
         kind: kind.as_str(),
@@ -104,7 +105,7 @@ fn wire_edge<'a>(
         why: first.rule.map(crate::unit::load::describe_rule),
         cause: None,
         upgrade: None,
-        also: provs[1..].iter().map(also).collect(),
+        also: provs.map(also).collect(),
     }
 }
 

@@ -86,7 +86,7 @@ pub fn parse_kinds(s: &str) -> Result<Vec<DepKind>, String> {
         .collect()
 }
 
-fn written(provs: &[crate::unit::Provenance]) -> bool {
+fn written(provs: &crate::graph::Provenances) -> bool {
     provs.iter().any(|p| p.how != How::Rule)
 }
 
@@ -218,7 +218,7 @@ pub(crate) fn unit_statuses(d: &GraphDiff) -> BTreeMap<String, (Status, Vec<Stri
     status
 }
 
-pub(crate) fn is_written(provs: &[crate::unit::Provenance]) -> bool {
+pub(crate) fn is_written(provs: &crate::graph::Provenances) -> bool {
     written(provs)
 }
 

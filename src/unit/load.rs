@@ -10,6 +10,7 @@
 
 mod apply;
 mod build;
+mod edges;
 mod files;
 mod implicit;
 mod pre243;
@@ -120,7 +121,7 @@ pub(crate) fn load_in(
         units: HashMap::default(),
         templates: HashMap::default(),
         names: HashMap::default(),
-        raw_edges: Vec::new(),
+        raw_edges: edges::EdgeList::default(),
         queue: VecDeque::new(),
         post: HashMap::default(),
         facts: image_facts(tree),
@@ -173,7 +174,7 @@ struct Loader<'t> {
     templates: HashMap<String, Unit>,
     names: HashMap<String, String>,
     /// Edges as written (targets not yet canonical).
-    raw_edges: Vec<Edge>,
+    raw_edges: edges::EdgeList,
     queue: VecDeque<Sym>,
     /// What the image says about the machine (for `%H`, `%m`, `%o`…).
     facts: deps::ImageFacts,
@@ -330,6 +331,7 @@ impl<'t> Loader<'t> {
             e.to != e.from
         });
         self.implicit_post_load(&mut edges, &mut syms);
+        let mut edges = edges.into_vec();
         // Equal edges are identical, so an unstable sort gives the same list (without a
         // scratch copy of half of it).
         edges.sort_unstable();
