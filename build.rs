@@ -1,9 +1,13 @@
 //! Records the git commit the binary is built from, for `unitdiff --version`: the
 //! UNITDIFF_COMMIT environment variable when set (e.g. by a packager), else `git` in this
-//! crate's own checkout, else "unknown commit (not built from a git checkout)".
+//! crate's own checkout, else "unknown commit (not built from a git checkout)". Also finds
+//! the number of mimalloc's `purge_delay` option for src/main.rs ([`mimalloc_option`]).
 
 use std::path::Path;
 use std::process::Command;
+
+#[path = "build/mimalloc_option.rs"]
+mod mimalloc_option;
 
 fn git(args: &[&str]) -> Option<String> {
     let o = Command::new("git")
@@ -68,4 +72,20 @@ fn main() {
         .or_else(from_git)
         .unwrap_or_else(|| "unknown commit (not built from a git checkout)".to_string());
     println!("cargo:rustc-env=UNITDIFF_COMMIT={}", commit.trim());
+
+    // src/main.rs turns mimalloc's purging off (docs/performance.md); it needs the option's
+    // number in the mimalloc that libmimalloc-sys compiles (its `links` metadata gives the
+    // header's directory). Without it the binary keeps mimalloc's default.
+    println!("cargo:rerun-if-changed=build/mimalloc_option.rs");
+    if let Some(dir) = std::env::var_os("DEP_MIMALLOC_INCLUDE_DIR") {
+        let header = Path::new(&dir).join("mimalloc.h");
+        println!("cargo:rerun-if-changed={}", header.display());
+        match mimalloc_option::option_number(&header, "mi_option_purge_delay") {
+            Some(n) => println!("cargo:rustc-env=UNITDIFF_MI_OPTION_PURGE_DELAY={n}"),
+            None => println!(
+                "cargo:warning=no mi_option_purge_delay in {}: mimalloc keeps purging",
+                header.display()
+            ),
+        }
+    }
 }

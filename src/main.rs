@@ -930,7 +930,23 @@ fn run(cli: Cli) -> Result<u8, anyhow::Error> {
     }
 }
 
+/// Turn off mimalloc's purging (giving freed memory back to the kernel after a delay):
+/// a run is short, and at 100,000 units the memory given back was faulted in and zeroed
+/// again a moment later, ~55,000 page faults and a fifth of the CPU time of a `diff`
+/// (docs/performance.md). `MIMALLOC_PURGE_DELAY` in the environment still decides.
+fn keep_freed_memory() {
+    if let Some(n) = option_env!("UNITDIFF_MI_OPTION_PURGE_DELAY").and_then(|n| n.parse().ok())
+        && std::env::var_os("MIMALLOC_PURGE_DELAY").is_none()
+    {
+        // SAFETY: `mi_option_set` only stores the value (mimalloc reads options under its
+        // own synchronisation); `n` is `mi_option_purge_delay` of the header libmimalloc-sys
+        // compiled (build.rs), and -1 is its documented "never purge".
+        unsafe { libmimalloc_sys::mi_option_set(n, -1) };
+    }
+}
+
 fn main() -> ExitCode {
+    keep_freed_memory();
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {
