@@ -11,11 +11,11 @@
 # wall time, the median CPU time (user + system: steadier than wall time on a loaded
 # machine) and the largest peak RSS are printed, with both ratios.
 # `diff -r --no-dereference`: the trees hold absolute symlinks that mean nothing on this host.
-# Extra commands (deps --all, why, graph --format json) are timed on the NEW side with
-# EXTRA=1. For a real pair, `diff -r` compares the systemd unit directories of the two roots
-# (what unitdiff compares), and each measurement is REPEAT runs in a row (default 20: one run
-# of a distribution's few hundred units is shorter than /usr/bin/time's 10 ms resolution),
-# of which the mean per run is printed.
+# Extra commands (deps --all, why, graph --format json on the NEW side, and check) are
+# timed with EXTRA=1. For a real pair, `diff -r` compares the systemd unit directories of
+# the two roots (what unitdiff compares), and each measurement is REPEAT runs in a row
+# (default 20: one run of a distribution's few hundred units is shorter than
+# /usr/bin/time's 10 ms resolution), of which the mean per run is printed.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 runs=${RUNS:-5}
@@ -88,10 +88,11 @@ compare() {
         local unit
         unit=$(basename "$(find "$new/usr/lib/systemd/system" -maxdepth 1 -name 'pkg*.service' | sort | tail -n 1)")
         for cmd in "deps $new multi-user.target --all" "why $new multi-user.target $unit" \
-            "graph $new --format json"; do
+            "graph $new --format json" "check $old $new"; do
+            local shown=${cmd//$new/NEW}
             # shellcheck disable=SC2086
             read -r t r _ < <(measure "$bin" -q $cmd)
-            printf '  %-50s %7.2f s  %6.1f MB\n' "${cmd//$new/NEW}" "$t" "$(awk -v r="$r" 'BEGIN{print r/1024}')"
+            printf '  %-50s %7.2f s  %6.1f MB\n' "${shown//$old/OLD}" "$t" "$(awk -v r="$r" 'BEGIN{print r/1024}')"
         done
     fi
 }
