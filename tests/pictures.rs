@@ -223,9 +223,10 @@ fn alive(pid: u32) -> bool {
 #[ignore = "needs Graphviz dot"]
 fn system_dot_is_bounded_and_dies_with_us() {
     support::tools::require("dot", "graphviz");
-    // Large enough that `dot` works for many seconds (1,000+ edges), small enough that
-    // unitdiff gets to it quickly on a loaded machine.
-    let t = pair(400);
+    // Large enough that `dot` works for many seconds even on a fast idle machine (with 400
+    // units it finished within the 1 s limit on one), small enough that unitdiff gets to it
+    // quickly on a loaded machine.
+    let t = pair(1200);
     let (old, new) = (t.path().join("old"), t.path().join("new"));
     let tmp = tempfile::tempdir().unwrap();
     let args = [
