@@ -60,6 +60,11 @@ impl ImagePath {
         &self.0
     }
 
+    /// Whether both are the same shared copy (then they are equal, without comparing).
+    pub fn is_same_copy(&self, other: &ImagePath) -> bool {
+        std::sync::Arc::ptr_eq(&self.0, &other.0)
+    }
+
     /// The path without its leading `/` (empty for the root).
     pub fn relative(&self) -> &str {
         &self.0[1..]

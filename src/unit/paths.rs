@@ -5,6 +5,7 @@ use super::scope::Scope;
 use super::version::Rules;
 use crate::tree::{self, ImagePath, NodeKind, Tree};
 use serde::Serialize;
+use std::collections::HashMap;
 use std::fmt;
 
 /// Who wrote a file, from the directory it sits in.
@@ -214,8 +215,12 @@ pub struct DeclaredPaths {
     /// (physical, declared) of every search directory, the longest physical path first: a
     /// file belongs to the deepest directory it lies in, moved or not.
     dirs: Vec<(ImagePath, ImagePath)>,
-    /// Paths already mapped: one shared copy per file, however many edges name it.
-    seen: std::collections::HashMap<ImagePath, ImagePath>,
+    /// Paths already mapped (those that stay as they are too): one shared copy per file,
+    /// however many edges name it.
+    seen: HashMap<ImagePath, ImagePath, foldhash::fast::RandomState>,
+    /// The last path mapped, and what it became: a file's settings and edges come one after
+    /// the other, each with a clone of the file's path (the same shared copy).
+    last: Option<(ImagePath, ImagePath)>,
 }
 
 impl DeclaredPaths {
@@ -232,24 +237,32 @@ impl DeclaredPaths {
         Some(DeclaredPaths {
             dirs: all,
             seen: Default::default(),
+            last: None,
         })
     }
 
     /// `path` (physical, as read) named the way systemd names it.
     pub fn map(&mut self, path: &mut ImagePath) {
-        if let Some(d) = self.seen.get(path) {
-            *path = d.clone();
+        if let Some((from, to)) = &self.last
+            && from.is_same_copy(path)
+        {
+            *path = to.clone();
             return;
         }
-        let Some((physical, declared)) = self.dirs.iter().find(|(p, _)| path.starts_with(p)) else {
-            return;
+        let mapped = match self.seen.get(path) {
+            Some(d) => d.clone(),
+            None => {
+                let mapped = match self.dirs.iter().find(|(p, _)| path.starts_with(p)) {
+                    Some((physical, declared)) if physical != declared => {
+                        rebase(path, physical, declared)
+                    }
+                    _ => path.clone(),
+                };
+                self.seen.insert(path.clone(), mapped.clone());
+                mapped
+            }
         };
-        if physical == declared {
-            return;
-        }
-        let mapped = rebase(path, physical, declared);
-        self.seen.insert(path.clone(), mapped.clone());
-        *path = mapped;
+        self.last = Some((std::mem::replace(path, mapped.clone()), mapped));
     }
 }
 
