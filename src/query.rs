@@ -786,13 +786,40 @@ fn affected_by_stop_changes<'g>(oi: &StopIndex<'g>, ni: &StopIndex<'g>) -> BTree
     out
 }
 
+/// What [`diff_answers`] needs of one side on its own: its stop index, boot set, ordering
+/// cycles within the boot set, and hard dependencies on units that did not load.
+struct Side<'g> {
+    stops: StopIndex<'g>,
+    boot: BTreeSet<String>,
+    cycles: Vec<Cycle>,
+    broken: Vec<(Hop, LoadState)>,
+}
+
+impl<'g> Side<'g> {
+    fn of(g: &'g DepGraph) -> Self {
+        let boot = boot_members(g, "default.target");
+        Side {
+            stops: StopIndex::new(g),
+            cycles: ordering_cycles(g, &boot),
+            broken: broken_hard_deps(g),
+            boot,
+        }
+    }
+}
+
 /// Compute the answers for a diff of `old` → `new`.
 pub fn diff_answers(old: &DepGraph, new: &DepGraph, d: &crate::diff::GraphDiff) -> DiffAnswers {
     let mut a = DiffAnswers {
         boot_target: "default.target".to_string(),
         ..Default::default()
     };
-    let (oi, ni) = (StopIndex::new(old), StopIndex::new(new));
+    // The two sides' own facts are independent: one on each core.
+    let (os, ns) = std::thread::scope(|s| {
+        let o = s.spawn(|| Side::of(old));
+        let n = Side::of(new);
+        (o.join().expect("answers thread"), n)
+    });
+    let (oi, ni) = (os.stops, ns.stops);
     let (mut ow, mut nw) = (
         Walker::with_prefix(oi.len(), MAX_WITNESS_HOPS),
         Walker::with_prefix(ni.len(), MAX_WITNESS_HOPS),
@@ -864,12 +891,10 @@ pub fn diff_answers(old: &DepGraph, new: &DepGraph, d: &crate::diff::GraphDiff) 
             });
         }
     }
-    let ob = boot_members(old, "default.target");
-    let nb = boot_members(new, "default.target");
+    let (ob, nb) = (os.boot, ns.boot);
     a.boot_added = nb.difference(&ob).cloned().collect();
     a.boot_removed = ob.difference(&nb).cloned().collect();
-    let oc = ordering_cycles(old, &ob);
-    let nc = ordering_cycles(new, &nb);
+    let (oc, nc) = (os.cycles, ns.cycles);
     let ounits: BTreeSet<BTreeSet<String>> = oc.iter().map(Cycle::units).collect();
     let nunits: BTreeSet<BTreeSet<String>> = nc.iter().map(Cycle::units).collect();
     a.new_cycles = nc
@@ -881,8 +906,7 @@ pub fn diff_answers(old: &DepGraph, new: &DepGraph, d: &crate::diff::GraphDiff) 
         .filter(|c| !nunits.contains(&c.units()))
         .collect();
     let key = |(h, s): &(Hop, LoadState)| (h.from.clone(), h.kind, h.to.clone(), *s);
-    let obk = broken_hard_deps(old);
-    let nbk = broken_hard_deps(new);
+    let (obk, nbk) = (os.broken, ns.broken);
     let okeys: BTreeSet<_> = obk.iter().map(key).collect();
     let nkeys: BTreeSet<_> = nbk.iter().map(key).collect();
     a.new_broken = nbk
