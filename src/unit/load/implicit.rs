@@ -645,11 +645,7 @@ impl Loader<'_> {
 
     /// Post-load edges for units in state `loaded`: slice ordering, mounts of paths, target
     /// auto-ordering. `edges` already carries canonical names.
-    pub(super) fn implicit_post_load(
-        &self,
-        edges: &mut super::edges::EdgeList,
-        syms: &mut Interner,
-    ) {
+    pub(super) fn implicit_post_load(&self, edges: &mut Vec<Edge>, syms: &mut Interner) {
         let loaded = |id: &str| {
             self.units
                 .get(id)
