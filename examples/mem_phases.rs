@@ -52,7 +52,7 @@ fn main() {
         og.set.units.len(),
         og.set.templates.len(),
         og.edges.len(),
-        og.edges.values().map(|p| p.len()).sum::<usize>(),
+        og.edges.provenance_count(),
         og.set
             .units
             .values()

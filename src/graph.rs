@@ -38,10 +38,6 @@ impl Provenances {
         self.0.iter().map(|(_, p)| p)
     }
 
-    pub fn first(&self) -> Option<&Provenance> {
-        self.0.first().map(|(_, p)| p)
-    }
-
     pub fn to_vec(&self) -> Vec<Provenance> {
         self.iter().cloned().collect()
     }

@@ -20,7 +20,7 @@ use std::fmt::Write as _;
 
 /// Whether `c` must not reach a reader raw: C0 controls, DEL, C1 controls, and the
 /// bidirectional embedding/override/isolate characters.
-pub(crate) fn is_hostile(c: char) -> bool {
+fn is_hostile(c: char) -> bool {
     matches!(c,
         '\u{0}'..='\u{1f}' | '\u{7f}'..='\u{9f}'
         | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')

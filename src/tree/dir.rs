@@ -174,11 +174,7 @@ impl Tree for DirTree {
     }
 
     fn lstat(&self, path: &ImagePath) -> io::Result<Option<NodeKind>> {
-        match self.lstat_raw(path) {
-            Ok(st) => Ok(Some(mode_kind(&st))),
-            Err(e) if is_absent(&e) => Ok(None),
-            Err(e) => Err(e),
-        }
+        Ok(self.lstat_empty(path)?.map(|(kind, _)| kind))
     }
 
     fn read_dir(&self, path: &ImagePath) -> io::Result<Vec<(String, NodeKind)>> {

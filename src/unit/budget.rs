@@ -73,7 +73,6 @@ pub const MAX_INCLUDE_DEPTH: usize = 16;
 /// nesting alone would let the work grow exponentially). Real figures: 0 or 1.
 pub const MAX_INCLUDES_PER_FRAGMENT: usize = 256;
 
-/// Distinct warnings kept for one image; the rest are counted.
 /// Most aliases of one unit met late (systemd before 243) that re-read its drop-in and
 /// dependency directories: each such read covers every name so far, so N aliases cost N²;
 /// past this the names are still the unit's, their directories are not read again.
@@ -81,6 +80,8 @@ pub const MAX_LATE_ALIAS_READS: usize = 64;
 /// What one `.include` line costs against its file's share (a stat through up to 40
 /// symlinks and a read): a template with many includes re-applied per instance is bounded.
 pub const INCLUDE_COST: usize = 16;
+
+/// Distinct warnings kept for one image; the rest are counted.
 pub const MAX_WARNINGS: usize = 10_000;
 
 /// Nodes and edges a picture (DOT, SVG, PNG, Mermaid) may draw. Pictures larger than this

@@ -118,17 +118,9 @@ impl serde_json::ser::Formatter for Pretty {
         w: &mut W,
         fragment: &str,
     ) -> std::io::Result<()> {
-        // What `escape::json` escapes: hostile characters from DEL up (serde_json escapes
-        // the C0 controls itself).
-        let bad = |c: char| c >= '\u{7f}' && crate::report::escape::is_hostile(c);
-        let mut rest = fragment;
-        while let Some(i) = rest.find(bad) {
-            w.write_all(&rest.as_bytes()[..i])?;
-            let c = rest[i..].chars().next().expect("found");
-            write!(w, "\\u{:04x}", c as u32)?;
-            rest = &rest[i + c.len_utf8()..];
-        }
-        w.write_all(rest.as_bytes())
+        // What the whole document gets from `escape::json` (serde_json escapes the C0
+        // controls itself); it borrows the fragment when there is nothing to escape.
+        w.write_all(crate::report::escape::json(fragment).as_bytes())
     }
 }
 
