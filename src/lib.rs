@@ -11,6 +11,7 @@ pub mod graph;
 pub mod query;
 pub mod reach;
 pub mod report;
+pub mod thin_str;
 pub mod tree;
 pub mod unit;
 

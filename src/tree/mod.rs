@@ -18,6 +18,7 @@ pub mod oci;
 pub mod overlay;
 pub mod snapshot;
 
+use crate::thin_str::ThinStr;
 use std::fmt;
 use std::io;
 
@@ -33,7 +34,7 @@ pub const MAX_SYMLINK_HOPS: usize = 40;
 /// Cheap to clone (shared), since every setting and edge carries the path it came from.
 #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
 #[serde(transparent)]
-pub struct ImagePath(std::sync::Arc<str>);
+pub struct ImagePath(ThinStr);
 
 impl ImagePath {
     pub fn root() -> Self {
@@ -62,7 +63,7 @@ impl ImagePath {
 
     /// Whether both are the same shared copy (then they are equal, without comparing).
     pub fn is_same_copy(&self, other: &ImagePath) -> bool {
-        std::sync::Arc::ptr_eq(&self.0, &other.0)
+        ThinStr::ptr_eq(&self.0, &other.0)
     }
 
     /// The path without its leading `/` (empty for the root).

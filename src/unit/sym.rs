@@ -3,20 +3,20 @@
 //! which gives one [`Sym`] per distinct word while an image loads.
 //!
 //! A `String` per edge end cost an allocation and ~60 bytes each: a 100k-unit image has
-//! ~1.5 M edges. A `Sym` is a pointer and a length to one shared copy. It compares, orders
+//! ~1.5 M edges. A `Sym` is one pointer to one shared copy ([`ThinStr`]). It compares, orders
 //! and hashes as its text (so sorted output is unchanged), and equal pointers are equal
 //! without reading the text.
 
+use crate::thin_str::ThinStr;
 use serde::{Serialize, Serializer};
 use std::borrow::Borrow;
 use std::collections::HashSet;
 use std::fmt;
 use std::ops::Deref;
-use std::sync::Arc;
 
-/// A shared immutable string that behaves as its text.
-#[derive(Clone, Default)]
-pub struct Sym(Arc<str>);
+/// A shared immutable string that compares, orders and hashes as its text ([`ThinStr`]).
+#[derive(Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Sym(ThinStr);
 
 impl Sym {
     pub fn as_str(&self) -> &str {
@@ -40,36 +40,6 @@ impl AsRef<str> for Sym {
 impl Borrow<str> for Sym {
     fn borrow(&self) -> &str {
         &self.0
-    }
-}
-
-impl PartialEq for Sym {
-    fn eq(&self, other: &Sym) -> bool {
-        Arc::ptr_eq(&self.0, &other.0) || *self.0 == *other.0
-    }
-}
-
-impl Eq for Sym {}
-
-impl PartialOrd for Sym {
-    fn partial_cmp(&self, other: &Sym) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-impl Ord for Sym {
-    fn cmp(&self, other: &Sym) -> std::cmp::Ordering {
-        if Arc::ptr_eq(&self.0, &other.0) {
-            return std::cmp::Ordering::Equal;
-        }
-        self.0.cmp(&other.0)
-    }
-}
-
-impl std::hash::Hash for Sym {
-    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
-        // As `str` hashes, so that `Borrow<str>` lookups find it.
-        (*self.0).hash(h)
     }
 }
 
@@ -111,19 +81,19 @@ impl PartialEq<Sym> for String {
 
 impl From<&str> for Sym {
     fn from(s: &str) -> Sym {
-        Sym(s.into())
+        Sym(ThinStr::new(s))
     }
 }
 
 impl From<String> for Sym {
     fn from(s: String) -> Sym {
-        Sym(s.into())
+        Sym(ThinStr::new(&s))
     }
 }
 
 impl From<&String> for Sym {
     fn from(s: &String) -> Sym {
-        Sym(s.as_str().into())
+        Sym(ThinStr::new(s))
     }
 }
 
@@ -191,7 +161,7 @@ mod tests {
         assert_eq!(a, Sym::from("a.service"));
         assert_ne!(a, b);
         assert!(a == "a.service");
-        assert!(Arc::ptr_eq(&a.0, &i.get("a.service").0));
+        assert!(ThinStr::ptr_eq(&a.0, &i.get("a.service").0));
         let set: HashSet<Sym> = [a.clone()].into();
         assert!(set.contains("a.service"));
         assert_eq!(serde_json::to_string(&b).unwrap(), "\"b.service\"");
