@@ -176,7 +176,7 @@ fn location(
     crate::unit::Origin,
     crate::unit::How,
     Option<&ImagePath>,
-    Option<&str>,
+    Option<crate::unit::rule_name::RuleName>,
 ) {
     (p.origin, p.how, p.path.as_ref(), p.rule)
 }

@@ -41,7 +41,7 @@ fn prov(
         p.path.as_ref().map(|p| p.to_string()).unwrap_or_default(),
         p.line,
         p.layer,
-        p.generator,
+        p.generator.map(|g| g.as_str()),
     )
 }
 

@@ -462,7 +462,7 @@ fn default_dependencies_per_version() {
         DepKind::Requires,
         "sysinit.target".into(),
     )][0];
-    assert_eq!(p.rule, Some("service-default"));
+    assert_eq!(p.rule.map(|r| r.as_str()), Some("service-default"));
     assert_eq!(p.origin, unitdiff::unit::Origin::Default);
 }
 

@@ -85,7 +85,7 @@ impl Site {
             path: p.path.as_ref().map(|p| p.to_string()),
             line: p.line,
             layer: p.layer,
-            rule: p.rule,
+            rule: p.rule.map(|r| r.as_str()),
         }
     }
 

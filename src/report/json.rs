@@ -82,8 +82,8 @@ fn also(p: &Provenance) -> Also<'_> {
         how: p.how.as_str(),
         source: source(p),
         layer: p.layer,
-        rule: p.rule,
-        generator: p.generator,
+        rule: p.rule.map(|r| r.as_str()),
+        generator: p.generator.map(|g| g.as_str()),
     }
 }
 
@@ -103,9 +103,11 @@ fn wire_edge<'a>(
         how: first.how.as_str(),
         source: source(first),
         layer: first.layer,
-        rule: first.rule,
-        generator: first.generator,
-        why: first.rule.map(crate::unit::load::describe_rule),
+        rule: first.rule.map(|r| r.as_str()),
+        generator: first.generator.map(|g| g.as_str()),
+        why: first
+            .rule
+            .map(|r| crate::unit::load::describe_rule(r.as_str())),
         cause: None,
         upgrade: None,
         also: provs.map(also).collect(),

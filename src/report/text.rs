@@ -317,7 +317,11 @@ pub fn graph(g: &DepGraph, w: &mut dyn Write) -> io::Result<()> {
         let edges = g.edges_from(name);
         let rules: std::collections::BTreeSet<&str> = edges
             .iter()
-            .flat_map(|k| g.edges[*k].iter().filter_map(|p| p.rule))
+            .flat_map(|k| {
+                g.edges[*k]
+                    .iter()
+                    .filter_map(|p| p.rule.map(|r| r.as_str()))
+            })
             .collect();
         if !rules.is_empty() {
             let list: Vec<&str> = rules.into_iter().collect();

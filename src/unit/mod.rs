@@ -17,6 +17,7 @@ pub mod model;
 pub mod name;
 pub mod paths;
 pub mod resolve;
+pub mod rule_name;
 pub mod scope;
 pub mod sym;
 pub mod syntax;

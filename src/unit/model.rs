@@ -6,6 +6,7 @@
 use super::deps::DepKind;
 use super::name::UnitType;
 use super::paths::{Layer, SearchDir};
+use super::rule_name::{GeneratorName, RuleName};
 use super::scope::Scope;
 use super::sym::Sym;
 use super::version::Rules;
@@ -114,10 +115,10 @@ pub struct Provenance {
     /// The layer of that file.
     pub layer: Option<Layer>,
     /// The systemd rule that made the edge, for edges no line wrote by itself.
-    pub rule: Option<&'static str>,
+    pub rule: Option<RuleName>,
     /// The generator that wrote the unit or link behind the edge (`fstab-generator`);
     /// `path` and `line` are then the generator's input (`/etc/fstab:4`).
-    pub generator: Option<&'static str>,
+    pub generator: Option<GeneratorName>,
 }
 
 /// One dependency: `from` has a `kind` dependency on `to` (both canonical unit names).

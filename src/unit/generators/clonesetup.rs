@@ -8,8 +8,9 @@
 
 use super::tab;
 use super::{Ctx, Dir, Out, Source, UnitText};
+use crate::unit::rule_name::GeneratorName;
 
-const GENERATOR: &str = "clonesetup-generator";
+const GENERATOR: GeneratorName = GeneratorName::named("clonesetup-generator");
 const PROGRAM: &str = "systemd-clonesetup-generator";
 
 /// `string_is_safe()`: no control characters, backslashes or quotes.

@@ -11,8 +11,9 @@
 use super::tab::{self, has_option, option_value, udev_node, yes_no_option};
 use super::{Ctx, Dir, Out, Source, UnitText};
 use crate::tree::ImagePath;
+use crate::unit::rule_name::GeneratorName;
 
-const GENERATOR: &str = "cryptsetup-generator";
+const GENERATOR: GeneratorName = GeneratorName::named("cryptsetup-generator");
 const PROGRAM: &str = "systemd-cryptsetup-generator";
 /// `$RUNTIME_DIRECTORY` of the generator at boot: where key and header devices are mounted.
 const RUNTIME_DIR: &str = "/run/systemd/cryptsetup";

@@ -12,8 +12,9 @@
 use super::tab::{self, key_eq};
 use super::{Ctx, Dir, Out, UnitText};
 use crate::unit::resolve::mangle;
+use crate::unit::rule_name::GeneratorName;
 
-const GENERATOR: &str = "debug-generator";
+const GENERATOR: GeneratorName = GeneratorName::named("debug-generator");
 /// `DEBUGTTY` without `/dev/`: the tty `debug-shell.service` uses unless told otherwise.
 const DEBUGTTY: &str = "tty9";
 

@@ -9,8 +9,9 @@ use super::{Ctx, Dir, Out, Source, UnitText, options};
 use crate::tree::ImagePath;
 use crate::unit::fs::{fstype_is_network, tag_to_device};
 use crate::unit::name;
+use crate::unit::rule_name::GeneratorName;
 
-const GENERATOR: &str = "fstab-generator";
+const GENERATOR: GeneratorName = GeneratorName::named("fstab-generator");
 
 /// Mount points systemd mounts itself or leaves to other software (`mount_point_is_api`,
 /// `mount_point_ignore`): entries for them are skipped.

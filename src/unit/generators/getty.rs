@@ -5,8 +5,9 @@
 //! machine and are not emulated.
 
 use super::{Ctx, Dir, Out, Source};
+use crate::unit::rule_name::GeneratorName;
 
-const GENERATOR: &str = "getty-generator";
+const GENERATOR: GeneratorName = GeneratorName::named("getty-generator");
 
 pub(super) fn run(ctx: &Ctx, out: &mut Out) {
     let words = ctx.cmdline_words();

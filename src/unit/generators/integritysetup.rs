@@ -8,8 +8,9 @@
 
 use super::tab::{self, has_option, udev_node, yes_no_option};
 use super::{Ctx, Dir, Out, Source, UnitText};
+use crate::unit::rule_name::GeneratorName;
 
-const GENERATOR: &str = "integritysetup-generator";
+const GENERATOR: GeneratorName = GeneratorName::named("integritysetup-generator");
 const PROGRAM: &str = "systemd-integritysetup-generator";
 
 pub(super) fn run(ctx: &Ctx, out: &mut Out) {

@@ -30,6 +30,7 @@ use super::paths::{self, GENERATOR_DIRS, Layer};
 use super::version::Rules;
 use crate::tree::mem::{Entry, MemTree};
 use crate::tree::{self, ImagePath, NodeKind, Tree};
+use crate::unit::rule_name::GeneratorName;
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 
@@ -61,7 +62,7 @@ impl Dir {
 /// What made a generated line or link.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Source {
-    pub generator: &'static str,
+    pub generator: GeneratorName,
     /// The image file the generator read (`/etc/fstab`), if any.
     pub input: Option<ImagePath>,
     /// Its line.
@@ -195,7 +196,7 @@ impl Ctx<'_> {
 
     /// The source of what a command-line word made: `/proc/cmdline`, the word's position as
     /// its "line".
-    pub fn cmdline_source(&self, generator: &'static str, pos: u32) -> Source {
+    pub fn cmdline_source(&self, generator: GeneratorName, pos: u32) -> Source {
         Source {
             generator,
             input: Some(ImagePath::new("/proc/cmdline")),

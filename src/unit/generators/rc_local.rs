@@ -4,8 +4,9 @@
 
 use super::{Ctx, Dir, Out, Source};
 use crate::tree::ImagePath;
+use crate::unit::rule_name::GeneratorName;
 
-const GENERATOR: &str = "rc-local-generator";
+const GENERATOR: GeneratorName = GeneratorName::named("rc-local-generator");
 
 pub(super) fn run(ctx: &Ctx, out: &mut Out) {
     if ctx.rules.version >= 260 || ctx.read("/etc/rc.local").is_none() {

@@ -9,8 +9,9 @@
 
 use super::tab::{self, key_eq};
 use super::{Ctx, Dir, Out, UnitText};
+use crate::unit::rule_name::GeneratorName;
 
-const GENERATOR: &str = "run-generator";
+const GENERATOR: GeneratorName = GeneratorName::named("run-generator");
 
 /// Most `systemd.run=` commands considered.
 const MAX_COMMANDS: usize = 1024;

@@ -6,8 +6,9 @@
 
 use super::{Ctx, Dir, Out, Source, UnitText};
 use crate::tree::ImagePath;
+use crate::unit::rule_name::GeneratorName;
 
-const GENERATOR: &str = "ssh-generator";
+const GENERATOR: GeneratorName = GeneratorName::named("ssh-generator");
 
 pub(super) fn run(ctx: &Ctx, out: &mut Out) {
     if ctx.rules.version < 256 {

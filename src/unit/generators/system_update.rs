@@ -4,8 +4,9 @@
 
 use super::{Ctx, Dir, Out, Source};
 use crate::tree::ImagePath;
+use crate::unit::rule_name::GeneratorName;
 
-const GENERATOR: &str = "system-update-generator";
+const GENERATOR: GeneratorName = GeneratorName::named("system-update-generator");
 
 pub(super) fn run(ctx: &Ctx, out: &mut Out) {
     let mut flags = vec!["/system-update"];

@@ -7,8 +7,9 @@
 use super::{Ctx, Dir, Out, Source, UnitText};
 use crate::tree::{ImagePath, NodeKind};
 use crate::unit::name;
+use crate::unit::rule_name::GeneratorName;
 
-const GENERATOR: &str = "sysv-generator";
+const GENERATOR: GeneratorName = GeneratorName::named("sysv-generator");
 const INIT_D: &str = "/etc/init.d";
 /// Most scripts looked at (bounds the work an image can cause).
 const MAX_SCRIPTS: usize = 2000;

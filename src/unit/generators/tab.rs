@@ -8,6 +8,7 @@ use super::{Ctx, Dir, MAX_CMDLINE, MAX_CMDLINE_WORDS, Out, Source, UnitText};
 use crate::tree::ImagePath;
 use crate::unit::fs::tag_to_device;
 use crate::unit::name;
+use crate::unit::rule_name::GeneratorName;
 
 /// Longest line of a tab file systemd reads (`LONG_LINE_MAX`); a longer one is a read
 /// error that ends the file.
@@ -293,7 +294,7 @@ pub(crate) enum TabEnd {
 pub(crate) fn each_entry(
     ctx: &Ctx,
     path: &str,
-    generator: &'static str,
+    generator: GeneratorName,
     counts: std::ops::RangeInclusive<usize>,
     mut each: impl FnMut(&[&str], &ImagePath, &Source) -> bool,
 ) -> TabEnd {

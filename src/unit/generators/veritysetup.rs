@@ -10,8 +10,9 @@
 
 use super::tab::{self, has_option, udev_node, yes_no_option};
 use super::{Ctx, Dir, Out, Source, UnitText};
+use crate::unit::rule_name::GeneratorName;
 
-const GENERATOR: &str = "veritysetup-generator";
+const GENERATOR: GeneratorName = GeneratorName::named("veritysetup-generator");
 const PROGRAM: &str = "systemd-veritysetup-generator";
 
 /// What the command line says of one special volume (`root` or `usr`).

@@ -3,6 +3,7 @@
 use super::*;
 use crate::unit::fs::{mount_point_ignore, mount_point_is_api};
 use crate::unit::name;
+use crate::unit::rule_name::{RuleName, rule_name};
 
 impl<'t> Loader<'t> {
     /// Load one unit (and queue what it references).
@@ -212,7 +213,7 @@ impl<'t> Loader<'t> {
         let stem = UnitName::parse(&id)
             .map(|u| u.stem().to_string())
             .unwrap_or_default();
-        let rule = |r: &'static str| Provenance {
+        let rule = |r: RuleName| Provenance {
             origin: Origin::Implicit,
             how: How::Rule,
             path: None,
@@ -231,12 +232,12 @@ impl<'t> Loader<'t> {
                 if non_accept {
                     let (svc, prov) = match st.socket_service.take() {
                         Some((s, mut p)) => {
-                            p.rule = Some("socket-triggers-service");
+                            p.rule = Some(rule_name!("socket-triggers-service"));
                             (s, p)
                         }
                         None => (
                             format!("{stem}.service"),
-                            rule("socket-triggers-same-name-service"),
+                            rule(rule_name!("socket-triggers-same-name-service")),
                         ),
                     };
                     self.add_edge(&id, DepKind::Before, svc.clone(), prov.clone());
@@ -254,9 +255,9 @@ impl<'t> Loader<'t> {
             UnitType::Timer | UnitType::Path => {
                 if !st.trigger_set {
                     let r = if unit.unit_type == UnitType::Timer {
-                        "timer-triggers-same-name-service"
+                        rule_name!("timer-triggers-same-name-service")
                     } else {
-                        "path-triggers-same-name-service"
+                        rule_name!("path-triggers-same-name-service")
                     };
                     let svc = format!("{stem}.service");
                     self.add_edge(&id, DepKind::Before, svc.clone(), rule(r));

@@ -15,6 +15,7 @@ use crate::unit::deps::DepKind;
 use crate::unit::fs::{fstype_is_network, tag_to_device};
 use crate::unit::model::{Edge, How, LoadState, Origin, Provenance, Setting, Unit};
 use crate::unit::name::{self, UnitName, UnitType};
+use crate::unit::rule_name::{RuleName, rule_name};
 use crate::unit::sym::{Interner, Sym};
 
 /// What the post-load phase needs to know of a unit.
@@ -75,7 +76,7 @@ pub fn describe_rule(rule: &str) -> &'static str {
     }
 }
 
-fn rule(origin: Origin, r: &'static str) -> Provenance {
+fn rule(origin: Origin, r: RuleName) -> Provenance {
     Provenance {
         origin,
         how: How::Rule,
@@ -88,7 +89,7 @@ fn rule(origin: Origin, r: &'static str) -> Provenance {
 }
 
 /// Provenance of an implicit edge that a setting caused: the setting's file and line.
-fn from_setting(origin: Origin, r: &'static str, s: &Setting) -> Provenance {
+fn from_setting(origin: Origin, r: RuleName, s: &Setting) -> Provenance {
     Provenance {
         origin,
         how: How::Rule,
@@ -285,15 +286,19 @@ impl Loader<'_> {
         };
         for (s, path) in path_list(u, "Unit", "RequiresMountsFor") {
             if let Some(path) = self.path_printf(&id, &path) {
-                info.mounts_for
-                    .push((path, from_setting(Origin::File, "mounts-for", s)));
+                info.mounts_for.push((
+                    path,
+                    from_setting(Origin::File, rule_name!("mounts-for"), s),
+                ));
             }
         }
         if v >= 256 {
             for (s, path) in path_list(u, "Unit", "WantsMountsFor") {
                 if let Some(path) = self.path_printf(&id, &path) {
-                    info.wants_mounts_for
-                        .push((path, from_setting(Origin::File, "mounts-for", s)));
+                    info.wants_mounts_for.push((
+                        path,
+                        from_setting(Origin::File, rule_name!("mounts-for"), s),
+                    ));
                 }
             }
         }
@@ -331,7 +336,7 @@ impl Loader<'_> {
                     &id,
                     DepKind::InSlice,
                     &parent,
-                    rule(Origin::Implicit, "slice-parent"),
+                    rule(Origin::Implicit, rule_name!("slice-parent")),
                 );
             }
         } else if has_cgroup && !explicit_slice {
@@ -366,7 +371,7 @@ impl Loader<'_> {
                 &id,
                 DepKind::InSlice,
                 &slice,
-                rule(Origin::SliceProperty, "default-slice"),
+                rule(Origin::SliceProperty, rule_name!("default-slice")),
             );
         }
 
@@ -376,7 +381,7 @@ impl Loader<'_> {
                 if dd && user {
                     // A user manager has no sysinit.target: basic.target is required
                     // instead (`service_add_default_dependencies`).
-                    let r = rule(Origin::Default, "service-default");
+                    let r = rule(Origin::Default, rule_name!("service-default"));
                     self.add2(
                         &id,
                         DepKind::Requires,
@@ -392,7 +397,7 @@ impl Loader<'_> {
                         r,
                     );
                 } else if dd {
-                    let r = rule(Origin::Default, "service-default");
+                    let r = rule(Origin::Default, rule_name!("service-default"));
                     if v >= 228 {
                         self.add2(
                             &id,
@@ -431,7 +436,7 @@ impl Loader<'_> {
                     None => last(u, "Service", "BusName").is_some(),
                 };
                 if let Some(bus) = last(u, "Service", "BusName") {
-                    let p = from_setting(Origin::File, "service-dbus", bus);
+                    let p = from_setting(Origin::File, rule_name!("service-dbus"), bus);
                     if v < 228 {
                         let busname = format!("{}.busname", bus.value);
                         if name::is_valid(&busname) {
@@ -468,8 +473,10 @@ impl Loader<'_> {
                         _ => true,
                     };
                     if is_path {
-                        info.mounts_for
-                            .push((value, from_setting(Origin::File, "socket-paths", s)));
+                        info.mounts_for.push((
+                            value,
+                            from_setting(Origin::File, rule_name!("socket-paths"), s),
+                        ));
                     }
                 }
                 if let Some(dev) = last(u, "Socket", "BindToDevice")
@@ -479,7 +486,7 @@ impl Loader<'_> {
                         "sys-subsystem-net-devices-{}.device",
                         name::escape(&dev.value)
                     );
-                    let p = from_setting(Origin::File, "socket-bind-device", dev);
+                    let p = from_setting(Origin::File, rule_name!("socket-bind-device"), dev);
                     // A user manager only wants devices (`unit_add_node_dependency`).
                     let kind = if user {
                         DepKind::Wants
@@ -489,12 +496,12 @@ impl Loader<'_> {
                     self.add2(&id, kind, DepKind::After, &d, p);
                 }
                 if dd {
-                    self.early_boot_defaults(&id, "sockets.target", "socket-default");
+                    self.early_boot_defaults(&id, "sockets.target", rule_name!("socket-default"));
                 }
             }
             UnitType::Target => {
                 if dd && id != "shutdown.target" {
-                    let r = rule(Origin::Default, "target-default");
+                    let r = rule(Origin::Default, rule_name!("target-default"));
                     self.add(&id, DepKind::Conflicts, "shutdown.target", r.clone());
                     if v >= 233 {
                         self.add(&id, DepKind::Before, "shutdown.target", r);
@@ -506,14 +513,14 @@ impl Loader<'_> {
                 if let Some((true, s)) = boolean(u, "Timer", "Persistent").filter(|_| !user) {
                     info.mounts_for.push((
                         "/var/lib/systemd/timers".into(),
-                        from_setting(Origin::File, "timer-persistent", s),
+                        from_setting(Origin::File, rule_name!("timer-persistent"), s),
                     ));
                 }
                 if dd {
-                    self.early_boot_defaults(&id, "timers.target", "timer-default");
+                    self.early_boot_defaults(&id, "timers.target", rule_name!("timer-default"));
                     // The clock targets exist in the system manager only.
                     if !user && !list(u, "Timer", "OnCalendar").is_empty() {
-                        let c = rule(Origin::Default, "timer-calendar");
+                        let c = rule(Origin::Default, rule_name!("timer-calendar"));
                         self.add(&id, DepKind::After, "time-sync.target", c.clone());
                         if v >= 248 {
                             self.add(&id, DepKind::After, "time-set.target", c);
@@ -536,17 +543,19 @@ impl Loader<'_> {
                     if let Some(value) = self.path_printf(&id, &s.value)
                         && value.starts_with('/')
                     {
-                        info.mounts_for
-                            .push((value, from_setting(Origin::File, "path-paths", s)));
+                        info.mounts_for.push((
+                            value,
+                            from_setting(Origin::File, rule_name!("path-paths"), s),
+                        ));
                     }
                 }
                 if dd {
-                    self.early_boot_defaults(&id, "paths.target", "path-default");
+                    self.early_boot_defaults(&id, "paths.target", rule_name!("path-default"));
                 }
             }
             UnitType::Slice => {
                 if dd {
-                    let r = rule(Origin::Default, "slice-default");
+                    let r = rule(Origin::Default, rule_name!("slice-default"));
                     self.add2(
                         &id,
                         DepKind::Before,
@@ -559,7 +568,7 @@ impl Loader<'_> {
             }
             UnitType::Scope => {
                 if dd {
-                    let r = rule(Origin::Default, "scope-default");
+                    let r = rule(Origin::Default, rule_name!("scope-default"));
                     self.add2(
                         &id,
                         DepKind::Before,
@@ -571,7 +580,7 @@ impl Loader<'_> {
             }
             UnitType::Automount => {
                 let mount = format!("{stem}.mount");
-                let r = rule(Origin::Implicit, "automount-triggers-mount");
+                let r = rule(Origin::Implicit, rule_name!("automount-triggers-mount"));
                 self.add2(&id, DepKind::Before, DepKind::Triggers, &mount, r);
                 if let Some(w) = last(u, "Automount", "Where")
                     && let Some(parent) = std::path::Path::new(&w.value)
@@ -581,11 +590,11 @@ impl Loader<'_> {
                 {
                     info.mounts_for.push((
                         parent.to_string(),
-                        from_setting(Origin::Implicit, "mount-parent", w),
+                        from_setting(Origin::Implicit, rule_name!("mount-parent"), w),
                     ));
                 }
                 if dd && !user {
-                    let r = rule(Origin::Default, "automount-default");
+                    let r = rule(Origin::Default, rule_name!("automount-default"));
                     if v >= 246 {
                         self.add(&id, DepKind::Before, "local-fs.target", r.clone());
                         self.add(&id, DepKind::After, "local-fs-pre.target", r.clone());
@@ -602,7 +611,7 @@ impl Loader<'_> {
 
     /// The default dependencies sockets, timers and paths share: before their target,
     /// after and requiring sysinit.target (system manager only), stopped at shutdown.
-    fn early_boot_defaults(&mut self, id: &str, target: &str, rule_name: &'static str) {
+    fn early_boot_defaults(&mut self, id: &str, target: &str, rule_name: RuleName) {
         let r = rule(Origin::Default, rule_name);
         self.add(id, DepKind::Before, target, r.clone());
         if !self.scope.is_user() {
@@ -630,7 +639,7 @@ impl Loader<'_> {
         }
         for key in ["ManagedOOMSwap", "ManagedOOMMemoryPressure"] {
             if let Some(s) = last(u, section, key).filter(|s| s.value == "kill") {
-                let p = from_setting(Origin::File, "service-oomd", s);
+                let p = from_setting(Origin::File, rule_name!("service-oomd"), s);
                 self.add2(
                     &u.id.clone(),
                     DepKind::Wants,
@@ -661,7 +670,7 @@ impl Loader<'_> {
                 } else {
                     Origin::File
                 };
-                let r = rule(origin, "slice-membership");
+                let r = rule(origin, rule_name!("slice-membership"));
                 for kind in [DepKind::After, DepKind::Requires] {
                     added.push(Edge {
                         from: e.from.clone(),
@@ -703,7 +712,7 @@ impl Loader<'_> {
                         let mut pr = prov.clone();
                         pr.origin = Origin::Path;
                         pr.how = How::Rule;
-                        pr.rule = Some("mounts-for");
+                        pr.rule = Some(rule_name!("mounts-for"));
                         let (from, to) = (syms.get(id), syms.get(&m));
                         added.push(Edge {
                             from: from.clone(),
@@ -767,7 +776,7 @@ impl Loader<'_> {
                 from: t,
                 kind: DepKind::After,
                 to: u,
-                provenance: rule(Origin::Default, "target-auto-order"),
+                provenance: rule(Origin::Default, rule_name!("target-auto-order")),
             });
         }
     }

@@ -176,7 +176,10 @@ impl Loader<'_> {
             } else {
                 self.path_printf(&id, value).unwrap_or_default()
             };
-            let entry = (path.clone(), from_setting(Origin::File, "exec-paths", wd));
+            let entry = (
+                path.clone(),
+                from_setting(Origin::File, rule_name!("exec-paths"), wd),
+            );
             if path.starts_with('/') {
                 if !missing_ok || v < 252 {
                     info.mounts_for.push(entry);
@@ -190,7 +193,7 @@ impl Loader<'_> {
         if wd.is_none() && user && v >= 256 {
             info.wants_mounts_for.push((
                 scope::USER_HOME.to_string(),
-                rule(Origin::File, "exec-paths"),
+                rule(Origin::File, rule_name!("exec-paths")),
             ));
         }
         for key in ["RootDirectory", "RootImage"] {
@@ -198,7 +201,10 @@ impl Loader<'_> {
                 && let Some(path) = self.path_printf(&id, &s.value)
                 && path.starts_with('/')
             {
-                let entry = (path, from_setting(Origin::File, "exec-paths", s));
+                let entry = (
+                    path,
+                    from_setting(Origin::File, rule_name!("exec-paths"), s),
+                );
                 if v >= 256 {
                     info.wants_mounts_for.push(entry);
                 } else {
@@ -223,7 +229,7 @@ impl Loader<'_> {
                 let rel = word.split(':').next().unwrap_or("");
                 info.mounts_for.push((
                     format!("{prefix}/{rel}"),
-                    from_setting(Origin::File, "exec-paths", s),
+                    from_setting(Origin::File, rule_name!("exec-paths"), s),
                 ));
                 if matches!(key, "StateDirectory" | "CacheDirectory" | "LogsDirectory")
                     && writable.is_none()
@@ -240,11 +246,11 @@ impl Loader<'_> {
         if let Some(s) = writable
             && v >= 240
         {
-            let p = from_setting(Origin::File, "exec-directories", &s);
+            let p = from_setting(Origin::File, rule_name!("exec-directories"), &s);
             self.add(&id, DepKind::After, "systemd-remount-fs.service", p);
         }
         if let Some((s, tmp, var_tmp)) = self.private_tmp(u, sec, info) {
-            let p = from_setting(Origin::File, "exec-private-tmp", &s);
+            let p = from_setting(Origin::File, rule_name!("exec-private-tmp"), &s);
             if v >= 256 {
                 if tmp == PrivateTmp::Connected {
                     info.wants_mounts_for.push(("/tmp".into(), p.clone()));
@@ -272,11 +278,11 @@ impl Loader<'_> {
             }
         }
         if let Some(s) = last(u, sec, "RootImage") {
-            let p = from_setting(Origin::File, "exec-root-image", s);
+            let p = from_setting(Origin::File, rule_name!("exec-root-image"), s);
             self.add(&id, DepKind::After, "systemd-udevd.service", p);
         }
         if let Some(ns) = last(u, sec, "LogNamespace") {
-            let p = from_setting(Origin::File, "exec-log-namespace", ns);
+            let p = from_setting(Origin::File, rule_name!("exec-log-namespace"), ns);
             for s in ["systemd-journald", "systemd-journald-varlink"] {
                 let name = format!("{s}@{}.socket", ns.value);
                 self.add2(&id, DepKind::Requires, DepKind::After, &name, p.clone());
@@ -306,12 +312,12 @@ impl Loader<'_> {
         if is_journal(out_v, v) || is_journal(err_v, v) {
             let p = match (out, err) {
                 (Some(s), _) if is_journal(&s.value, v) => {
-                    from_setting(Origin::File, "exec-journal", s)
+                    from_setting(Origin::File, rule_name!("exec-journal"), s)
                 }
                 (_, Some(s)) if is_journal(&s.value, v) => {
-                    from_setting(Origin::File, "exec-journal", s)
+                    from_setting(Origin::File, rule_name!("exec-journal"), s)
                 }
-                _ => rule(Origin::File, "exec-journal"),
+                _ => rule(Origin::File, rule_name!("exec-journal")),
             };
             self.add(&id, DepKind::After, "systemd-journald.socket", p);
         }

@@ -16,12 +16,12 @@ impl Loader<'_> {
             if path.starts_with('/') {
                 info.mounts_for.push((
                     path.clone(),
-                    from_setting(Origin::Implicit, "mount-parent", what),
+                    from_setting(Origin::Implicit, rule_name!("mount-parent"), what),
                 ));
             }
             if path.starts_with("/dev/") {
                 if let Some(d) = name::from_path(&path, ".device") {
-                    let p = from_setting(Origin::File, "mount-device", what);
+                    let p = from_setting(Origin::File, rule_name!("mount-device"), what);
                     // A user manager only wants devices (`unit_add_node_dependency`);
                     // before 233 a system manager bound a unit from a file to its device.
                     let kind = if self.scope.is_user() {
@@ -42,13 +42,13 @@ impl Loader<'_> {
                 }
             } else if path.starts_with('/') {
                 // A swap file needs the root file system writable.
-                let p = from_setting(Origin::File, "swap-file", what);
+                let p = from_setting(Origin::File, rule_name!("swap-file"), what);
                 self.add(&id, DepKind::After, "systemd-remount-fs.service", p);
             }
         }
         // A user manager leaves swaps alone (`swap_add_default_dependencies`).
         if dd && !self.scope.is_user() {
-            let r = rule(Origin::Default, "swap-default");
+            let r = rule(Origin::Default, rule_name!("swap-default"));
             let netdev = v >= 261 && options(u, "Swap").iter().any(|o| o == "_netdev");
             if netdev {
                 // 261+: a swap on a network device is ordered like a network mount.
@@ -101,13 +101,13 @@ impl Loader<'_> {
         {
             let s = last(u, "Mount", "Where").cloned();
             let p = s.as_ref().map_or_else(
-                || rule(Origin::Implicit, "mount-parent"),
-                |s| from_setting(Origin::Implicit, "mount-parent", s),
+                || rule(Origin::Implicit, rule_name!("mount-parent")),
+                |s| from_setting(Origin::Implicit, rule_name!("mount-parent"), s),
             );
             info.mounts_for.push((parent.to_string(), p));
         }
         if let Some(what) = last(u, "Mount", "What") {
-            let p = from_setting(Origin::Implicit, "mount-parent", what);
+            let p = from_setting(Origin::Implicit, rule_name!("mount-parent"), what);
             // 256+: LABEL=/UUID=/PARTUUID=/PARTLABEL= name a /dev/disk/by-… link.
             let mut what = what.clone();
             if v >= 256
@@ -123,7 +123,7 @@ impl Loader<'_> {
             {
                 if let Some(d) = name::from_path(&what.value, ".device") {
                     // A mount from a unit file marks its own edges `mount-file`.
-                    let dp = from_setting(Origin::MountFile, "mount-device", what);
+                    let dp = from_setting(Origin::MountFile, rule_name!("mount-device"), what);
                     let kind = if self.scope.is_user() {
                         // A user manager only wants devices (`unit_add_node_dependency`).
                         DepKind::Wants
@@ -169,7 +169,7 @@ impl Loader<'_> {
             })
             && let Some(opts) = last(u, "Mount", "Options")
         {
-            let p = from_setting(Origin::File, "mount-quota", opts);
+            let p = from_setting(Origin::File, rule_name!("mount-quota"), opts);
             for svc in ["systemd-quotacheck.service", "quotaon.service"] {
                 self.add2(&id, DepKind::Before, DepKind::Wants, svc, p.clone());
             }
@@ -180,7 +180,7 @@ impl Loader<'_> {
                 .as_deref()
                 .is_some_and(|w| mount_is_extrinsic(w, &options, v));
         if dd && !extrinsic {
-            let r = rule(Origin::MountFile, "mount-default");
+            let r = rule(Origin::MountFile, rule_name!("mount-default"));
             if network {
                 self.network_ordering(&id, v >= 240 && (!nofail || v < 241), &r);
             } else {
