@@ -160,7 +160,14 @@ impl<'t> Loader<'t> {
                     &Self::sections(unit.unit_type),
                     &self.rules,
                 ));
-                self.parses.insert(key, p.clone());
+                // Kept for the next unit only if one can read it again: a drop-in or an
+                // include (shared by type, prefix or template), a template's fragment (every
+                // instance). The fragment of any other unit is read by that unit alone;
+                // keeping every parse held a second copy of every setting until the load
+                // ended (~100 MB in a 100k-unit image).
+                if ctx.how != How::Fragment || unit.id.contains('@') {
+                    self.parses.insert(key, p.clone());
+                }
                 p
             }
         };
