@@ -218,6 +218,9 @@ pub struct DepGraph {
     /// Per unit index: the (source index, kind) of every edge reaching it, so that
     /// `edges_to` finds the keys in `edges` without a second copy of each.
     incoming: Vec<Vec<(u32, DepKind)>>,
+    /// Per unit index: where its edges are in `edges`' list (start, end), found once while
+    /// the graph is built instead of by two binary searches over every edge per question.
+    outgoing: Vec<(u32, u32)>,
 }
 
 impl DepGraph {
@@ -250,17 +253,27 @@ impl DepGraph {
             HashMap::with_capacity_and_hasher(names.len(), Default::default());
         index.extend(names.iter().enumerate().map(|(i, n)| (n.clone(), i as u32)));
         let mut incoming: Vec<Vec<(u32, DepKind)>> = vec![Vec::new(); names.len()];
+        let mut outgoing: Vec<(u32, u32)> = vec![(0, 0); names.len()];
         // Keys come sorted by source: look each source up once.
         let mut from: Option<(&str, Option<u32>)> = None;
-        for key in edges.keys() {
+        let mut at = 0;
+        for run in edges.list.chunk_by(same_key) {
+            let key = &run[0].0;
             let a = match from {
                 Some((f, a)) if f == key.0 => a,
                 _ => {
                     let a = index.get(key.0.as_str()).copied();
                     from = Some((&key.0, a));
+                    if let Some(a) = a {
+                        outgoing[a as usize].0 = at as u32;
+                    }
                     a
                 }
             };
+            at += run.len();
+            if let Some(a) = a {
+                outgoing[a as usize].1 = at as u32;
+            }
             let (Some(a), Some(&b)) = (a, index.get(key.2.as_str())) else {
                 continue;
             };
@@ -276,6 +289,7 @@ impl DepGraph {
             names,
             index,
             incoming,
+            outgoing,
         }
     }
 
@@ -336,11 +350,11 @@ impl DepGraph {
 
     /// Edges leaving `unit` (to units), sorted by kind and target.
     pub fn edges_from(&self, unit: &str) -> Vec<&EdgeKey> {
-        if !self.index.contains_key(unit) {
+        let Some(&n) = self.index.get(unit) else {
             return Vec::new();
-        }
-        self.edges
-            .from_unit(unit)
+        };
+        let (start, end) = self.outgoing[n as usize];
+        Iter(self.edges.list[start as usize..end as usize].chunk_by(same_key))
             .map(|(k, _)| k)
             .filter(|k| self.index.contains_key(k.2.as_str()))
             .collect()
