@@ -365,15 +365,17 @@ impl DepGraph {
         let Some(&n) = self.index.get(unit) else {
             return Vec::new();
         };
+        let to = self.names[n as usize].as_str();
         let mut out: Vec<&EdgeKey> = self.incoming[n as usize]
             .iter()
-            .filter_map(|(from, kind)| {
-                let key = (
-                    self.names[*from as usize].clone(),
-                    *kind,
-                    self.names[n as usize].clone(),
-                );
-                self.edges.get_key_value(&key).map(|(k, _)| k)
+            .filter_map(|&(from, kind)| {
+                // In the source's own edges (sorted by kind and target): a few, not all.
+                let (start, end) = self.outgoing[from as usize];
+                let run = &self.edges.list[start as usize..end as usize];
+                let i = run.partition_point(|(k, _)| (k.1, k.2.as_str()) < (kind, to));
+                run.get(i)
+                    .filter(|(k, _)| k.1 == kind && k.2.as_str() == to)
+                    .map(|(k, _)| k)
             })
             .collect();
         out.sort();
