@@ -170,8 +170,9 @@ struct Loader<'t> {
     warnings: Vec<Warning>,
     /// Units, templates and names (every name → its canonical one) by hash while the image
     /// loads (each is looked up many times per unit and edge); sorted once in [`Self::finish`].
-    units: HashMap<String, Unit>,
-    templates: HashMap<String, Unit>,
+    /// (Boxed: a `Unit` is 168 bytes, and a hash table keeps ~half its slots empty.)
+    units: HashMap<String, Box<Unit>>,
+    templates: HashMap<String, Box<Unit>>,
     names: HashMap<String, String>,
     /// Edges as written (targets not yet canonical). One `Vec` grown by doubling: its
     /// unused capacity is address space, not memory, and `DepGraph::new` turns it into the
@@ -319,7 +320,7 @@ impl<'t> Loader<'t> {
             names.insert(name.to_string());
         }
         let unit = self.build_unit(&final_name, Some((frag, dir)), names, true);
-        self.templates.insert(final_name, unit);
+        self.templates.insert(final_name, Box::new(unit));
     }
 
     /// One warning per limit that cut something, saying what.
@@ -371,9 +372,9 @@ impl<'t> Loader<'t> {
             rules: self.rules,
             scope: self.scope,
             search_dirs: self.dirs,
-            units: sorted(self.units),
-            templates: sorted(self.templates),
-            names: sorted(self.names),
+            units: unboxed(sorted(self.units)),
+            templates: unboxed(sorted(self.templates)),
+            names: sorted(self.names).into_iter().collect(),
             edges,
             warnings: self.warnings,
             enablement: BTreeMap::new(),
@@ -381,11 +382,16 @@ impl<'t> Loader<'t> {
     }
 }
 
-/// A map of the load, sorted (one sort, then the tree is built in bulk).
-fn sorted<V>(map: HashMap<String, V>) -> BTreeMap<String, V> {
+/// A map of the load, sorted (one sort of the entries, then the tree is built in bulk).
+fn sorted<V>(map: HashMap<String, V>) -> Vec<(String, V)> {
     let mut v: Vec<(String, V)> = map.into_iter().collect();
     v.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-    v.into_iter().collect()
+    v
+}
+
+/// The sorted units as the tree of `UnitSet` keeps them.
+fn unboxed(v: Vec<(String, Box<Unit>)>) -> BTreeMap<String, Unit> {
+    v.into_iter().map(|(k, u)| (k, *u)).collect()
 }
 
 /// Every path of a load named as systemd names it ([`paths::DeclaredPaths`]).

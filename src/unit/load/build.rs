@@ -62,7 +62,7 @@ impl<'t> Loader<'t> {
             self.names.insert(n.clone(), id.clone());
         }
         let unit = self.build_unit(&id, frag, names, false);
-        self.units.insert(id, unit);
+        self.units.insert(id, Box::new(unit));
     }
 
     /// Read the fragment and drop-ins of a unit or template and apply them.
