@@ -73,6 +73,21 @@ impl<'t> Loader<'t> {
         names: BTreeSet<String>,
         template: bool,
     ) -> Unit {
+        let mut unit = self.read_unit(id, frag, names, template);
+        // The lists grew by doubling; trimmed now, the space is there for the next units
+        // (trimmed at the end of the load, every unit's spare room was held until then).
+        unit.settings.shrink_to_fit();
+        unit.install.shrink_to_fit();
+        unit
+    }
+
+    fn read_unit(
+        &mut self,
+        id: &str,
+        frag: Option<(ImagePath, usize)>,
+        names: BTreeSet<String>,
+        template: bool,
+    ) -> Unit {
         let unit_type = UnitName::parse(id)
             .map(|u| u.unit_type)
             .unwrap_or(UnitType::Service);
