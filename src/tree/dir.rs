@@ -264,10 +264,24 @@ impl Tree for DirTree {
         let file = reopen_for_reading(&handle, &st, || {
             self.open_beneath(path.relative(), OFlags::RDONLY | OFlags::NONBLOCK)
         })?;
-        let mut buf = Vec::with_capacity(st.st_size as usize);
-        std::fs::File::from(file)
-            .take(limit + 1)
-            .read_to_end(&mut buf)?;
+        let mut file = std::fs::File::from(file);
+        // One read of the size fstat gave and one byte more: a regular file that returns
+        // exactly its size then is at its end (no second read to find it, as `read_to_end`
+        // does). A file that changed meanwhile is read on to its end.
+        let size = st.st_size as usize;
+        let mut buf = vec![0; size + 1];
+        let n = loop {
+            match file.read(&mut buf) {
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                r => break r?,
+            }
+        };
+        buf.truncate(n);
+        if n != size {
+            (&mut file)
+                .take(limit + 1 - n as u64)
+                .read_to_end(&mut buf)?;
+        }
         if buf.len() as u64 > limit {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidData,
