@@ -438,6 +438,24 @@ fn block_device_tabs_become_setup_services_with_their_line() {
         DepKind::Requires,
         "systemd-clonesetup@c9.service"
     ));
+    // A sixth field is not read (`sscanf` with five conversions, upstream's
+    // `add_clone_devices`): c10 is set up with its options.
+    assert!(has(
+        &g262,
+        "clonesetup.target",
+        DepKind::Requires,
+        "systemd-clonesetup@c10.service"
+    ));
+    assert_eq!(
+        prov(
+            &g262,
+            "systemd-clonesetup@c10.service",
+            DepKind::BindsTo,
+            "dev-sdc10.device"
+        )
+        .1,
+        Some(10)
+    );
 }
 
 /// Hostile tab files: control characters and `..` in names stay inside the unit name's

@@ -36,10 +36,10 @@ pub(super) fn run(ctx: &Ctx, out: &mut Out) {
         let Some(line) = line else {
             return;
         };
-        // A sixth field makes the line invalid (as first written; whether 262's parser
-        // ignores extra fields like the other tabs' sscanf() was not checked).
-        let f: Vec<&str> = line.split_ascii_whitespace().take(6).collect();
-        if !(4..=5).contains(&f.len()) {
+        // `sscanf("%ms %ms %ms %ms %ms")` (upstream's `add_clone_devices`): four or five
+        // fields, the rest of the line ignored.
+        let f = tab::fields(line, 5);
+        if f.len() < 4 {
             continue;
         }
         let (name, srcdev, dst, meta) = (f[0], f[1], f[2], f[3]);
