@@ -1524,6 +1524,160 @@ fn fstab_tricky_lines_as_systemd_252_wrote_them() {
     );
 }
 
+/// `x-systemd.makefs` and `x-systemd.growfs` as 252's generator hooks them up (the files
+/// and links it wrote for this fstab, run in `/`): the services and their links, the root's
+/// growfs, a second makefs of one device and a makefs of something that is not a device or
+/// of a type `auto` (the mount is written without its links).
+#[test]
+fn fstab_makefs_and_growfs_as_systemd_252_hooked_them_up() {
+    let fstab = "/dev/sda1 / ext4 x-systemd.growfs 0 0\n\
+                 /dev/sdb2 /mnt/b ext4 x-systemd.makefs,x-systemd.growfs 0 0\n\
+                 srv:/x /mnt/c nfs x-systemd.makefs 0 0\n\
+                 /dev/sdb3 /mnt/d auto x-systemd.makefs,nofail 0 0\n\
+                 /dev/sdb2 /mnt/e ext4 x-systemd.makefs 0 0\n\
+                 /dev/sdb4 /mnt/f ext4 x-systemd.growfs,x-systemd.automount 0 0\n\
+                 LABEL=x /mnt/g xfs x-systemd.makefs 0 0\n";
+    const REAL: &[(&str, &[&str])] = &[
+        (
+            "normal/-.mount",
+            &["After=blockdev@dev-sda1.target", "Before=local-fs.target"],
+        ),
+        ("normal/-.mount.wants/systemd-growfs@-.service", LINK),
+        ("normal/local-fs.target.requires/-.mount", LINK),
+        ("normal/local-fs.target.requires/mnt-b.mount", LINK),
+        ("normal/local-fs.target.requires/mnt-f.automount", LINK),
+        ("normal/local-fs.target.requires/mnt-g.mount", LINK),
+        (
+            "normal/local-fs.target.wants/systemd-remount-fs.service",
+            LINK,
+        ),
+        (
+            "normal/mnt-b.mount",
+            &["After=blockdev@dev-sdb2.target", "Before=local-fs.target"],
+        ),
+        (
+            "normal/mnt-b.mount.requires/systemd-makefs@dev-sdb2.service",
+            LINK,
+        ),
+        (
+            "normal/mnt-b.mount.wants/systemd-growfs@mnt-b.service",
+            LINK,
+        ),
+        ("normal/mnt-c.mount", &["Before=remote-fs.target"]),
+        ("normal/mnt-d.mount", &["After=blockdev@dev-sdb3.target"]),
+        (
+            "normal/mnt-e.mount",
+            &["After=blockdev@dev-sdb2.target", "Before=local-fs.target"],
+        ),
+        ("normal/mnt-f.automount", &[]),
+        (
+            "normal/mnt-f.mount",
+            &["After=blockdev@dev-sdb4.target", "Before=local-fs.target"],
+        ),
+        (
+            "normal/mnt-f.mount.wants/systemd-growfs@mnt-f.service",
+            LINK,
+        ),
+        (
+            "normal/mnt-g.mount",
+            &[
+                "After=blockdev@dev-disk-by\\x2dlabel-x.target",
+                "Before=local-fs.target",
+            ],
+        ),
+        (
+            "normal/mnt-g.mount.requires/systemd-makefs@dev-disk-by\\x2dlabel-x.service",
+            LINK,
+        ),
+        (
+            "normal/systemd-growfs@-.service",
+            &[
+                "After=systemd-remount-fs.service",
+                "After=systemd-repart.service %i.mount",
+                "Before=shutdown.target local-fs.target",
+                "BindsTo=%i.mount",
+                "Conflicts=shutdown.target",
+            ],
+        ),
+        (
+            "normal/systemd-growfs@mnt-b.service",
+            &[
+                "After=systemd-repart.service %i.mount",
+                "Before=shutdown.target local-fs.target",
+                "BindsTo=%i.mount",
+                "Conflicts=shutdown.target",
+            ],
+        ),
+        (
+            "normal/systemd-growfs@mnt-f.service",
+            &[
+                "After=systemd-repart.service %i.mount",
+                "Before=shutdown.target local-fs.target",
+                "BindsTo=%i.mount",
+                "Conflicts=shutdown.target",
+            ],
+        ),
+        (
+            "normal/systemd-makefs@dev-disk-by\\x2dlabel-x.service",
+            &[
+                "After=%i.device",
+                "Before=shutdown.target systemd-fsck@%i.service mnt-g.mount",
+                "BindsTo=%i.device",
+                "Conflicts=shutdown.target",
+            ],
+        ),
+        (
+            "normal/systemd-makefs@dev-sdb2.service",
+            &[
+                "After=%i.device",
+                "Before=shutdown.target systemd-fsck@%i.service mnt-b.mount",
+                "BindsTo=%i.device",
+                "Conflicts=shutdown.target",
+            ],
+        ),
+    ];
+    let expected: Written = REAL
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.iter().map(|l| l.to_string()).collect()))
+        .collect();
+    assert_same(&run_ours("fstab", 252, &fstab_image(fstab), ""), &expected);
+    // The services' %i dependencies resolve to the mount and the device.
+    let img = tempfile::tempdir().unwrap();
+    for (p, c) in fstab_image(fstab) {
+        let p = img.path().join(p);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, c).unwrap();
+    }
+    let gdir = img.path().join("usr/lib/systemd/system-generators");
+    std::fs::create_dir_all(&gdir).unwrap();
+    std::fs::write(gdir.join("systemd-fstab-generator"), "#!/bin/sh\n").unwrap();
+    let g = unitdiff::open_input_with(
+        img.path(),
+        Some(Rules::new(252, 0)),
+        &[],
+        &Default::default(),
+    )
+    .unwrap();
+    assert!(has(
+        &g,
+        "systemd-growfs@mnt-b.service",
+        DepKind::BindsTo,
+        "mnt-b.mount"
+    ));
+    assert!(has(
+        &g,
+        "systemd-makefs@dev-sdb2.service",
+        DepKind::Before,
+        "mnt-b.mount"
+    ));
+    assert!(has(
+        &g,
+        "mnt-b.mount",
+        DepKind::Requires,
+        "systemd-makefs@dev-sdb2.service"
+    ));
+}
+
 /// The name systemd 252 hashes for a mount point whose unit name would exceed 255 bytes
 /// (`unit_name_hash_long()`: 238 bytes of the name, `_`, 16 hex digits, the suffix).
 fn is_hashed_mount(name: &str) -> bool {
@@ -1577,6 +1731,11 @@ fn needs_systemd_fstab_generator_tricky_lines_agree() {
          tmpfs /run/host/x tmpfs defaults 0 0\ntmpfs /run/hostx tmpfs defaults 0 0\n\
          tmpfs /proc/ tmpfs defaults 0 0\ntmpfs //proc tmpfs defaults 0 0\n\
          tmpfs /sys/kernel/debug debugfs defaults 0 0\n"
+            .to_string(),
+        "/dev/sda1 / ext4 x-systemd.growfs 0 0\n/dev/sdb2 /mnt/b ext4 x-systemd.makefs,x-systemd.growfs 0 0\n\
+         srv:/x /mnt/c nfs x-systemd.makefs 0 0\n/dev/sdb3 /mnt/d auto x-systemd.makefs,nofail 0 0\n\
+         /dev/sdb2 /mnt/e ext4 x-systemd.makefs 0 0\n/dev/sdb4 /mnt/f ext4 x-systemd.growfs,x-systemd.automount 0 0\n\
+         LABEL=x /mnt/g xfs x-systemd.makefs 0 0\n"
             .to_string(),
     ];
     for fstab in &cases {

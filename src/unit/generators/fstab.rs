@@ -7,6 +7,7 @@
 //! entry follow `src/fstab-generator/fstab-generator.c` (`parse_fstab`, `add_mount`,
 //! `add_swap`) and `src/shared/generator.c` of v252–v256.
 
+use super::fs_hooks;
 use super::mntent::{self, MntEnt};
 use super::path_names::{
     PathNameError, is_device_path, mangle_with_mount_suffix, path_escape, path_simplify,
@@ -137,6 +138,9 @@ fn add_swap(ctx: &Ctx, out: &mut Out, e: &MntEnt, what: &str, src: &Source) {
         t.line(format!("Options={}", specifier_escape(&e.opts)), src);
     }
     out.unit(Dir::Normal, &unit, t);
+    if has_option(Some(&e.opts), &["x-systemd.makefs"]) {
+        out.skipped("x-systemd.makefs on swap (systemd-mkswap@) is not modelled");
+    }
     if !flags.noauto {
         let netdev = has_option(Some(&e.opts), &["_netdev"]);
         let target = if v >= 261 && netdev {
@@ -299,6 +303,17 @@ fn add_mount(
         t.line(format!("Options={}", specifier_escape(&o)), src);
     }
     out.unit(Dir::Normal, &unit, t);
+    if let Err(err) = hooks(
+        ctx,
+        out,
+        &opts,
+        (what, where_s, fstype),
+        (&unit, target),
+        src,
+    ) {
+        // The mount unit stays, the entry's links are not made.
+        return out.warn(src, err);
+    }
     quota(ctx, out, &opts, &unit, &where_, src);
     let automount = flags.automount.then(|| {
         let am = format!("{}.automount", unit.trim_end_matches(".mount"));
@@ -341,6 +356,38 @@ fn add_mount(
             }
         }
     }
+}
+
+/// `x-systemd.makefs` and `x-systemd.growfs` (252–256; later versions and `x-systemd.pcrfs`,
+/// which depends on a measured boot, are listed as not emulated).
+fn hooks(
+    ctx: &Ctx,
+    out: &mut Out,
+    opts: &str,
+    (what, where_, fstype): (&str, &str, &str),
+    (unit, target): (&str, Option<&str>),
+    src: &Source,
+) -> Result<(), String> {
+    let v = ctx.rules.version;
+    let o = Some(opts);
+    let (makefs, growfs) = (
+        has_option(o, &["x-systemd.makefs"]),
+        has_option(o, &["x-systemd.growfs"]),
+    );
+    if v >= 253 && has_option(o, &["x-systemd.pcrfs"]) {
+        out.skipped("x-systemd.pcrfs (it depends on a measured boot) is not modelled");
+    }
+    if v > 256 && (makefs || growfs) {
+        out.skipped("x-systemd.makefs/growfs after systemd 256 are not modelled");
+        return Ok(());
+    }
+    if makefs {
+        fs_hooks::makefs(ctx, out, (what, fstype, unit), src)?;
+    }
+    if growfs {
+        fs_hooks::growfs(ctx, out, (where_, unit, target), src)?;
+    }
+    Ok(())
 }
 
 /// `x-systemd.after=`, `requires=` (Requires+After), `wants=` (Wants+After, 257+),

@@ -14,6 +14,7 @@
 mod clonesetup;
 mod cryptsetup;
 mod debug;
+mod fs_hooks;
 mod fstab;
 mod getty;
 mod integritysetup;
