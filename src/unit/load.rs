@@ -430,7 +430,7 @@ fn abbreviate(s: &str) -> std::borrow::Cow<'_, str> {
 }
 
 /// Read `/etc/hostname`, `/etc/machine-id` and `os-release` from the image.
-fn image_facts(tree: &dyn Tree) -> deps::ImageFacts {
+pub(crate) fn image_facts(tree: &dyn Tree) -> deps::ImageFacts {
     let read = |p: &str| -> Option<String> {
         let (real, kind) = tree::stat(tree, &ImagePath::new(p)).ok()?;
         if kind != Some(NodeKind::File) {

@@ -194,6 +194,28 @@ pub fn is_valid(name: &str) -> bool {
     UnitName::parse(name).is_some()
 }
 
+/// The last step of systemd's `unit_name_mangle_with_suffix()` for a name that is neither
+/// valid nor a path: `/` becomes `-`, bytes outside `[A-Za-z0-9:_.\\@-]` become `\xNN`, and
+/// `suffix` (`.service`, `.mount`) is appended unless the result ends in a unit type;
+/// `None` if that is still no valid name.
+pub fn mangle_escaped(name: &str, suffix: &str) -> Option<String> {
+    let mut s = String::with_capacity(name.len() + suffix.len() + 2);
+    for b in name.bytes() {
+        match b {
+            b'/' => s.push('-'),
+            b if b.is_ascii_alphanumeric() || b":-_.\\@".contains(&b) => s.push(b as char),
+            b => s.push_str(&format!("\\x{b:02x}")),
+        }
+    }
+    let typed = s
+        .rsplit_once('.')
+        .is_some_and(|(_, t)| UnitType::from_suffix(t).is_some());
+    if !typed {
+        s.push_str(suffix);
+    }
+    is_valid(&s).then_some(s)
+}
+
 /// Undo systemd's `\xNN` escaping (used for `%I`, `%P`, `%J`).
 pub fn unescape(s: &str) -> String {
     let b = s.as_bytes();

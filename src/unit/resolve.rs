@@ -96,21 +96,7 @@ pub fn mangle(name: &str, glob: bool) -> Option<String> {
         }
         return name::from_path(&p, ".mount");
     }
-    let mut s = String::with_capacity(name.len() + 8);
-    for b in name.bytes() {
-        match b {
-            b'/' => s.push('-'),
-            b if b.is_ascii_alphanumeric() || b":-_.\\@".contains(&b) => s.push(b as char),
-            b => s.push_str(&format!("\\x{b:02x}")),
-        }
-    }
-    let typed = s
-        .rsplit_once('.')
-        .is_some_and(|(_, t)| UnitType::from_suffix(t).is_some());
-    if !typed {
-        s.push_str(".service");
-    }
-    name::is_valid(&s).then_some(s)
+    name::mangle_escaped(name, ".service")
 }
 
 /// What a name resolves to in one image.

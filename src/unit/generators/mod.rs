@@ -14,9 +14,12 @@
 mod clonesetup;
 mod cryptsetup;
 mod debug;
+mod fs_hooks;
 mod fstab;
 mod getty;
 mod integritysetup;
+mod mntent;
+mod path_names;
 mod rc_local;
 mod run;
 mod ssh;
@@ -254,6 +257,10 @@ pub(crate) struct Out<'a> {
 /// scripts; this bounds the work).
 const MAX_GENERATED: usize = 20_000;
 
+/// Most warnings the generators give for one image (a hostile fstab can have 100,000 bad
+/// lines).
+const MAX_WARNINGS: usize = 100;
+
 impl Out<'_> {
     fn full(&mut self) -> bool {
         if self.g.lines.len() + self.g.links.len() >= MAX_GENERATED {
@@ -284,6 +291,22 @@ impl Out<'_> {
         if !self.g.skipped.contains(&what) {
             self.g.skipped.push(what);
         }
+    }
+
+    /// Warn about an input line the generator skips, as systemd logs it (one line, the
+    /// input and its line first); at most [`MAX_WARNINGS`] per image.
+    pub fn warn(&mut self, src: &Source, message: String) {
+        if self.g.warnings.len() >= MAX_WARNINGS {
+            return;
+        }
+        let place = match (&src.input, src.line) {
+            (Some(p), Some(l)) => format!("{p}:{l}: "),
+            (Some(p), None) => format!("{p}: "),
+            _ => String::new(),
+        };
+        self.g
+            .warnings
+            .push(format!("{}: {place}{message}", src.generator.as_str()));
     }
 
     /// Write a unit file (or drop-in: `name` may be `x.device.d/50-y.conf`).

@@ -1,0 +1,298 @@
+//! The entries of an fstab as `systemd-fstab-generator` reads them: up to 256 with glibc's
+//! `setmntent()`/`getmntent()` (checked with Debian 12's glibc 2.36 and its generator), from
+//! 257 as our emulation always read them (libmount's octal escapes, assumed). Bounded by the
+//! file's length (at most 1 MiB, [`super::Ctx::read`]).
+
+/// One fstab line's fields (`struct mntent`), escapes decoded.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct MntEnt {
+    /// The line it came from, 1-based.
+    pub line: u32,
+    pub fsname: String,
+    pub dir: String,
+    /// The type, `""` when the line has none (glibc) or `auto` (257+).
+    pub fstype: String,
+    /// The options, `""` when the line has none (glibc) or `defaults` (257+).
+    pub opts: String,
+    /// `fs_passno`: only whether it is 0 matters.
+    pub passno: i64,
+}
+
+/// glibc's `getmntent()` buffer (`BUFFER_SIZE` in `misc/mntent.c`): a line is read with
+/// `fgets(buf, 4096)`, so at most 4,095 bytes of it; the rest of a longer line is dropped.
+const MNTENT_BUFFER: usize = 4096;
+
+/// The entries of `content` as systemd `version` reads them.
+pub(crate) fn entries(content: &[u8], version: u32) -> Vec<MntEnt> {
+    if version >= 257 {
+        libmount_entries(content)
+    } else {
+        glibc_entries(content)
+    }
+}
+
+/// `fgets(buf, size)` at `pos`: the bytes read (up to a `\n`, included, or `size - 1`
+/// bytes) and where the next read starts.
+fn fgets(content: &[u8], pos: usize, size: usize) -> (&[u8], usize) {
+    let end = content.len().min(pos + size - 1);
+    match content[pos..end].iter().position(|&b| b == b'\n') {
+        Some(i) => (&content[pos..pos + i + 1], pos + i + 1),
+        None => (&content[pos..end], end),
+    }
+}
+
+/// glibc's `decode_name()`: only `\040` (space), `\011` (tab), `\012` (newline), `\134` and
+/// `\\` (backslash) are escapes; any other backslash stays as it is.
+fn decode_name(field: &[u8]) -> String {
+    let mut out = Vec::with_capacity(field.len());
+    let mut i = 0;
+    while i < field.len() {
+        let rest = &field[i..];
+        let (byte, len) = if rest.starts_with(b"\\040") {
+            (b' ', 4)
+        } else if rest.starts_with(b"\\011") {
+            (b'\t', 4)
+        } else if rest.starts_with(b"\\012") {
+            (b'\n', 4)
+        } else if rest.starts_with(b"\\\\") {
+            (b'\\', 2)
+        } else if rest.starts_with(b"\\134") {
+            (b'\\', 4)
+        } else {
+            (rest[0], 1)
+        };
+        out.push(byte);
+        i += len;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// `strsep(&head, " \t")` followed by skipping blanks, as `getmntent()` takes each field.
+fn next_field<'a>(head: &mut Option<&'a [u8]>) -> Option<&'a [u8]> {
+    let h = (*head)?;
+    let is_blank = |b: &u8| *b == b' ' || *b == b'\t';
+    let (field, rest) = match h.iter().position(is_blank) {
+        Some(i) => (&h[..i], Some(&h[i + 1..])),
+        None => (h, None),
+    };
+    *head = rest.map(|r| {
+        let skip = r.iter().take_while(|b| is_blank(b)).count();
+        &r[skip..]
+    });
+    Some(field)
+}
+
+/// `sscanf(s, " %d %d ", &freq, &passno)`: how many numbers it converted, `-1` (EOF) when
+/// `s` holds nothing but whitespace; `passno` is the second.
+fn scan_numbers(s: &[u8]) -> (i32, i64) {
+    let mut pos = 0;
+    let mut numbers = Vec::new();
+    for _ in 0..2 {
+        while pos < s.len() && s[pos].is_ascii_whitespace() {
+            pos += 1;
+        }
+        if pos == s.len() {
+            return (if numbers.is_empty() { -1 } else { 1 }, 0);
+        }
+        let start = pos;
+        if matches!(s[pos], b'+' | b'-') {
+            pos += 1;
+        }
+        let digits = s[pos..].iter().take_while(|b| b.is_ascii_digit()).count();
+        if digits == 0 {
+            break;
+        }
+        pos += digits;
+        // Only zero or not matters: a number too long for i64 is not zero.
+        let n = std::str::from_utf8(&s[start..pos])
+            .ok()
+            .and_then(|t| t.parse::<i64>().ok())
+            .unwrap_or(1);
+        numbers.push(n);
+    }
+    (numbers.len() as i32, numbers.get(1).copied().unwrap_or(0))
+}
+
+/// glibc 2.36's `getmntent_r()`: lines end at `\n` (a line over 4,095 bytes is cut there
+/// and the rest of it dropped, a NUL ends it too); trailing blanks of a whole line are
+/// stripped; blank lines and lines whose first non-blank is `#` are skipped; fields are
+/// separated by spaces and tabs; a missing field is empty; `passno` is 0 unless a second
+/// number follows the options, and keeps the previous entry's value when only blanks do
+/// (`sscanf()` returns EOF and the static `struct mntent` is not reset).
+fn glibc_entries(content: &[u8]) -> Vec<MntEnt> {
+    let mut out = Vec::new();
+    let mut pos = 0;
+    let mut line = 1u32;
+    let mut passno = 0i64;
+    while pos < content.len() {
+        let start_line = line;
+        let (chunk, next) = fgets(content, pos, MNTENT_BUFFER);
+        line += chunk.iter().filter(|&&b| b == b'\n').count() as u32;
+        pos = next;
+        // The C string ends at the first NUL.
+        let cstr = match chunk.iter().position(|&b| b == 0) {
+            Some(i) => &chunk[..i],
+            None => chunk,
+        };
+        let mut buf = cstr;
+        if let Some(nl) = cstr.iter().position(|&b| b == b'\n') {
+            buf = &cstr[..nl];
+            while let [rest @ .., b' ' | b'\t'] = buf {
+                buf = rest;
+            }
+        } else {
+            // Not the whole line was read: the rest of it is read and forgotten.
+            while pos < content.len() {
+                let (tmp, next) = fgets(content, pos, 1024);
+                line += tmp.iter().filter(|&&b| b == b'\n').count() as u32;
+                pos = next;
+                let tmp_str = match tmp.iter().position(|&b| b == 0) {
+                    Some(i) => &tmp[..i],
+                    None => tmp,
+                };
+                if tmp_str.contains(&b'\n') {
+                    break;
+                }
+            }
+        }
+        let skip = buf.iter().take_while(|&&b| b == b' ' || b == b'\t').count();
+        let head = &buf[skip..];
+        if head.is_empty() || head[0] == b'#' {
+            continue;
+        }
+        let mut head = Some(head);
+        let mut field = || next_field(&mut head).map(decode_name).unwrap_or_default();
+        let (fsname, dir, fstype, opts) = (field(), field(), field(), field());
+        let (count, p) = head.map_or((0, 0), scan_numbers);
+        match count {
+            -1 => {}
+            2 => passno = p,
+            _ => passno = 0,
+        }
+        out.push(MntEnt {
+            line: start_line,
+            fsname,
+            dir,
+            fstype,
+            opts,
+            passno,
+        });
+    }
+    out
+}
+
+/// An fstab field with libmount's octal escapes (`\040`) decoded.
+fn unescape_octal(field: &str) -> String {
+    let b = field.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'\\'
+            && i + 3 < b.len()
+            && b[i + 1..i + 4].iter().all(|c| (b'0'..=b'7').contains(c))
+        {
+            // `\777` is 511: the byte keeps its low eight bits, as a C char cast does.
+            let v = u32::from(b[i + 1] - b'0') * 64
+                + u32::from(b[i + 2] - b'0') * 8
+                + u32::from(b[i + 3] - b'0');
+            out.push(v as u8);
+            i += 4;
+        } else {
+            out.push(b[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// 257+: the reading our emulation always did (not checked against a binary here):
+/// whitespace-separated fields, octal escapes decoded, type `auto` and options `defaults`
+/// when missing.
+fn libmount_entries(content: &[u8]) -> Vec<MntEnt> {
+    let text = String::from_utf8_lossy(content);
+    let mut out = Vec::new();
+    for (i, raw) in text.lines().enumerate() {
+        let line = raw.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let fields: Vec<String> = line.split_whitespace().map(unescape_octal).collect();
+        if fields.len() < 2 {
+            continue;
+        }
+        let field = |n: usize, dflt: &str| fields.get(n).cloned().unwrap_or_else(|| dflt.into());
+        out.push(MntEnt {
+            line: i as u32 + 1,
+            fsname: field(0, ""),
+            dir: field(1, ""),
+            fstype: field(2, "auto"),
+            opts: field(3, "defaults"),
+            passno: fields.get(5).and_then(|p| p.parse().ok()).unwrap_or(0),
+        });
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn one(text: &str) -> Vec<(String, String, String, String, i64)> {
+        entries(text.as_bytes(), 252)
+            .into_iter()
+            .map(|e| (e.fsname, e.dir, e.fstype, e.opts, e.passno))
+            .collect()
+    }
+
+    /// What glibc 2.36's `getmntent()` returned for the same lines (Debian 12, through
+    /// Python's ctypes).
+    #[test]
+    fn glibc_reads_fields_like_getmntent() {
+        let s = |v: &str| v.to_string();
+        assert_eq!(
+            one("/dev/a\\041b /mnt/x\\\\y\\134z\\011t ty\\040pe op\\040t 1 2\n  \t# c\n"),
+            vec![(
+                s("/dev/a\\041b"),
+                s("/mnt/x\\y\\z\tt"),
+                s("ty pe"),
+                s("op t"),
+                2
+            )]
+        );
+        assert_eq!(
+            one("/dev/b\t/mnt/q\r\n/dev/c /mnt/r   \n /dev/d\n\n/dev/e /mnt/f\\0401 t o x\n"),
+            vec![
+                (s("/dev/b"), s("/mnt/q\r"), s(""), s(""), 0),
+                (s("/dev/c"), s("/mnt/r"), s(""), s(""), 0),
+                (s("/dev/d"), s(""), s(""), s(""), 0),
+                (s("/dev/e"), s("/mnt/f 1"), s("t"), s("o"), 0),
+            ]
+        );
+        // Only blanks after the options on a last line without `\n`: passno is kept.
+        assert_eq!(one("a /b t o 0 1\nc /d t o ")[1].4, 1);
+        let lines: Vec<u32> = entries(b"# x\n\na /b\n\nc /d\n", 252)
+            .iter()
+            .map(|e| e.line)
+            .collect();
+        assert_eq!(lines, vec![3, 5]);
+    }
+
+    #[test]
+    fn glibc_cuts_long_lines() {
+        let long = format!("/dev/a /{} t o 0 1\n/dev/b /c\n", "x".repeat(5000));
+        let e = entries(long.as_bytes(), 252);
+        assert_eq!(e.len(), 2);
+        assert_eq!(e[0].dir.len(), 4095 - "/dev/a ".len());
+        assert_eq!((e[0].fstype.as_str(), e[0].passno), ("", 0));
+        assert_eq!((e[1].dir.as_str(), e[1].line), ("/c", 2));
+    }
+
+    #[test]
+    fn octal_escapes_are_decoded_from_257() {
+        assert_eq!(unescape_octal("/mnt/a\\040b"), "/mnt/a b");
+        assert_eq!(unescape_octal("/x\\0"), "/x\\0");
+        // Out of a byte's range: no overflow, the low eight bits.
+        assert_eq!(unescape_octal("/x\\777y"), "/x\u{fffd}y");
+        assert_eq!(unescape_octal("/x\\101"), "/xA");
+    }
+}
