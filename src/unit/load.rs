@@ -363,11 +363,6 @@ impl<'t> Loader<'t> {
         }
         self.warnings.sort();
         self.warnings.dedup();
-        // The lists grew by doubling; the graph keeps them for the rest of the run.
-        for u in self.units.values_mut().chain(self.templates.values_mut()) {
-            u.settings.shrink_to_fit();
-            u.install.shrink_to_fit();
-        }
         UnitSet {
             rules: self.rules,
             scope: self.scope,

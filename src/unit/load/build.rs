@@ -74,10 +74,7 @@ impl<'t> Loader<'t> {
         template: bool,
     ) -> Unit {
         let mut unit = self.read_unit(id, frag, names, template);
-        // The lists grew by doubling; trimmed now, the space is there for the next units
-        // (trimmed at the end of the load, every unit's spare room was held until then).
-        unit.settings.shrink_to_fit();
-        unit.install.shrink_to_fit();
+        trim(&mut unit);
         unit
     }
 
@@ -387,4 +384,12 @@ impl<'t> Loader<'t> {
         }
         None
     }
+}
+
+/// A unit's settings lists grew by doubling, and the graph keeps them for the rest of the
+/// run: trimmed as soon as the unit is applied, the spare room is there for the next units
+/// (trimmed at the end of the load, every unit's was held until then).
+pub(super) fn trim(unit: &mut Unit) {
+    unit.settings.shrink_to_fit();
+    unit.install.shrink_to_fit();
 }

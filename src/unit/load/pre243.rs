@@ -175,6 +175,7 @@ impl<'t> Loader<'t> {
             let dropins = self.dropins(id, &aliases, unit.unit_type);
             let mut st = Applied::default();
             self.apply_dropins(&mut unit, &dropins, |p| applied.contains(p), &mut st, false);
+            super::build::trim(&mut unit);
             unit.dropins = dropins;
             // Edges from the unit's own directories come again, identical, and are
             // de-duplicated with the rest.
