@@ -105,9 +105,7 @@ fn wire_edge<'a>(
         layer: first.layer,
         rule: first.rule.map(|r| r.as_str()),
         generator: first.generator.map(|g| g.as_str()),
-        why: first
-            .rule
-            .map(|r| crate::unit::load::describe_rule(r.as_str())),
+        why: first.rule.map(|r| r.description()),
         cause: None,
         upgrade: None,
         also: provs.map(also).collect(),

@@ -14,7 +14,6 @@ mod files;
 mod implicit;
 mod pre243;
 mod scan;
-pub use implicit::describe_rule;
 
 use super::deps::{self, DepKind};
 use super::name::{NameKind, UnitName, UnitType};

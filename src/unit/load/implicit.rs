@@ -28,54 +28,6 @@ pub(super) struct PostInfo {
     pub wants_mounts_for: Vec<(String, Provenance)>,
 }
 
-/// A one-line explanation of each rule name used in provenances.
-pub fn describe_rule(rule: &str) -> &'static str {
-    match rule {
-        "service-default" => "default dependencies of a service (DefaultDependencies=yes)",
-        "socket-default" => "default dependencies of a socket (DefaultDependencies=yes)",
-        "target-default" => "default dependencies of a target (DefaultDependencies=yes)",
-        "timer-default" => "default dependencies of a timer (DefaultDependencies=yes)",
-        "timer-calendar" => "a calendar timer is ordered after the clock is set",
-        "path-default" => "default dependencies of a path unit (DefaultDependencies=yes)",
-        "slice-default" => "default dependencies of a slice (DefaultDependencies=yes)",
-        "scope-default" => "default dependencies of a scope (DefaultDependencies=yes)",
-        "mount-default" => "default dependencies of a mount (DefaultDependencies=yes)",
-        "automount-default" => "default dependencies of an automount (DefaultDependencies=yes)",
-        "swap-default" => "default dependencies of a swap unit (DefaultDependencies=yes)",
-        "target-auto-order" => "a target is ordered after the units it pulls in",
-        "default-slice" => {
-            "units with processes are placed in system.slice (instances in system-PREFIX.slice)"
-        }
-        "slice-parent" => "a slice is part of its parent slice (a-b.slice in a.slice)",
-        "slice-membership" => "a unit is ordered after and requires its slice",
-        "mounts-for" => "a unit is ordered after (and requires) the mount units of its paths",
-        "exec-journal" => "output to the journal orders the unit after systemd-journald.socket",
-        "exec-private-tmp" => "PrivateTmp= needs /tmp and /var/tmp and tmpfiles set-up",
-        "exec-directories" => "State/Cache/LogsDirectory= need a writable /var",
-        "exec-paths" => "WorkingDirectory=/RootDirectory=/RootImage=/…Directory= need their mounts",
-        "exec-root-image" => "RootImage= waits for udev",
-        "exec-log-namespace" => "LogNamespace= uses that namespace's journald sockets",
-        "service-dbus" => "a Type=dbus service needs the D-Bus socket",
-        "service-oomd" => "ManagedOOM…=kill needs systemd-oomd",
-        "socket-paths" => "a socket needs the mounts of its file-system paths",
-        "socket-bind-device" => "BindToDevice= binds the socket to the network device",
-        "socket-triggers-service" => "a socket triggers its Service=",
-        "socket-triggers-same-name-service" => "a socket triggers the service of the same name",
-        "timer-triggers-same-name-service" => "a timer triggers the service of the same name",
-        "path-triggers-same-name-service" => "a path unit triggers the service of the same name",
-        "timer-persistent" => "Persistent= stores its stamp in /var/lib/systemd/timers",
-        "path-paths" => "a path unit needs the mounts of the paths it watches",
-        "automount-triggers-mount" => "an automount triggers the mount of the same name",
-        "mount-parent" => "a mount needs the mount of its parent directory and of What=",
-        "mount-device" => "a mount of a device needs that device",
-        "swap-file" => "a swap file needs the root file system remounted writable",
-        "mount-quota" => {
-            "a mount with quota options is checked and has quota turned on (before 256)"
-        }
-        _ => "systemd rule",
-    }
-}
-
 fn rule(origin: Origin, r: RuleName) -> Provenance {
     Provenance {
         origin,
