@@ -103,6 +103,7 @@ pub(crate) fn load_in(
         subdir_index: Vec::new(),
         stems: HashSet::default(),
         chains: HashMap::default(),
+        last_chain: None,
         type_dirs: HashMap::default(),
         ids: HashMap::default(),
         reverse: HashMap::default(),
@@ -157,6 +158,9 @@ struct Loader<'t> {
     stems: HashSet<String>,
     /// [`Self::name_chain`]'s answers.
     chains: HashMap<String, Rc<[String]>>,
+    /// The last chain made and not kept in `chains`: a unit asks for its own once per kind
+    /// of directory (`.d`, `.wants`, `.requires`, `.upholds`), one after the other.
+    last_chain: Option<(String, Rc<[String]>)>,
     /// [`Self::type_dirs`]' answers, by `TYPE.SUFFIX`.
     type_dirs: HashMap<String, Rc<[(ImagePath, usize)]>>,
     ids: HashMap<String, IdEntry>,

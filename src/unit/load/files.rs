@@ -197,6 +197,11 @@ impl<'t> Loader<'t> {
         if let Some(c) = self.chains.get(name) {
             return c.clone();
         }
+        if let Some((n, c)) = &self.last_chain
+            && n == name
+        {
+            return c.clone();
+        }
         let mut out: Vec<String> = Vec::new();
         let mut seen: HashSet<String> = HashSet::default();
         let mut cur = Some(name.to_string());
@@ -227,6 +232,8 @@ impl<'t> Loader<'t> {
         // copy of every unit name here held ~30 MB at 100k units.
         if !c.is_empty() || UnitName::parse(name).is_some_and(|u| u.kind() == NameKind::Template) {
             self.chains.insert(name.to_string(), c.clone());
+        } else {
+            self.last_chain = Some((name.to_string(), c.clone()));
         }
         c
     }
