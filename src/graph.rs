@@ -353,11 +353,15 @@ impl DepGraph {
         let Some(&n) = self.index.get(unit) else {
             return Vec::new();
         };
-        let (start, end) = self.outgoing[n as usize];
+        self.edges_from_id(n).map(|(k, _)| k).collect()
+    }
+
+    /// Edges leaving the unit of index `id` (to units), sorted by kind and target, each with
+    /// its target's index.
+    pub fn edges_from_id(&self, id: u32) -> impl Iterator<Item = (&EdgeKey, u32)> {
+        let (start, end) = self.outgoing[id as usize];
         Iter(self.edges.list[start as usize..end as usize].chunk_by(same_key))
-            .map(|(k, _)| k)
-            .filter(|k| self.index.contains_key(k.2.as_str()))
-            .collect()
+            .filter_map(|(k, _)| Some((k, *self.index.get(k.2.as_str())?)))
     }
 
     /// Edges reaching `unit` (from units), sorted.

@@ -8,7 +8,7 @@ use crate::reach::{Step, StopIndex, Walker, stop_forward};
 use crate::unit::budget::{MAX_FAILURE_WALK_STEPS, MAX_WITNESS_HOPS, MAX_WITNESS_HOPS_TOTAL};
 use crate::unit::{DepKind, LoadState, Provenance, UnitName, UnitType};
 use serde::Serialize;
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 
 /// Which edges `list-dependencies` follows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -558,25 +558,31 @@ fn boot_walk<'g>(g: &'g DepGraph, target: &str, mut reach: impl FnMut(Option<&'g
         .get(target)
         .cloned()
         .unwrap_or_else(|| target.to_string());
-    let mut seen: HashSet<&str> = HashSet::new();
     reach(None, &root);
-    let mut queue: VecDeque<&str> = VecDeque::from([root.as_str()]);
+    let Some(r) = g.id(&root) else {
+        return;
+    };
+    // By unit index (the order of `set.units`): loaded, and reached (the root already).
+    let loaded: Vec<bool> = g
+        .set
+        .units
+        .values()
+        .map(|x| x.state == LoadState::Loaded)
+        .collect();
+    let mut seen = vec![false; loaded.len()];
+    seen[r as usize] = true;
+    let mut queue: VecDeque<u32> = VecDeque::from([r]);
     while let Some(u) = queue.pop_front() {
-        for k in g.edges_from(u) {
+        for (k, t) in g.edges_from_id(u) {
             // Requisite only checks that the unit is already active; it starts nothing.
             let starts = k.1.pulls_in()
                 && !matches!(k.1, DepKind::Requisite | DepKind::RequisiteOverridable);
-            if !starts || k.2 == root || !seen.insert(k.2.as_str()) {
+            if !starts || std::mem::replace(&mut seen[t as usize], true) {
                 continue;
             }
-            let loaded = g
-                .set
-                .units
-                .get(k.2.as_str())
-                .is_some_and(|x| x.state == LoadState::Loaded);
-            if loaded {
+            if loaded[t as usize] {
                 reach(Some(k), &k.2);
-                queue.push_back(&k.2);
+                queue.push_back(t);
             } else {
                 reach(Some(k), "");
             }
@@ -681,21 +687,19 @@ pub fn ordering_cycles(g: &DepGraph, within: &BTreeSet<String>) -> Vec<Cycle> {
 /// Hard dependencies (Requires, Requisite, BindsTo) on units that are not loaded
 /// (not-found, masked, bad-setting, error), from loaded units.
 pub fn broken_hard_deps(g: &DepGraph) -> Vec<(Hop, LoadState)> {
+    // By unit index (the order of `set.units`, which is the edges' order by source).
+    let states: Vec<LoadState> = g.set.units.values().map(|u| u.state).collect();
     let mut out = Vec::new();
-    for (k, _) in g.edges.iter() {
-        if !k.1.is_hard() {
-            continue;
-        }
-        let from_loaded = g
-            .set
-            .units
-            .get(k.0.as_str())
-            .is_some_and(|u| u.state == LoadState::Loaded);
-        let to_state = g.set.units.get(k.2.as_str()).map(|u| u.state);
-        if let (true, Some(state)) = (from_loaded, to_state)
-            && state != LoadState::Loaded
-        {
-            out.push((hop(g, k, false), state));
+    for (u, _) in states
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| **s == LoadState::Loaded)
+    {
+        for (k, t) in g.edges_from_id(u as u32) {
+            let state = states[t as usize];
+            if k.1.is_hard() && state != LoadState::Loaded {
+                out.push((hop(g, k, false), state));
+            }
         }
     }
     out
