@@ -221,7 +221,13 @@ pub struct DepGraph {
     /// Per unit index: where its edges are in `edges`' list (start, end), found once while
     /// the graph is built instead of by two binary searches over every edge per question.
     outgoing: Vec<(u32, u32)>,
+    /// Per entry of `edges`' list: the index of its key's target unit (`NOT_A_UNIT` for a
+    /// target that is no unit), looked up once while the graph is built.
+    targets: Vec<u32>,
 }
+
+/// In [`DepGraph`]'s `targets`: the edge's target is not a (loaded or not-found) unit.
+const NOT_A_UNIT: u32 = u32::MAX;
 
 impl DepGraph {
     /// Index `set`'s edges by key. The edges move into [`DepGraph::edges`] (the set's list
@@ -254,6 +260,7 @@ impl DepGraph {
         index.extend(names.iter().enumerate().map(|(i, n)| (n.clone(), i as u32)));
         let mut incoming: Vec<Vec<(u32, DepKind)>> = vec![Vec::new(); names.len()];
         let mut outgoing: Vec<(u32, u32)> = vec![(0, 0); names.len()];
+        let mut targets: Vec<u32> = Vec::with_capacity(edges.list.len());
         // Keys come sorted by source: look each source up once.
         let mut from: Option<(&str, Option<u32>)> = None;
         let mut at = 0;
@@ -274,7 +281,9 @@ impl DepGraph {
             if let Some(a) = a {
                 outgoing[a as usize].1 = at as u32;
             }
-            let (Some(a), Some(&b)) = (a, index.get(key.2.as_str())) else {
+            let b = index.get(key.2.as_str()).copied();
+            targets.extend(std::iter::repeat_n(b.unwrap_or(NOT_A_UNIT), run.len()));
+            let (Some(a), Some(b)) = (a, b) else {
                 continue;
             };
             incoming[b as usize].push((a, key.1));
@@ -290,6 +299,7 @@ impl DepGraph {
             index,
             incoming,
             outgoing,
+            targets,
         }
     }
 
@@ -359,9 +369,18 @@ impl DepGraph {
     /// Edges leaving the unit of index `id` (to units), sorted by kind and target, each with
     /// its target's index.
     pub fn edges_from_id(&self, id: u32) -> impl Iterator<Item = (&EdgeKey, u32)> {
-        let (start, end) = self.outgoing[id as usize];
-        Iter(self.edges.list[start as usize..end as usize].chunk_by(same_key))
-            .filter_map(|(k, _)| Some((k, *self.index.get(k.2.as_str())?)))
+        let (start, end) = (
+            self.outgoing[id as usize].0 as usize,
+            self.outgoing[id as usize].1 as usize,
+        );
+        self.edges.list[start..end]
+            .chunk_by(same_key)
+            .scan(start, |at, run| {
+                let target = self.targets[*at];
+                *at += run.len();
+                Some((&run[0].0, target))
+            })
+            .filter(|(_, t)| *t != NOT_A_UNIT)
     }
 
     /// Edges reaching `unit` (from units), sorted.
