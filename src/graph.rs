@@ -363,12 +363,12 @@ impl DepGraph {
         let Some(&n) = self.index.get(unit) else {
             return Vec::new();
         };
-        self.edges_from_id(n).map(|(k, _)| k).collect()
+        self.edges_from_id(n).map(|(k, _, _)| k).collect()
     }
 
     /// Edges leaving the unit of index `id` (to units), sorted by kind and target, each with
-    /// its target's index.
-    pub fn edges_from_id(&self, id: u32) -> impl Iterator<Item = (&EdgeKey, u32)> {
+    /// its provenances and its target's index.
+    pub fn edges_from_id(&self, id: u32) -> impl Iterator<Item = (&EdgeKey, &Provenances, u32)> {
         let (start, end) = (
             self.outgoing[id as usize].0 as usize,
             self.outgoing[id as usize].1 as usize,
@@ -378,9 +378,9 @@ impl DepGraph {
             .scan(start, |at, run| {
                 let target = self.targets[*at];
                 *at += run.len();
-                Some((&run[0].0, target))
+                Some((&run[0].0, Provenances::of(run), target))
             })
-            .filter(|(_, t)| *t != NOT_A_UNIT)
+            .filter(|(_, _, t)| *t != NOT_A_UNIT)
     }
 
     /// Edges reaching `unit` (from units), sorted.

@@ -573,7 +573,7 @@ fn boot_walk<'g>(g: &'g DepGraph, target: &str, mut reach: impl FnMut(Option<&'g
     seen[r as usize] = true;
     let mut queue: VecDeque<u32> = VecDeque::from([r]);
     while let Some(u) = queue.pop_front() {
-        for (k, t) in g.edges_from_id(u) {
+        for (k, _, t) in g.edges_from_id(u) {
             // Requisite only checks that the unit is already active; it starts nothing.
             let starts = k.1.pulls_in()
                 && !matches!(k.1, DepKind::Requisite | DepKind::RequisiteOverridable);
@@ -609,22 +609,31 @@ impl Cycle {
 pub fn ordering_cycles(g: &DepGraph, within: &BTreeSet<String>) -> Vec<Cycle> {
     // The units of `within`, numbered in order; hops are made only for the cycles found.
     let names: Vec<&str> = within.iter().map(String::as_str).collect();
-    let mut local: HashMap<&str, u32, foldhash::fast::RandomState> =
-        HashMap::with_capacity_and_hasher(names.len(), Default::default());
-    local.extend(names.iter().enumerate().map(|(i, n)| (*n, i as u32)));
-    // after[u] = (v, stored edge, inverse) for "u after v", in the order of the edges.
-    let mut after: Vec<Vec<(u32, &EdgeKey, bool)>> = vec![Vec::new(); names.len()];
-    for k in g.edges.keys() {
-        let (u, v, inverse) = match k.1 {
-            DepKind::After => (&k.0, &k.2, false),
-            DepKind::Before => (&k.2, &k.0, true),
-            _ => continue,
-        };
-        if u == v {
-            continue;
+    // Unit index → number in `within` (`OUTSIDE` if not in it).
+    const OUTSIDE: u32 = u32::MAX;
+    let ids: Vec<Option<u32>> = names.iter().map(|n| g.id(n)).collect();
+    let mut local = vec![OUTSIDE; g.set.units.len()];
+    for (i, id) in ids.iter().enumerate() {
+        if let Some(id) = id {
+            local[*id as usize] = i as u32;
         }
-        if let (Some(&a), Some(&b)) = (local.get(u.as_str()), local.get(v.as_str())) {
-            after[a as usize].push((b, k, inverse));
+    }
+    // after[u] = (v, stored edge, inverse) for "u after v", in the order of the edges (the
+    // units of `within` in order, each one's edges in order: `g.edges`' order).
+    let mut after: Vec<Vec<(u32, &EdgeKey, bool)>> = vec![Vec::new(); names.len()];
+    for (i, id) in ids.iter().enumerate() {
+        let Some(id) = *id else {
+            continue;
+        };
+        for (k, _, t) in g.edges_from_id(id) {
+            let (u, v, inverse) = match k.1 {
+                DepKind::After => (i as u32, local[t as usize], false),
+                DepKind::Before => (local[t as usize], i as u32, true),
+                _ => continue,
+            };
+            if u != OUTSIDE && v != OUTSIDE && u != v {
+                after[u as usize].push((v, k, inverse));
+            }
         }
     }
     let mut pg: petgraph::graph::DiGraph<u32, ()> = petgraph::graph::DiGraph::new();
@@ -695,7 +704,7 @@ pub fn broken_hard_deps(g: &DepGraph) -> Vec<(Hop, LoadState)> {
         .enumerate()
         .filter(|(_, s)| **s == LoadState::Loaded)
     {
-        for (k, t) in g.edges_from_id(u as u32) {
+        for (k, _, t) in g.edges_from_id(u as u32) {
             let state = states[t as usize];
             if k.1.is_hard() && state != LoadState::Loaded {
                 out.push((hop(g, k, false), state));

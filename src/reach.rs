@@ -49,15 +49,15 @@ impl<'g> StopIndex<'g> {
         let n = g.set.units.len();
         let mut fwd: Vec<Vec<Step>> = vec![Vec::new(); n];
         let mut bwd: Vec<Vec<Step>> = vec![Vec::new(); n];
-        // `g.edges` is sorted by key, so every per-unit list comes out sorted too.
-        for (key, provs) in &g.edges {
+        // Units in index order and each one's edges in key order: `g.edges`' order, so every
+        // per-unit list comes out sorted too.
+        for (a, (key, provs, b)) in
+            (0..n as u32).flat_map(|a| g.edges_from_id(a).map(move |e| (a, e)))
+        {
             let stop = stop_forward(key.1);
             if !stop && key.1 != DepKind::PropagatesStopTo {
                 continue;
             }
-            let (Some(a), Some(b)) = (g.id(&key.0), g.id(&key.2)) else {
-                continue;
-            };
             if stop {
                 fwd[a as usize].push(Step {
                     to: b,
