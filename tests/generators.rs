@@ -551,19 +551,9 @@ fn the_json_names_the_generators() {
 #[test]
 #[ignore = "needs systemd's generators (/lib/systemd/system-generators, Debian 12)"]
 fn needs_systemd_generators_sysv_agrees_with_the_real_generator() {
-    let bin = [
-        "/usr/lib/systemd/system-generators",
-        "/lib/systemd/system-generators",
-    ]
-    .iter()
-    .map(|d| Path::new(d).join("systemd-sysv-generator"))
-    .find(|p| p.exists())
-    .expect("systemd-sysv-generator is installed");
+    let bin = host_generator("sysv");
     let out = tempfile::tempdir().unwrap();
-    let dirs = ["normal", "early", "late"].map(|d| out.path().join(d));
-    for d in &dirs {
-        std::fs::create_dir(d).unwrap();
-    }
+    let dirs = generator_dirs(out.path());
     let st = Command::new(&bin)
         .args(&dirs)
         .env(

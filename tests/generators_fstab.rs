@@ -156,19 +156,9 @@ fn fstab_generator_per_version() {
 #[test]
 #[ignore = "needs systemd's generators (/lib/systemd/system-generators, Debian 12)"]
 fn needs_systemd_generators_fstab_agrees_with_the_real_generator() {
-    let bin = [
-        "/usr/lib/systemd/system-generators",
-        "/lib/systemd/system-generators",
-    ]
-    .iter()
-    .map(|d| Path::new(d).join("systemd-fstab-generator"))
-    .find(|p| p.exists())
-    .expect("systemd-fstab-generator is installed");
+    let bin = host_generator("fstab");
     let out = tempfile::tempdir().unwrap();
-    let dirs = ["normal", "early", "late"].map(|d| out.path().join(d));
-    for d in &dirs {
-        std::fs::create_dir(d).unwrap();
-    }
+    let dirs = generator_dirs(out.path());
     let st = Command::new(&bin)
         .args(&dirs)
         .env("SYSTEMD_FSTAB", Path::new(FIXTURE).join("etc/fstab"))

@@ -52,6 +52,12 @@ pub fn real_generator(name: &str) -> std::path::PathBuf {
     if let Ok(d) = std::env::var("UNITDIFF_REAL_GENERATORS") {
         return Path::new(&d).join(format!("systemd-{name}-generator"));
     }
+    host_generator(name)
+}
+
+/// This machine's own generator binary `name` (`fstab`), whatever
+/// `UNITDIFF_REAL_GENERATORS` says.
+pub fn host_generator(name: &str) -> std::path::PathBuf {
     [
         "/usr/lib/systemd/system-generators",
         "/lib/systemd/system-generators",
@@ -98,13 +104,19 @@ pub fn dependency_lines(text: &str, rename: &dyn Fn(&str) -> String) -> Vec<Stri
     v
 }
 
-/// Run this machine's generator `name` with `env` into a temporary directory.
-pub fn run_real(name: &str, env: &[(&str, String)], rename: &dyn Fn(&str) -> String) -> Written {
-    let out = tempfile::tempdir().unwrap();
-    let dirs = ["normal", "early", "late"].map(|d| out.path().join(d));
+/// The three directories a generator writes to (normal, early, late), made in `out`.
+pub fn generator_dirs(out: &Path) -> [std::path::PathBuf; 3] {
+    let dirs = ["normal", "early", "late"].map(|d| out.join(d));
     for d in &dirs {
         std::fs::create_dir(d).unwrap();
     }
+    dirs
+}
+
+/// Run this machine's generator `name` with `env` into a temporary directory.
+pub fn run_real(name: &str, env: &[(&str, String)], rename: &dyn Fn(&str) -> String) -> Written {
+    let out = tempfile::tempdir().unwrap();
+    let dirs = generator_dirs(out.path());
     let mut cmd = Command::new(real_generator(name));
     // At boot generators run in `/` (a relative fstab mount point is resolved there).
     cmd.current_dir("/")
