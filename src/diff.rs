@@ -377,98 +377,119 @@ pub fn diff(old: &DepGraph, new: &DepGraph, new_as_old: Option<&DepGraph>) -> Gr
         template: t,
         cause,
     };
-    let units_added = nu
-        .iter()
-        .filter(|(k, _)| !ou.contains_key(*k))
-        .map(|(k, v)| presence(k, *v, added_cause(in_nao_units(k))))
-        .collect();
-    let units_removed = ou
-        .iter()
-        .filter(|(k, _)| !nu.contains_key(*k))
-        .map(|(k, v)| presence(k, *v, removed_cause(in_nao_units(k))))
-        .collect();
     let in_nao_edges = |k: &EdgeKey| new_as_old.is_some_and(|g| g.edges.contains_key(k));
-    let units_changed = nu
-        .iter()
-        .filter_map(|(k, (n, _))| {
-            let en = match (old.set.enablement.get(*k), new.set.enablement.get(*k)) {
-                (Some(a), Some(b)) if a.state != b.state => Some(EnablementChange {
-                    old: a.state,
-                    new: b.state,
-                }),
-                _ => None,
-            };
-            ou.get(k).and_then(|(o, _)| unit_change(k, o, n, en, dirs))
-        })
-        .collect();
+    // The units, the edges and the [Install] entries are compared independently: the edges
+    // on a second core while this one compares the units.
+    let unit_part = || {
+        let units_added: Vec<UnitPresence> = nu
+            .iter()
+            .filter(|(k, _)| !ou.contains_key(*k))
+            .map(|(k, v)| presence(k, *v, added_cause(in_nao_units(k))))
+            .collect();
+        let units_removed = ou
+            .iter()
+            .filter(|(k, _)| !nu.contains_key(*k))
+            .map(|(k, v)| presence(k, *v, removed_cause(in_nao_units(k))))
+            .collect();
+        let units_changed = nu
+            .iter()
+            .filter_map(|(k, (n, _))| {
+                let en = match (old.set.enablement.get(*k), new.set.enablement.get(*k)) {
+                    (Some(a), Some(b)) if a.state != b.state => Some(EnablementChange {
+                        old: a.state,
+                        new: b.state,
+                    }),
+                    _ => None,
+                };
+                ou.get(k).and_then(|(o, _)| unit_change(k, o, n, en, dirs))
+            })
+            .collect();
+        (units_added, units_removed, units_changed)
+    };
 
-    // Both maps are sorted by key: one merged pass, no lookup per key.
-    let mut edges_added = Vec::new();
-    let mut edges_moved = Vec::new();
-    let mut edges_removed = Vec::new();
-    let (mut oit, mut nit) = (old.edges.iter().peekable(), new.edges.iter().peekable());
-    loop {
-        let order = match (oit.peek(), nit.peek()) {
-            (None, None) => break,
-            (Some(_), None) => std::cmp::Ordering::Less,
-            (None, Some(_)) => std::cmp::Ordering::Greater,
-            (Some((ok, _)), Some((nk, _))) => ok.cmp(nk),
-        };
-        match order {
-            std::cmp::Ordering::Less => {
-                let (k, p) = oit.next().expect("peeked");
-                edges_removed.push(edge_change(k, p, removed_cause(in_nao_edges(k))));
-            }
-            std::cmp::Ordering::Greater => {
-                let (key, provs) = nit.next().expect("peeked");
-                edges_added.push(edge_change(key, provs, added_cause(in_nao_edges(key))));
-            }
-            std::cmp::Ordering::Equal => {
-                let ((key, oprovs), (_, provs)) =
-                    (oit.next().expect("peeked"), nit.next().expect("peeked"));
-                let same = if oprovs.len() == 1 && provs.len() == 1 {
-                    location(&oprovs[0]) == location(&provs[0])
-                } else {
-                    let a: BTreeSet<_> = oprovs.iter().map(location).collect();
-                    let b: BTreeSet<_> = provs.iter().map(location).collect();
-                    a == b
-                };
-                // Named differently, the same files (`/lib/systemd/system/x` in Debian 12,
-                // `/usr/lib/systemd/system/x` in 13): not moved.
-                let same = same || {
-                    let at = |p: &Provenance, dirs| {
-                        let path = p.path.as_ref().map(|x| physical(dirs, x).into_owned());
-                        (p.origin, p.how, path, p.rule)
+    let edge_part = || {
+        // Both maps are sorted by key: one merged pass, no lookup per key.
+        let mut edges_added = Vec::new();
+        let mut edges_moved = Vec::new();
+        let mut edges_removed = Vec::new();
+        let (mut oit, mut nit) = (old.edges.iter().peekable(), new.edges.iter().peekable());
+        loop {
+            let order = match (oit.peek(), nit.peek()) {
+                (None, None) => break,
+                (Some(_), None) => std::cmp::Ordering::Less,
+                (None, Some(_)) => std::cmp::Ordering::Greater,
+                (Some((ok, _)), Some((nk, _))) => ok.cmp(nk),
+            };
+            match order {
+                std::cmp::Ordering::Less => {
+                    let (k, p) = oit.next().expect("peeked");
+                    edges_removed.push(edge_change(k, p, removed_cause(in_nao_edges(k))));
+                }
+                std::cmp::Ordering::Greater => {
+                    let (key, provs) = nit.next().expect("peeked");
+                    edges_added.push(edge_change(key, provs, added_cause(in_nao_edges(key))));
+                }
+                std::cmp::Ordering::Equal => {
+                    let ((key, oprovs), (_, provs)) =
+                        (oit.next().expect("peeked"), nit.next().expect("peeked"));
+                    let same = if oprovs.len() == 1 && provs.len() == 1 {
+                        location(&oprovs[0]) == location(&provs[0])
+                    } else {
+                        let a: BTreeSet<_> = oprovs.iter().map(location).collect();
+                        let b: BTreeSet<_> = provs.iter().map(location).collect();
+                        a == b
                     };
-                    let a: BTreeSet<_> = oprovs.iter().map(|p| at(p, dirs.0)).collect();
-                    let b: BTreeSet<_> = provs.iter().map(|p| at(p, dirs.1)).collect();
-                    a == b
-                };
-                if !same {
-                    edges_moved.push(EdgeMove {
-                        from: key.0.to_string(),
-                        kind: key.1,
-                        to: key.2.to_string(),
-                        old: oprovs.to_vec(),
-                        new: provs.to_vec(),
-                    });
+                    // Named differently, the same files (`/lib/systemd/system/x` in Debian 12,
+                    // `/usr/lib/systemd/system/x` in 13): not moved.
+                    let same = same || {
+                        let at = |p: &Provenance, dirs| {
+                            let path = p.path.as_ref().map(|x| physical(dirs, x).into_owned());
+                            (p.origin, p.how, path, p.rule)
+                        };
+                        let a: BTreeSet<_> = oprovs.iter().map(|p| at(p, dirs.0)).collect();
+                        let b: BTreeSet<_> = provs.iter().map(|p| at(p, dirs.1)).collect();
+                        a == b
+                    };
+                    if !same {
+                        edges_moved.push(EdgeMove {
+                            from: key.0.to_string(),
+                            kind: key.1,
+                            to: key.2.to_string(),
+                            old: oprovs.to_vec(),
+                            new: provs.to_vec(),
+                        });
+                    }
                 }
             }
         }
-    }
 
-    let (oi, ni) = (install_entries(old), install_entries(new));
-    let install_added = ni
-        .iter()
-        .filter(|(k, _)| !oi.contains_key(*k))
-        .map(|(_, v)| v.clone())
-        .collect();
-    let install_removed = oi
-        .iter()
-        .filter(|(k, _)| !ni.contains_key(*k))
-        .map(|(_, v)| v.clone())
-        .collect();
+        (edges_added, edges_moved, edges_removed)
+    };
+    let install_part = || {
+        let (oi, ni) = (install_entries(old), install_entries(new));
+        let install_added = ni
+            .iter()
+            .filter(|(k, _)| !oi.contains_key(*k))
+            .map(|(_, v)| v.clone())
+            .collect();
+        let install_removed = oi
+            .iter()
+            .filter(|(k, _)| !ni.contains_key(*k))
+            .map(|(_, v)| v.clone())
+            .collect();
 
+        (install_added, install_removed)
+    };
+    let (
+        (edges_added, edges_moved, edges_removed),
+        (units_added, units_removed, units_changed),
+        (install_added, install_removed),
+    ) = std::thread::scope(|s| {
+        let edges = s.spawn(edge_part);
+        let units = unit_part();
+        let install = install_part();
+        (edges.join().expect("diff thread"), units, install)
+    });
     GraphDiff {
         old_root: old.root.clone(),
         new_root: new.root.clone(),
