@@ -140,14 +140,6 @@ impl EdgeMap {
     pub fn contains_key(&self, key: &EdgeKey) -> bool {
         !self.run(key).is_empty()
     }
-
-    /// The keys whose source is `unit`, sorted by kind and target.
-    pub fn from_unit<'a>(&'a self, unit: &str) -> Iter<'a> {
-        let start = self.list.partition_point(|(k, _)| k.0.as_str() < unit);
-        let rest = &self.list[start..];
-        let n = rest.partition_point(|(k, _)| k.0.as_str() == unit);
-        Iter(rest[..n].chunk_by(same_key))
-    }
 }
 
 impl std::ops::Index<&EdgeKey> for EdgeMap {
@@ -465,10 +457,6 @@ mod tests {
                 ("a".into(), 1)
             ]
         );
-        let from_a: Vec<&str> = m.from_unit("a").map(|(k, _)| k.2.as_str()).collect();
-        assert_eq!(from_a, ["b", "c"]);
-        assert_eq!(m.from_unit("b").count(), 1);
-        assert_eq!(m.from_unit("bb").count(), 0);
         assert_eq!(m.iter().next_back().map(|(k, _)| k.0.as_str()), Some("c"));
     }
 }
