@@ -4,7 +4,7 @@
 //! [`DepGraph`]; reports format them.
 
 use crate::graph::{DepGraph, EdgeKey};
-use crate::reach::{Step, StopIndex, Walker, stop_forward};
+use crate::reach::{AfterIndex, Step, StopIndex, Walker, stop_forward};
 use crate::unit::budget::{MAX_FAILURE_WALK_STEPS, MAX_WITNESS_HOPS, MAX_WITNESS_HOPS_TOTAL};
 use crate::unit::{DepKind, LoadState, Provenance, UnitName, UnitType};
 use serde::Serialize;
@@ -609,47 +609,14 @@ impl Cycle {
 pub fn ordering_cycles(g: &DepGraph, within: &BTreeSet<String>) -> Vec<Cycle> {
     // The units of `within`, numbered in order; hops are made only for the cycles found.
     let names: Vec<&str> = within.iter().map(String::as_str).collect();
-    // Unit index → number in `within` (`OUTSIDE` if not in it).
-    const OUTSIDE: u32 = u32::MAX;
     let ids: Vec<Option<u32>> = names.iter().map(|n| g.id(n)).collect();
-    let mut local = vec![OUTSIDE; g.set.units.len()];
-    for (i, id) in ids.iter().enumerate() {
-        if let Some(id) = id {
-            local[*id as usize] = i as u32;
-        }
-    }
-    // after[u] = (v, stored edge, inverse) for "u after v", in the order of the edges (the
-    // units of `within` in order, each one's edges in order: `g.edges`' order).
-    let mut after: Vec<Vec<(u32, &EdgeKey, bool)>> = vec![Vec::new(); names.len()];
-    for (i, id) in ids.iter().enumerate() {
-        let Some(id) = *id else {
-            continue;
-        };
-        for (k, _, t) in g.edges_from_id(id) {
-            let (u, v, inverse) = match k.1 {
-                DepKind::After => (i as u32, local[t as usize], false),
-                DepKind::Before => (local[t as usize], i as u32, true),
-                _ => continue,
-            };
-            if u != OUTSIDE && v != OUTSIDE && u != v {
-                after[u as usize].push((v, k, inverse));
-            }
-        }
-    }
-    let mut pg: petgraph::graph::DiGraph<u32, ()> = petgraph::graph::DiGraph::new();
-    let idx: Vec<_> = (0..names.len() as u32).map(|i| pg.add_node(i)).collect();
-    for (u, hops) in after.iter().enumerate() {
-        for (v, _, _) in hops {
-            pg.add_edge(idx[u], idx[*v as usize], ());
-        }
-    }
+    let after = AfterIndex::new(g, &ids);
     let mut cycles = Vec::new();
     let mut member = vec![false; names.len()];
-    for scc in petgraph::algo::tarjan_scc(&pg) {
-        if scc.len() < 2 {
+    for ids in petgraph::algo::tarjan_scc(&after) {
+        if ids.len() < 2 {
             continue;
         }
-        let ids: Vec<u32> = scc.iter().map(|i| pg[*i]).collect();
         for &i in &ids {
             member[i as usize] = true;
         }
@@ -660,7 +627,7 @@ pub fn ordering_cycles(g: &DepGraph, within: &BTreeSet<String>) -> Vec<Cycle> {
         let mut queue = VecDeque::from([start]);
         let mut closing: Option<(u32, &EdgeKey, bool)> = None;
         'bfs: while let Some(u) = queue.pop_front() {
-            for &(v, k, inverse) in &after[u as usize] {
+            for (v, k, inverse) in after.hops(u) {
                 if !member[v as usize] {
                     continue;
                 }

@@ -47,41 +47,59 @@ pub struct StopIndex<'g> {
 impl<'g> StopIndex<'g> {
     pub fn new(g: &'g DepGraph) -> Self {
         let n = g.set.units.len();
-        let mut fwd: Vec<Vec<Step>> = vec![Vec::new(); n];
-        let mut bwd: Vec<Vec<Step>> = vec![Vec::new(); n];
         // Units in index order and each one's edges in key order: `g.edges`' order, so every
-        // per-unit list comes out sorted too.
-        for (a, (key, provs, b)) in
-            (0..n as u32).flat_map(|a| g.edges_from_id(a).map(move |e| (a, e)))
-        {
-            let stop = stop_forward(key.1);
-            if !stop && key.1 != DepKind::PropagatesStopTo {
-                continue;
-            }
-            if stop {
-                fwd[a as usize].push(Step {
-                    to: b,
-                    key,
-                    provenance: provs,
-                    inverse: false,
-                });
+        // per-unit list comes out sorted too. A unit's steps are its stored edges that stop
+        // it, then the PropagatesStopTo edges reaching it; two passes over the edges (count,
+        // then place) build the list in one allocation, with no per-unit lists beside it.
+        let stops = || {
+            (0..n as u32)
+                .flat_map(|a| g.edges_from_id(a).map(move |e| (a, e)))
+                .filter_map(|(a, (key, provs, b))| {
+                    if stop_forward(key.1) {
+                        Some((a, b, key, provs, false))
+                    } else if key.1 == DepKind::PropagatesStopTo {
+                        Some((b, a, key, provs, true))
+                    } else {
+                        None
+                    }
+                })
+        };
+        // Per unit: how many forward and how many inverse steps it has.
+        let mut fwd = vec![0u32; n];
+        let mut bwd = vec![0u32; n];
+        for (at, _, _, _, inverse) in stops() {
+            if inverse {
+                bwd[at as usize] += 1;
             } else {
-                bwd[b as usize].push(Step {
-                    to: a,
-                    key,
-                    provenance: provs,
-                    inverse: true,
-                });
+                fwd[at as usize] += 1;
             }
         }
         let mut off = Vec::with_capacity(n + 1);
-        let mut steps = Vec::new();
-        off.push(0);
-        for (f, b) in fwd.into_iter().zip(bwd) {
-            steps.extend(f);
-            steps.extend(b);
-            off.push(steps.len() as u32);
+        off.push(0u32);
+        for u in 0..n {
+            off.push(off[u] + fwd[u] + bwd[u]);
         }
+        // Where each unit's next forward and next inverse step go.
+        for u in 0..n {
+            bwd[u] = off[u] + fwd[u];
+            fwd[u] = off[u];
+        }
+        let mut steps: Vec<Option<Step>> = vec![None; off[n] as usize];
+        for (at, to, key, provenance, inverse) in stops() {
+            let slot = if inverse { &mut bwd } else { &mut fwd };
+            steps[slot[at as usize] as usize] = Some(Step {
+                to,
+                key,
+                provenance,
+                inverse,
+            });
+            slot[at as usize] += 1;
+        }
+        drop((fwd, bwd));
+        let steps: Vec<Step> = steps
+            .into_iter()
+            .map(|s| s.expect("every slot filled"))
+            .collect();
         let mut indeg = vec![0u32; n + 1];
         for s in &steps {
             indeg[s.to as usize + 1] += 1;
@@ -236,5 +254,116 @@ impl<'g> Walker<'g> {
         }
         out.reverse();
         out
+    }
+}
+
+/// One hop of the "starts after" relation: the unit numbered `to` (in the set the index was
+/// built over), over the stored edge `key` (an After edge, or a Before edge walked against
+/// it if `inverse`).
+pub type AfterHop<'g> = (u32, &'g EdgeKey, bool);
+
+/// The "starts after" relation among a set of units numbered `0..n` (`query::ordering_cycles`'
+/// units): each unit's hops consecutive, in the order of the stored edges (the units in
+/// number order, each one's edges in key order). Built in two passes over the edges (count,
+/// then place) into one list; petgraph's algorithms walk it in place ([`petgraph::visit`]),
+/// so no copy of the relation is made for them.
+pub struct AfterIndex<'g> {
+    off: Vec<u32>,
+    hops: Vec<Option<AfterHop<'g>>>,
+}
+
+impl<'g> AfterIndex<'g> {
+    /// Over the units `ids` (graph unit indices; `None`: not in the graph), numbered in
+    /// their order; edges to units outside them, and loops, are left out.
+    pub fn new(g: &'g DepGraph, ids: &[Option<u32>]) -> Self {
+        const OUTSIDE: u32 = u32::MAX;
+        let mut local = vec![OUTSIDE; g.set.units.len()];
+        for (i, id) in ids.iter().enumerate() {
+            if let Some(id) = id {
+                local[*id as usize] = i as u32;
+            }
+        }
+        // (u, hop) for "u after hop.0", in the order of the edges.
+        let hops = || {
+            ids.iter()
+                .enumerate()
+                .filter_map(|(i, id)| id.map(|id| (i as u32, id)))
+                .flat_map(|(i, id)| g.edges_from_id(id).map(move |e| (i, e)))
+                .filter_map(|(i, (k, _, t))| {
+                    let (u, v, inverse) = match k.1 {
+                        DepKind::After => (i, local[t as usize], false),
+                        DepKind::Before => (local[t as usize], i, true),
+                        _ => return None,
+                    };
+                    (u != OUTSIDE && v != OUTSIDE && u != v).then_some((u, (v, k, inverse)))
+                })
+        };
+        let n = ids.len();
+        let mut next = vec![0u32; n + 1];
+        for (u, _) in hops() {
+            next[u as usize + 1] += 1;
+        }
+        for u in 0..n {
+            next[u + 1] += next[u];
+        }
+        let off = next.clone();
+        let mut list = vec![None; off[n] as usize];
+        for (u, hop) in hops() {
+            list[next[u as usize] as usize] = Some(hop);
+            next[u as usize] += 1;
+        }
+        AfterIndex { off, hops: list }
+    }
+
+    /// The number of units.
+    pub fn len(&self) -> usize {
+        self.off.len() - 1
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The hops of unit `u`, in edge order.
+    pub fn hops(&self, u: u32) -> impl Iterator<Item = AfterHop<'g>> + '_ {
+        self.hops[self.off[u as usize] as usize..self.off[u as usize + 1] as usize]
+            .iter()
+            .map(|h| h.expect("every slot filled"))
+    }
+}
+
+impl petgraph::visit::GraphBase for AfterIndex<'_> {
+    type NodeId = u32;
+    type EdgeId = u32;
+}
+
+impl petgraph::visit::NodeIndexable for AfterIndex<'_> {
+    fn node_bound(&self) -> usize {
+        self.len()
+    }
+    fn to_index(&self, a: u32) -> usize {
+        a as usize
+    }
+    fn from_index(&self, i: usize) -> u32 {
+        i as u32
+    }
+}
+
+impl<'a> petgraph::visit::IntoNodeIdentifiers for &'a AfterIndex<'_> {
+    type NodeIdentifiers = std::ops::Range<u32>;
+    fn node_identifiers(self) -> Self::NodeIdentifiers {
+        0..self.len() as u32
+    }
+}
+
+impl<'a, 'g> petgraph::visit::IntoNeighbors for &'a AfterIndex<'g> {
+    type Neighbors = std::iter::Map<
+        std::slice::Iter<'a, Option<AfterHop<'g>>>,
+        fn(&Option<AfterHop<'g>>) -> u32,
+    >;
+    fn neighbors(self, u: u32) -> Self::Neighbors {
+        self.hops[self.off[u as usize] as usize..self.off[u as usize + 1] as usize]
+            .iter()
+            .map(|h| h.expect("every slot filled").0)
     }
 }
