@@ -349,7 +349,7 @@ impl petgraph::visit::NodeIndexable for AfterIndex<'_> {
     }
 }
 
-impl<'a> petgraph::visit::IntoNodeIdentifiers for &'a AfterIndex<'_> {
+impl petgraph::visit::IntoNodeIdentifiers for &AfterIndex<'_> {
     type NodeIdentifiers = std::ops::Range<u32>;
     fn node_identifiers(self) -> Self::NodeIdentifiers {
         0..self.len() as u32
