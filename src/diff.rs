@@ -315,32 +315,44 @@ fn unit_change(
     })
 }
 
-fn install_entries(g: &DepGraph) -> BTreeMap<(String, String, String), InstallChange> {
-    let mut m = BTreeMap::new();
+/// An `[Install]` entry: (unit, key, one word of the value), with the setting it is in.
+type InstallEntry<'g> = ((&'g str, &'g str, &'g str), &'g Setting);
+
+/// Every `[Install]` entry of a graph, one per (unit, key, word), sorted by it; an entry
+/// written twice keeps its first setting. Borrowed from the graph (an entry is made into an
+/// [`InstallChange`] only when it changed), so the pass holds no copy of a side's names.
+fn install_entries(g: &DepGraph) -> Vec<InstallEntry<'_>> {
+    let mut v: Vec<InstallEntry<'_>> = Vec::new();
     for (name, (u, _)) in all_units(g) {
-        for Setting {
-            key,
-            value,
-            path,
-            line,
-            layer,
-            ..
-        } in &u.install
-        {
-            for word in value.split_whitespace() {
-                m.entry((name.to_string(), key.to_string(), word.to_string()))
-                    .or_insert_with(|| InstallChange {
-                        unit: name.to_string(),
-                        key: key.to_string(),
-                        value: word.to_string(),
-                        path: path.clone(),
-                        line: *line,
-                        layer: *layer,
-                    });
+        for s in &u.install {
+            for word in s.value.split_whitespace() {
+                v.push(((name, s.key.as_str(), word), s));
             }
         }
     }
-    m
+    // Stable: of equal keys, the first written stays first and `dedup` keeps it.
+    v.sort_by(|a, b| a.0.cmp(&b.0));
+    v.dedup_by(|later, first| later.0 == first.0);
+    v
+}
+
+/// The entries of `a` whose key `b` does not have (both sorted by key): one merged pass.
+fn install_only_in(a: &[InstallEntry<'_>], b: &[InstallEntry<'_>]) -> Vec<InstallChange> {
+    let mut rest = b.iter().map(|e| e.0).peekable();
+    a.iter()
+        .filter(|(k, _)| {
+            while rest.next_if(|o| o < k).is_some() {}
+            rest.peek() != Some(k)
+        })
+        .map(|&((unit, key, value), s)| InstallChange {
+            unit: unit.to_string(),
+            key: key.to_string(),
+            value: value.to_string(),
+            path: s.path.clone(),
+            line: s.line,
+            layer: s.layer,
+        })
+        .collect()
 }
 
 fn edge_change(key: &EdgeKey, provs: &Provenances, cause: Cause) -> EdgeChange {
@@ -467,16 +479,8 @@ pub fn diff(old: &DepGraph, new: &DepGraph, new_as_old: Option<&DepGraph>) -> Gr
     };
     let install_part = || {
         let (oi, ni) = (install_entries(old), install_entries(new));
-        let install_added = ni
-            .iter()
-            .filter(|(k, _)| !oi.contains_key(*k))
-            .map(|(_, v)| v.clone())
-            .collect();
-        let install_removed = oi
-            .iter()
-            .filter(|(k, _)| !ni.contains_key(*k))
-            .map(|(_, v)| v.clone())
-            .collect();
+        let install_added = install_only_in(&ni, &oi);
+        let install_removed = install_only_in(&oi, &ni);
 
         (install_added, install_removed)
     };
