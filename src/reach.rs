@@ -49,8 +49,8 @@ impl<'g> StopIndex<'g> {
         let n = g.set.units.len();
         // Units in index order and each one's edges in key order: `g.edges`' order, so every
         // per-unit list comes out sorted too. A unit's steps are its stored edges that stop
-        // it, then the PropagatesStopTo edges reaching it; two passes over the edges (count,
-        // then place) build the list in one allocation, with no per-unit lists beside it.
+        // it, then the PropagatesStopTo edges reaching it ([`grouped`]: one list, no
+        // per-unit lists beside it).
         let stops = || {
             (0..n as u32)
                 .flat_map(|a| g.edges_from_id(a).map(move |e| (a, e)))
@@ -64,58 +64,27 @@ impl<'g> StopIndex<'g> {
                     }
                 })
         };
-        // Per unit: how many forward and how many inverse steps it has.
-        let mut fwd = vec![0u32; n];
-        let mut bwd = vec![0u32; n];
-        for (at, _, _, _, inverse) in stops() {
-            if inverse {
-                bwd[at as usize] += 1;
-            } else {
-                fwd[at as usize] += 1;
-            }
-        }
-        let mut off = Vec::with_capacity(n + 1);
-        off.push(0u32);
-        for u in 0..n {
-            off.push(off[u] + fwd[u] + bwd[u]);
-        }
-        // Where each unit's next forward and next inverse step go.
-        for u in 0..n {
-            bwd[u] = off[u] + fwd[u];
-            fwd[u] = off[u];
-        }
-        let mut steps: Vec<Option<Step>> = vec![None; off[n] as usize];
-        for (at, to, key, provenance, inverse) in stops() {
-            let slot = if inverse { &mut bwd } else { &mut fwd };
-            steps[slot[at as usize] as usize] = Some(Step {
-                to,
-                key,
-                provenance,
-                inverse,
-            });
-            slot[at as usize] += 1;
-        }
-        drop((fwd, bwd));
-        let steps: Vec<Step> = steps
-            .into_iter()
-            .map(|s| s.expect("every slot filled"))
-            .collect();
-        let mut indeg = vec![0u32; n + 1];
-        for s in &steps {
-            indeg[s.to as usize + 1] += 1;
-        }
-        for i in 0..n {
-            indeg[i + 1] += indeg[i];
-        }
-        let rev_off = indeg.clone();
-        let mut fill = indeg;
-        let mut rev = vec![0u32; steps.len()];
-        for u in 0..n {
-            for s in &steps[off[u] as usize..off[u + 1] as usize] {
-                rev[fill[s.to as usize] as usize] = u as u32;
-                fill[s.to as usize] += 1;
-            }
-        }
+        // Group 2u: unit u's forward steps, 2u + 1: its inverse ones.
+        let (halves, steps) = grouped(2 * n, || {
+            stops().map(|(at, to, key, provenance, inverse)| {
+                let step = Step {
+                    to,
+                    key,
+                    provenance,
+                    inverse,
+                };
+                (2 * at as usize + usize::from(inverse), step)
+            })
+        });
+        let off: Vec<u32> = halves.into_iter().step_by(2).collect();
+        // The reverse relation: for each unit, the units with a step to it, in unit order.
+        let (rev_off, rev) = grouped(n, || {
+            (0..n).flat_map(|u| {
+                steps[off[u] as usize..off[u + 1] as usize]
+                    .iter()
+                    .map(move |s| (s.to as usize, u as u32))
+            })
+        });
         StopIndex {
             g,
             n,
@@ -257,19 +226,18 @@ impl<'g> Walker<'g> {
     }
 }
 
-/// One hop of the "starts after" relation: the unit numbered `to` (in the set the index was
-/// built over), over the stored edge `key` (an After edge, or a Before edge walked against
-/// it if `inverse`).
+/// One hop of the "starts after" relation: (the unit started before, by its number in the
+/// set the index was built over; the stored edge, an After edge or a Before edge walked
+/// against it; whether it is walked against it).
 pub type AfterHop<'g> = (u32, &'g EdgeKey, bool);
 
 /// The "starts after" relation among a set of units numbered `0..n` (`query::ordering_cycles`'
 /// units): each unit's hops consecutive, in the order of the stored edges (the units in
-/// number order, each one's edges in key order). Built in two passes over the edges (count,
-/// then place) into one list; petgraph's algorithms walk it in place ([`petgraph::visit`]),
+/// number order, each one's edges in key order), in one list ([`grouped`]); petgraph's algorithms walk it in place ([`petgraph::visit`]),
 /// so no copy of the relation is made for them.
 pub struct AfterIndex<'g> {
     off: Vec<u32>,
-    hops: Vec<Option<AfterHop<'g>>>,
+    hops: Vec<AfterHop<'g>>,
 }
 
 impl<'g> AfterIndex<'g> {
@@ -295,24 +263,12 @@ impl<'g> AfterIndex<'g> {
                         DepKind::Before => (local[t as usize], i, true),
                         _ => return None,
                     };
-                    (u != OUTSIDE && v != OUTSIDE && u != v).then_some((u, (v, k, inverse)))
+                    (u != OUTSIDE && v != OUTSIDE && u != v)
+                        .then_some((u as usize, (v, k, inverse)))
                 })
         };
-        let n = ids.len();
-        let mut next = vec![0u32; n + 1];
-        for (u, _) in hops() {
-            next[u as usize + 1] += 1;
-        }
-        for u in 0..n {
-            next[u + 1] += next[u];
-        }
-        let off = next.clone();
-        let mut list = vec![None; off[n] as usize];
-        for (u, hop) in hops() {
-            list[next[u as usize] as usize] = Some(hop);
-            next[u as usize] += 1;
-        }
-        AfterIndex { off, hops: list }
+        let (off, hops) = grouped(ids.len(), hops);
+        AfterIndex { off, hops }
     }
 
     /// The number of units.
@@ -328,7 +284,7 @@ impl<'g> AfterIndex<'g> {
     pub fn hops(&self, u: u32) -> impl Iterator<Item = AfterHop<'g>> + '_ {
         self.hops[self.off[u as usize] as usize..self.off[u as usize + 1] as usize]
             .iter()
-            .map(|h| h.expect("every slot filled"))
+            .copied()
     }
 }
 
@@ -357,13 +313,37 @@ impl petgraph::visit::IntoNodeIdentifiers for &AfterIndex<'_> {
 }
 
 impl<'a, 'g> petgraph::visit::IntoNeighbors for &'a AfterIndex<'g> {
-    type Neighbors = std::iter::Map<
-        std::slice::Iter<'a, Option<AfterHop<'g>>>,
-        fn(&Option<AfterHop<'g>>) -> u32,
-    >;
+    type Neighbors = std::iter::Map<std::slice::Iter<'a, AfterHop<'g>>, fn(&AfterHop<'g>) -> u32>;
     fn neighbors(self, u: u32) -> Self::Neighbors {
         self.hops[self.off[u as usize] as usize..self.off[u as usize + 1] as usize]
             .iter()
-            .map(|h| h.expect("every slot filled").0)
+            .map(|h| h.0)
     }
+}
+
+/// Items grouped by a number in `0..groups`, each group's in the order `items` yields them:
+/// `(off, list)`, group `g`'s items at `list[off[g]..off[g + 1]]`. Two passes over `items`
+/// (count, then place) into one allocation, instead of a `Vec` per group and a copy.
+fn grouped<T: Copy, I: Iterator<Item = (usize, T)>>(
+    groups: usize,
+    items: impl Fn() -> I,
+) -> (Vec<u32>, Vec<T>) {
+    let mut off = vec![0u32; groups + 1];
+    for (g, _) in items() {
+        off[g + 1] += 1;
+    }
+    for g in 0..groups {
+        off[g + 1] += off[g];
+    }
+    let mut next = off.clone();
+    let mut list: Vec<Option<T>> = vec![None; off[groups] as usize];
+    for (g, item) in items() {
+        list[next[g] as usize] = Some(item);
+        next[g] += 1;
+    }
+    let list = list
+        .into_iter()
+        .map(|x| x.expect("every slot filled: the second pass yields what the first counted"))
+        .collect();
+    (off, list)
 }
