@@ -127,6 +127,11 @@ pub fn render(
             max_edges: limits.max_edges,
         });
     }
+    // No layout time: nothing is laid out. (Without this, a layout that finished before
+    // the zero wait was checked came back drawn: a race a loaded machine lost.)
+    if limits.time.is_zero() {
+        return Err(RenderError::TimedOut(limits.time));
+    }
     let text = crate::report::dot::print(g);
     match renderer {
         Renderer::Graphviz => graphviz::render(&text, format, limits.time),
