@@ -627,7 +627,7 @@ pub fn ordering_cycles(g: &DepGraph, within: &BTreeSet<String>) -> Vec<Cycle> {
         let mut queue = VecDeque::from([start]);
         let mut closing: Option<(u32, &EdgeKey, bool)> = None;
         'bfs: while let Some(u) = queue.pop_front() {
-            for (v, k, inverse) in after.hops(u) {
+            for &(v, k, inverse) in after.hops(u) {
                 if !member[v as usize] {
                     continue;
                 }

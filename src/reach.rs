@@ -51,30 +51,26 @@ impl<'g> StopIndex<'g> {
         // per-unit list comes out sorted too. A unit's steps are its stored edges that stop
         // it, then the PropagatesStopTo edges reaching it ([`grouped`]: one list, no
         // per-unit lists beside it).
-        let stops = || {
-            (0..n as u32)
-                .flat_map(|a| g.edges_from_id(a).map(move |e| (a, e)))
-                .filter_map(|(a, (key, provs, b))| {
-                    if stop_forward(key.1) {
-                        Some((a, b, key, provs, false))
-                    } else if key.1 == DepKind::PropagatesStopTo {
-                        Some((b, a, key, provs, true))
-                    } else {
-                        None
-                    }
-                })
-        };
         // Group 2u: unit u's forward steps, 2u + 1: its inverse ones.
         let (halves, steps) = grouped(2 * n, || {
-            stops().map(|(at, to, key, provenance, inverse)| {
-                let step = Step {
-                    to,
-                    key,
-                    provenance,
-                    inverse,
-                };
-                (2 * at as usize + usize::from(inverse), step)
-            })
+            (0..n as u32)
+                .flat_map(|a| g.edges_from_id(a).map(move |e| (a, e)))
+                .filter_map(|(a, (key, provenance, b))| {
+                    let (at, to, inverse) = if stop_forward(key.1) {
+                        (a, b, false)
+                    } else if key.1 == DepKind::PropagatesStopTo {
+                        (b, a, true)
+                    } else {
+                        return None;
+                    };
+                    let step = Step {
+                        to,
+                        key,
+                        provenance,
+                        inverse,
+                    };
+                    Some((2 * at as usize + usize::from(inverse), step))
+                })
         });
         let off: Vec<u32> = halves.into_iter().step_by(2).collect();
         // The reverse relation: for each unit, the units with a step to it, in unit order.
@@ -233,8 +229,8 @@ pub type AfterHop<'g> = (u32, &'g EdgeKey, bool);
 
 /// The "starts after" relation among a set of units numbered `0..n` (`query::ordering_cycles`'
 /// units): each unit's hops consecutive, in the order of the stored edges (the units in
-/// number order, each one's edges in key order), in one list ([`grouped`]); petgraph's algorithms walk it in place ([`petgraph::visit`]),
-/// so no copy of the relation is made for them.
+/// number order, each one's edges in key order), in one list ([`grouped`]); petgraph's
+/// algorithms walk it in place ([`petgraph::visit`]), so no copy of it is made for them.
 pub struct AfterIndex<'g> {
     off: Vec<u32>,
     hops: Vec<AfterHop<'g>>,
@@ -281,10 +277,8 @@ impl<'g> AfterIndex<'g> {
     }
 
     /// The hops of unit `u`, in edge order.
-    pub fn hops(&self, u: u32) -> impl Iterator<Item = AfterHop<'g>> + '_ {
-        self.hops[self.off[u as usize] as usize..self.off[u as usize + 1] as usize]
-            .iter()
-            .copied()
+    pub fn hops(&self, u: u32) -> &[AfterHop<'g>] {
+        &self.hops[self.off[u as usize] as usize..self.off[u as usize + 1] as usize]
     }
 }
 
@@ -315,9 +309,7 @@ impl petgraph::visit::IntoNodeIdentifiers for &AfterIndex<'_> {
 impl<'a, 'g> petgraph::visit::IntoNeighbors for &'a AfterIndex<'g> {
     type Neighbors = std::iter::Map<std::slice::Iter<'a, AfterHop<'g>>, fn(&AfterHop<'g>) -> u32>;
     fn neighbors(self, u: u32) -> Self::Neighbors {
-        self.hops[self.off[u as usize] as usize..self.off[u as usize + 1] as usize]
-            .iter()
-            .map(|h| h.0)
+        self.hops(u).iter().map(|h| h.0)
     }
 }
 

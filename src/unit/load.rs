@@ -135,10 +135,6 @@ pub(crate) fn load_in(
     l.scan();
     l.reserve_edges();
     l.run(instances);
-    // Every file is read and parsed: the caches go before the edge list is made canonical
-    // and sorted (the load's peak).
-    l.parses = HashMap::default();
-    l.reads = Default::default();
     let links = l.config_links();
     l.drop_indices();
     let mut set = l.finish();
@@ -340,12 +336,15 @@ impl<'t> Loader<'t> {
         }
     }
 
-    /// Every unit is built and the links are listed: the directory listings and the name
-    /// indices go before [`Self::finish`] makes the edge list canonical and the maps sorted
-    /// (the load's peak; at 100,000 units they are ~40 MB). What `finish` and the
+    /// Every file is read and parsed, every unit built and the links are listed: the read
+    /// and parse caches, the directory listings and the name indices go before
+    /// [`Self::finish`] makes the edge list canonical and the maps sorted (the load's peak;
+    /// at 100,000 units the listings and indices alone are ~40 MB). What `finish` and the
     /// post-load rules read (units, templates, names, edges, `post`, the budget, the
     /// warnings, the search directories) stays.
     fn drop_indices(&mut self) {
+        self.parses = HashMap::default();
+        self.reads = Default::default();
         self.listings = Vec::new();
         self.subdir_index = Vec::new();
         self.stems = HashSet::default();
