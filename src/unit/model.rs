@@ -150,7 +150,9 @@ pub struct UnitFile {
 pub struct Setting {
     pub section: Sym,
     pub key: Sym,
-    pub value: String,
+    /// Shared: instances of a template repeat its values, and images repeat words (`yes`,
+    /// `oneshot`, target names).
+    pub value: Sym,
     pub path: ImagePath,
     pub line: u32,
     pub layer: Layer,

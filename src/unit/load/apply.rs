@@ -316,7 +316,7 @@ impl<'t> Loader<'t> {
         Setting {
             section: self.syms.get(&a.section),
             key: self.syms.get(&a.key),
-            value: a.value.clone(),
+            value: self.syms.get(&a.value),
             path: ctx.path.clone(),
             line: a.line,
             layer: ctx.layer,

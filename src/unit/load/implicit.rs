@@ -535,7 +535,7 @@ impl Loader<'_> {
                 let r = rule(Origin::Implicit, rule_name!("automount-triggers-mount"));
                 self.add2(&id, DepKind::Before, DepKind::Triggers, &mount, r);
                 if let Some(w) = last(u, "Automount", "Where")
-                    && let Some(parent) = std::path::Path::new(&w.value)
+                    && let Some(parent) = std::path::Path::new(w.value.as_str())
                         .parent()
                         .and_then(|p| p.to_str())
                     && parent != w.value

@@ -11,7 +11,7 @@ impl Loader<'_> {
             // 256+: LABEL=/UUID=/PARTUUID=/PARTLABEL= name a /dev/disk/by-… link.
             let path = match tag_to_device(&what.value).filter(|_| v >= 256) {
                 Some(dev) => dev,
-                None => what.value.clone(),
+                None => what.value.to_string(),
             };
             if path.starts_with('/') {
                 info.mounts_for.push((
@@ -113,7 +113,7 @@ impl Loader<'_> {
             if v >= 256
                 && let Some(dev) = tag_to_device(&what.value)
             {
-                what.value = dev;
+                what.value = dev.into();
             }
             let what = &what;
             if what.value.starts_with("/dev/")
@@ -150,7 +150,7 @@ impl Loader<'_> {
                     }
                 }
             } else if what.value.starts_with('/') && (bind || loop_ || !network) {
-                info.mounts_for.push((what.value.clone(), p));
+                info.mounts_for.push((what.value.to_string(), p));
             }
         }
         // Before 256 PID 1 hooks up quota checks for a local, non-bind mount with a quota
