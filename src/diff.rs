@@ -6,7 +6,7 @@ use crate::tree::ImagePath;
 use crate::unit::deps::is_dependency_setting;
 use crate::unit::enablement::EnablementState;
 use crate::unit::paths::physical;
-use crate::unit::{DepKind, Layer, LoadState, Provenance, SearchDir, Setting, Unit};
+use crate::unit::{DepKind, Layer, LoadState, Provenance, SearchDir, Setting, Sym, Unit};
 use serde::Serialize;
 use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
@@ -293,8 +293,16 @@ fn unit_change(
             });
         }
     }
-    let aliases_added: Vec<String> = new.aliases.difference(&old.aliases).cloned().collect();
-    let aliases_removed: Vec<String> = old.aliases.difference(&new.aliases).cloned().collect();
+    let aliases_added: Vec<String> = new
+        .aliases
+        .difference(&old.aliases)
+        .map(Sym::to_string)
+        .collect();
+    let aliases_removed: Vec<String> = old
+        .aliases
+        .difference(&new.aliases)
+        .map(Sym::to_string)
+        .collect();
     if state.is_none()
         && enablement.is_none()
         && files.is_empty()

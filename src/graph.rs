@@ -246,7 +246,7 @@ impl DepGraph {
             }
         }
         let edges = EdgeMap::from_sorted(list);
-        let names: Vec<Sym> = set.units.keys().map(Sym::from).collect();
+        let names: Vec<Sym> = set.units.keys().cloned().collect();
         let mut index: NameIndex =
             HashMap::with_capacity_and_hasher(names.len(), Default::default());
         index.extend(names.iter().enumerate().map(|(i, n)| (n.clone(), i as u32)));

@@ -6,7 +6,7 @@
 use crate::graph::{DepGraph, EdgeKey};
 use crate::reach::{AfterIndex, Step, StopIndex, Walker, stop_forward};
 use crate::unit::budget::{MAX_FAILURE_WALK_STEPS, MAX_WITNESS_HOPS, MAX_WITNESS_HOPS_TOTAL};
-use crate::unit::{DepKind, LoadState, Provenance, UnitName, UnitType};
+use crate::unit::{DepKind, LoadState, Provenance, Sym, UnitName, UnitType};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 
@@ -154,8 +154,7 @@ pub fn deps_with_cut(
         .set
         .names
         .get(unit)
-        .cloned()
-        .unwrap_or_else(|| unit.to_string());
+        .map_or_else(|| unit.to_string(), Sym::to_string);
     // Depth-first with an explicit stack (an image's chains can be deeper than any call
     // stack): each frame is a node being filled and the hops still to visit under it.
     struct Frame {
@@ -268,7 +267,12 @@ impl Drop for TreeNode {
 /// (the strongest kind), and the search only extends paths that can still reach `to` within
 /// the bound, so it stays cheap on dense graphs.
 pub fn why(g: &DepGraph, from: &str, to: &str, limit: usize, max_hops: usize) -> Vec<Vec<Hop>> {
-    let canon = |n: &str| g.set.names.get(n).cloned().unwrap_or_else(|| n.to_string());
+    let canon = |n: &str| {
+        g.set
+            .names
+            .get(n)
+            .map_or_else(|| n.to_string(), Sym::to_string)
+    };
     let (from, to) = (canon(from), canon(to));
     let follows = |k: DepKind| {
         !matches!(
@@ -357,8 +361,7 @@ pub fn failure_members(g: &DepGraph, unit: &str) -> BTreeSet<String> {
         .set
         .names
         .get(unit)
-        .cloned()
-        .unwrap_or_else(|| unit.to_string());
+        .map_or_else(|| unit.to_string(), Sym::to_string);
     let mut out = BTreeSet::new();
     let mut queue = VecDeque::from([root.clone()]);
     while let Some(u) = queue.pop_front() {
@@ -384,8 +387,7 @@ pub fn failure_set(g: &DepGraph, unit: &str) -> BTreeMap<String, Witness> {
         .set
         .names
         .get(unit)
-        .cloned()
-        .unwrap_or_else(|| unit.to_string());
+        .map_or_else(|| unit.to_string(), Sym::to_string);
     // Breadth-first with the hop that first reached each unit; witnesses are read back
     // along those hops (no path is copied per unit reached).
     let mut parent: BTreeMap<String, (String, Hop)> = BTreeMap::new();
@@ -556,8 +558,7 @@ fn boot_walk<'g>(g: &'g DepGraph, target: &str, mut reach: impl FnMut(Option<&'g
         .set
         .names
         .get(target)
-        .cloned()
-        .unwrap_or_else(|| target.to_string());
+        .map_or_else(|| target.to_string(), Sym::to_string);
     reach(None, &root);
     let Some(r) = g.id(&root) else {
         return;
@@ -817,7 +818,7 @@ pub fn diff_answers(old: &DepGraph, new: &DepGraph, d: &crate::diff::GraphDiff) 
             (&e.from, &e.to)
         };
         // A unit that did not exist before is not "now" stopped by anything.
-        if !old.set.units.contains_key(victim) {
+        if !old.set.units.contains_key(victim.as_str()) {
             continue;
         }
         let through = match ni.id(culprit) {

@@ -223,7 +223,7 @@ fn deps_closure_matches_systemd_on_this_machines_tree() {
     support::host::copy_host_tree(tmp.path());
     let root = tmp.path();
     let g = unitdiff::load_dir(root, unitdiff::unit::Rules::default()).unwrap();
-    let want: Vec<String> = g.set.units.keys().cloned().collect();
+    let want: Vec<String> = g.set.units.keys().map(|k| k.to_string()).collect();
     let dirs = unitdiff::unit::paths::declared_search_path(&unitdiff::unit::Rules::default());
     let opts = support::oracle::OracleOptions {
         add_stubs: false,

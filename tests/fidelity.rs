@@ -66,7 +66,7 @@ fn ours(root: &Path) -> (unitdiff::graph::DepGraph, Edges) {
 
 fn oracle(root: &Path, g: &unitdiff::graph::DepGraph) -> OracleRun {
     let dirs = declared_search_path(&Rules::default());
-    let want: Vec<String> = g.set.units.keys().cloned().collect();
+    let want: Vec<String> = g.set.units.keys().map(|k| k.to_string()).collect();
     let opts = OracleOptions {
         add_stubs: false,
         ..OracleOptions::default()
@@ -80,7 +80,7 @@ fn theirs(run: &OracleRun, g: &unitdiff::graph::DepGraph) -> Edges {
     let host_units: BTreeSet<&str> = run
         .units
         .values()
-        .filter(|u| u.is_host_synthesised() && !g.set.units.contains_key(&u.name))
+        .filter(|u| u.is_host_synthesised() && !g.set.units.contains_key(u.name.as_str()))
         .map(|u| u.name.as_str())
         .collect();
     let mut out = Edges::new();
@@ -161,8 +161,8 @@ fn compare(fixture: &str) {
                 "{name}: drop-ins {dropins:?} vs systemd {odropins:?}"
             ));
         }
-        let aliases: Vec<&String> = u.aliases.iter().collect();
-        let oaliases: Vec<&String> = o.aliases.iter().collect();
+        let aliases: Vec<&str> = u.aliases.iter().map(|a| a.as_str()).collect();
+        let oaliases: Vec<&str> = o.aliases.iter().map(|a| a.as_str()).collect();
         if aliases != oaliases {
             problems.push(format!(
                 "{name}: aliases {aliases:?} vs systemd {oaliases:?}"

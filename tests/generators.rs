@@ -85,7 +85,7 @@ fn sysv_scripts_without_native_units_until_259() {
     ));
     // Provides: an alias.
     assert_eq!(
-        g.set.names.get("legacy-alias.service").map(String::as_str),
+        g.set.names.get("legacy-alias.service").map(|n| n.as_str()),
         Some("legacy.service")
     );
     // A script with a native unit generates nothing.
@@ -256,7 +256,7 @@ fn block_device_tabs_become_setup_services_with_their_line() {
             !g262
                 .set
                 .units
-                .contains_key(&format!("systemd-clonesetup@{c}.service"))
+                .contains_key(format!("systemd-clonesetup@{c}.service").as_str())
         );
     }
     assert!(has(

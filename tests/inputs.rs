@@ -262,9 +262,9 @@ fn oci_layers_apply_whiteouts_and_name_the_layer() {
     let d = t.path().join("img");
     oci(&d, &two_layers(), &["linux/amd64"]);
     let g = unitdiff::open(&d, None).unwrap();
-    let names: Vec<&String> = g.set.units.keys().collect();
-    assert!(names.contains(&&"a.service".to_string()));
-    assert!(names.contains(&&"new.service".to_string()));
+    let names: Vec<&str> = g.set.units.keys().map(|k| k.as_str()).collect();
+    assert!(names.contains(&"a.service"));
+    assert!(names.contains(&"new.service"));
     assert!(
         !g.set.units.contains_key("gone.service"),
         "whiteout ignored"

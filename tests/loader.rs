@@ -106,7 +106,7 @@ fn aliases_resolve_by_name() {
     );
     let real = &g.set.units["real.service"];
     assert_eq!(
-        real.aliases.iter().map(String::as_str).collect::<Vec<_>>(),
+        real.aliases.iter().map(|a| a.as_str()).collect::<Vec<_>>(),
         ["abs.service", "al.service", "al2.service"]
     );
     // Edges to aliases land on the canonical unit.
@@ -347,14 +347,14 @@ fn symlinked_search_directories_are_deduplicated() {
     // Links through the symlinked directories are aliases.
     let a = &g.set.units["a.service"];
     assert_eq!(
-        a.aliases.iter().map(String::as_str).collect::<Vec<_>>(),
+        a.aliases.iter().map(|a| a.as_str()).collect::<Vec<_>>(),
         ["alias-abs.service"]
     );
     assert_eq!(
         g.set.units["b.service"]
             .aliases
             .iter()
-            .map(String::as_str)
+            .map(|a| a.as_str())
             .collect::<Vec<_>>(),
         ["alias-rel.service"]
     );

@@ -232,7 +232,7 @@ fn reference(
             .collect();
         let removed: Vec<String> = o.difference(&n).cloned().collect();
         out.push(query::FailureSetChange {
-            unit: u.clone(),
+            unit: u.to_string(),
             added,
             removed,
         });
@@ -403,7 +403,11 @@ fn prefix_drop_ins_of_a_117_dash_template_reach_every_instance() {
     let g = unitdiff::open(img.path(), None).unwrap();
     for i in 0..instances {
         let name = format!("{stem}@{i}.service");
-        let u = g.set.units.get(&name).unwrap_or_else(|| panic!("{name}"));
+        let u = g
+            .set
+            .units
+            .get(name.as_str())
+            .unwrap_or_else(|| panic!("{name}"));
         let dropins: Vec<&str> = u.dropins.iter().map(|d| d.path.file_name()).collect();
         assert_eq!(dropins, ["10-top.conf", "20-up.conf"], "{i}");
         let after: BTreeSet<&str> = g

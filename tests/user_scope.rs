@@ -312,7 +312,7 @@ fn agree_with_systemd(name: &str) {
     let root = fixture(name);
     let g = load(name, Rules::new(252, 0), Scope::User);
     let dirs = paths::declared_user_search_path(&Rules::new(252, 0));
-    let want: Vec<String> = g.set.units.keys().cloned().collect();
+    let want: Vec<String> = g.set.units.keys().map(|k| k.to_string()).collect();
     let opts = OracleOptions {
         add_stubs: false,
         user: true,
@@ -334,7 +334,7 @@ fn agree_with_systemd(name: &str) {
     let host: BTreeSet<&str> = run
         .units
         .values()
-        .filter(|u| u.is_host_synthesised() && !g.set.units.contains_key(&u.name))
+        .filter(|u| u.is_host_synthesised() && !g.set.units.contains_key(u.name.as_str()))
         .map(|u| u.name.as_str())
         .collect();
     let mut theirs = Edges::new();

@@ -235,7 +235,9 @@ pub fn compute(d: &GraphDiff, a: &DiffAnswers, old: &DepGraph, new: &DepGraph) -
         // Edges of units that appear or disappear come and go with them (unit-added,
         // unit-removed).
         let (this, other) = if added { (old, new) } else { (new, old) };
-        if !this.set.units.contains_key(&e.from) || !other.set.units.contains_key(&e.from) {
+        if !this.set.units.contains_key(e.from.as_str())
+            || !other.set.units.contains_key(e.from.as_str())
+        {
             continue;
         }
         let kind = e.kind.as_str();
@@ -291,7 +293,7 @@ pub fn compute(d: &GraphDiff, a: &DiffAnswers, old: &DepGraph, new: &DepGraph) -
             dr.impact = fresh.len() + 1;
             dr
         } else if hard {
-            if !new.set.units.contains_key(&e.to) {
+            if !new.set.units.contains_key(e.to.as_str()) {
                 continue; // the target's removal is its own finding
             }
             Draft::new(

@@ -4,6 +4,7 @@
 use super::source_label;
 use crate::graph::DepGraph;
 use crate::query::{DiffAnswers, FailureSetChange, Hop, TreeNode};
+use crate::unit::Sym;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
@@ -390,9 +391,12 @@ pub fn cat(g: &DepGraph, unit: &str) -> Option<String> {
         .set
         .names
         .get(unit)
-        .cloned()
-        .unwrap_or_else(|| unit.to_string());
-    let u = g.set.units.get(&id).or_else(|| g.set.templates.get(&id))?;
+        .map_or_else(|| unit.to_string(), Sym::to_string);
+    let u = g
+        .set
+        .units
+        .get(id.as_str())
+        .or_else(|| g.set.templates.get(id.as_str()))?;
     let mut out = String::new();
     for (i, f) in u.fragment.iter().chain(u.dropins.iter()).enumerate() {
         if i > 0 {

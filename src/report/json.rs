@@ -3,7 +3,7 @@
 
 use crate::diff::{FileChangeKind, GraphDiff, InstallChange};
 use crate::graph::{DepGraph, EdgeKey};
-use crate::unit::{Layer, LoadState, Origin, Provenance, Unit};
+use crate::unit::{Layer, LoadState, Origin, Provenance, Sym, Unit};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -164,7 +164,7 @@ fn wire_unit<'a>(u: &'a Unit, g: &'a DepGraph) -> WireUnit<'a> {
             .map(|t| t.as_str()),
         layer: u.fragment.as_ref().map(|f| f.layer),
         dropins: u.dropins.iter().map(|d| d.path.as_str()).collect(),
-        aliases: u.aliases.iter().map(String::as_str).collect(),
+        aliases: u.aliases.iter().map(Sym::as_str).collect(),
         install,
         enablement: g.set.enablement.get(&u.id).map(|e| WireEnablement {
             state: e.state.as_str(),

@@ -298,7 +298,7 @@ pub fn overview(
                 let state = new
                     .set
                     .units
-                    .get(&e.to)
+                    .get(e.to.as_str())
                     .map_or("not-found", |u| u.state.as_str());
                 b.unit(&e.to, Some(state));
             }

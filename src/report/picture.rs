@@ -4,7 +4,7 @@
 
 use crate::diff::{Cause, GraphDiff};
 use crate::graph::DepGraph;
-use crate::unit::{DepKind, How, LoadState, UnitType};
+use crate::unit::{DepKind, How, LoadState, Sym, UnitType};
 use std::borrow::Borrow;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
@@ -158,8 +158,7 @@ fn canonical(name: &str, graphs: &[&DepGraph]) -> String {
     graphs
         .iter()
         .find_map(|g| g.set.names.get(name))
-        .cloned()
-        .unwrap_or_else(|| name.to_string())
+        .map_or_else(|| name.to_string(), Sym::to_string)
 }
 
 /// An edge of a picture: from, kind, to.

@@ -6,6 +6,7 @@ pub use super::model::{Enablement, EnablementState, Preset};
 use super::model::{LoadState, Unit, UnitSet};
 use super::name::UnitName;
 use super::scope::Scope;
+use super::sym::Sym;
 use super::version::Rules;
 use crate::tree::{self, ImagePath, NodeKind, Tree};
 use std::collections::{BTreeMap, BTreeSet};
@@ -143,7 +144,7 @@ pub fn compute(
     tree: &dyn Tree,
     set: &UnitSet,
     config_links: &[(String, bool)],
-) -> BTreeMap<String, Enablement> {
+) -> BTreeMap<Sym, Enablement> {
     let presets = read_presets(tree, &set.rules, set.scope);
     // Names linked from .wants/.requires/.upholds directories in /etc or /run (links the
     // vendor ships in /usr do not make a unit "enabled", as `systemctl is-enabled` sees it),
@@ -151,11 +152,14 @@ pub fn compute(
     let mut linked: BTreeMap<String, bool> = BTreeMap::new();
     for (name, runtime) in config_links {
         // Links go by name; an alias's link counts for the unit it names.
-        let canonical = set.names.get(name).cloned().unwrap_or_else(|| name.clone());
+        let canonical = set
+            .names
+            .get(name.as_str())
+            .map_or_else(|| name.clone(), Sym::to_string);
         let mut names = vec![canonical];
         // An instance link enables its template too.
         if let Some(t) = UnitName::parse(name).and_then(|n| n.template()) {
-            names.push(set.names.get(&t).cloned().unwrap_or(t));
+            names.push(set.names.get(t.as_str()).map_or(t, Sym::to_string));
         }
         for n in names {
             let entry = linked.entry(n).or_insert(true);
@@ -192,7 +196,7 @@ fn one(u: &Unit, linked: &BTreeMap<String, bool>, presets: &Presets) -> Enableme
         } else {
             EnablementState::Masked
         }
-    } else if let Some(&only_runtime) = linked.get(&u.id) {
+    } else if let Some(&only_runtime) = linked.get(u.id.as_str()) {
         if only_runtime {
             EnablementState::EnabledRuntime
         } else {

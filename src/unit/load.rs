@@ -310,7 +310,7 @@ impl<'t> Loader<'t> {
         }
         if let Some(t) = self.templates.get_mut(&final_name) {
             if name != final_name {
-                t.aliases.insert(name.to_string());
+                t.aliases.insert(self.syms.get(name));
             }
             return;
         }
@@ -390,9 +390,12 @@ impl<'t> Loader<'t> {
             rules: self.rules,
             scope: self.scope,
             search_dirs: self.dirs,
-            units: unboxed(sorted(self.units)),
-            templates: unboxed(sorted(self.templates)),
-            names: sorted(self.names).into_iter().collect(),
+            units: unboxed(sorted(self.units), &mut syms),
+            templates: unboxed(sorted(self.templates), &mut syms),
+            names: sorted(self.names)
+                .into_iter()
+                .map(|(k, v)| (syms.take(k), syms.take(v)))
+                .collect(),
             edges,
             warnings: self.warnings,
             enablement: BTreeMap::new(),
@@ -407,9 +410,10 @@ fn sorted<V>(map: HashMap<String, V>) -> Vec<(String, V)> {
     v
 }
 
-/// The sorted units as the tree of `UnitSet` keeps them.
-fn unboxed(v: Vec<(String, Box<Unit>)>) -> BTreeMap<String, Unit> {
-    v.into_iter().map(|(k, u)| (k, *u)).collect()
+/// The sorted units as the tree of `UnitSet` keeps them, each name one shared copy with the
+/// edges' and the unit's own.
+fn unboxed(v: Vec<(String, Box<Unit>)>, syms: &mut Interner) -> BTreeMap<Sym, Unit> {
+    v.into_iter().map(|(k, u)| (syms.take(k), *u)).collect()
 }
 
 /// Every path of a load named as systemd names it ([`paths::DeclaredPaths`]).

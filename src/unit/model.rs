@@ -161,12 +161,12 @@ pub struct Setting {
 /// A unit (or template) after loading.
 #[derive(Clone, Debug, Serialize)]
 pub struct Unit {
-    pub id: String,
+    pub id: Sym,
     pub unit_type: UnitType,
     pub state: LoadState,
     pub fragment: Option<UnitFile>,
     pub dropins: Vec<UnitFile>,
-    pub aliases: BTreeSet<String>,
+    pub aliases: BTreeSet<Sym>,
     /// `[Install]` entries (WantedBy, RequiredBy, UpheldBy, Alias, Also, DefaultInstance).
     pub install: Vec<Setting>,
     /// Every other setting, in the order systemd applies them.
@@ -199,16 +199,16 @@ pub struct UnitSet {
     pub scope: Scope,
     pub search_dirs: Vec<SearchDir>,
     /// Units by canonical name.
-    pub units: BTreeMap<String, Unit>,
+    pub units: BTreeMap<Sym, Unit>,
     /// Template units (`foo@.service`) by canonical name; never loaded by systemd itself.
-    pub templates: BTreeMap<String, Unit>,
+    pub templates: BTreeMap<Sym, Unit>,
     /// Every known name (aliases included) → canonical name.
-    pub names: BTreeMap<String, String>,
+    pub names: BTreeMap<Sym, Sym>,
     /// Dependency edges, one per provenance, sorted.
     pub edges: Vec<Edge>,
     pub warnings: Vec<Warning>,
     /// `systemctl is-enabled` view of every unit and template, by canonical name.
-    pub enablement: BTreeMap<String, Enablement>,
+    pub enablement: BTreeMap<Sym, Enablement>,
 }
 
 impl UnitSet {

@@ -127,8 +127,8 @@ pub fn resolve_in(sets: &[&UnitSet], asked: &str) -> Result<(Resolved, usize), U
         return Err(unknown(sets, asked, None));
     };
     for (i, set) in sets.iter().enumerate() {
-        if let Some(id) = set.names.get(&m) {
-            return Ok((Resolved::Unit(id.clone()), i));
+        if let Some(id) = set.names.get(m.as_str()) {
+            return Ok((Resolved::Unit(id.to_string()), i));
         }
     }
     for (i, set) in sets.iter().enumerate() {
@@ -147,7 +147,7 @@ fn template_of(set: &UnitSet, name: &str) -> Option<String> {
     set.templates
         .iter()
         .find(|(_, t)| t.aliases.contains(name))
-        .map(|(n, _)| n.clone())
+        .map(|(n, _)| n.to_string())
 }
 
 /// A unit to ask the loader for (see [`crate::unit::load_with`]): an instance of a template,
@@ -184,8 +184,8 @@ pub fn resolve_pattern(sets: &[&UnitSet], asked: &str) -> Result<Vec<String>, Un
     let mut out = BTreeSet::new();
     for set in sets {
         for (n, id) in &set.names {
-            if matcher.is_match(n) {
-                out.insert(id.clone());
+            if matcher.is_match(n.as_str()) {
+                out.insert(id.to_string());
             }
         }
     }
@@ -238,7 +238,7 @@ fn suggest(sets: &[&UnitSet], key: &str) -> Vec<String> {
             }
             sim
         };
-        let e = scored.entry(n.clone()).or_insert(score);
+        let e = scored.entry(n.to_string()).or_insert(score);
         *e = e.max(score);
     }
     let mut v: Vec<(String, f64)> = scored.into_iter().collect();

@@ -31,7 +31,7 @@ impl<'t> Loader<'t> {
     pub(super) fn dependency_dirs(
         &mut self,
         id: &str,
-        aliases: &BTreeSet<String>,
+        aliases: &BTreeSet<Sym>,
         unit_type: UnitType,
     ) {
         let mut kinds = vec![

@@ -40,7 +40,7 @@ impl<'t> Loader<'t> {
                 }
                 self.names.insert(n.clone(), id.clone());
                 if *n != id {
-                    late |= unit.aliases.insert(n.clone());
+                    late |= unit.aliases.insert(self.syms.get(n));
                 }
             }
             let many = unit.aliases.len() > budget::MAX_LATE_ALIAS_READS;
@@ -88,10 +88,14 @@ impl<'t> Loader<'t> {
         let unit_type = UnitName::parse(id)
             .map(|u| u.unit_type)
             .unwrap_or(UnitType::Service);
-        let aliases: BTreeSet<String> = names.into_iter().filter(|n| n != id).collect();
+        let aliases: BTreeSet<Sym> = names
+            .into_iter()
+            .filter(|n| n != id)
+            .map(|n| self.syms.take(n))
+            .collect();
         let perpetual = self.scope.is_perpetual(id);
         let mut unit = Unit {
-            id: id.to_string(),
+            id: self.syms.get(id),
             unit_type,
             state: LoadState::NotFound,
             fragment: None,
@@ -353,7 +357,7 @@ impl<'t> Loader<'t> {
             let named = name::from_path(&where_, ".mount");
             if named
                 .as_ref()
-                .is_none_or(|n| *n != unit.id && !unit.aliases.contains(n))
+                .is_none_or(|n| *n != unit.id && !unit.aliases.contains(n.as_str()))
             {
                 return Some("Where= setting doesn't match unit name".into());
             }

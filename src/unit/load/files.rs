@@ -244,13 +244,12 @@ impl<'t> Loader<'t> {
     pub(super) fn candidate_dirs(
         &mut self,
         id: &str,
-        aliases: &BTreeSet<String>,
+        aliases: &BTreeSet<Sym>,
         unit_type: UnitType,
         suffix: &str,
     ) -> Vec<(ImagePath, usize)> {
         let mut out = Vec::new();
-        for name in
-            std::iter::once(id).chain(aliases.iter().map(String::as_str).filter(|a| *a != id))
+        for name in std::iter::once(id).chain(aliases.iter().map(Sym::as_str).filter(|a| *a != id))
         {
             let chain = self.name_chain(name);
             for i in 0..self.dirs.len() {
@@ -293,7 +292,7 @@ impl<'t> Loader<'t> {
     pub(super) fn dropins(
         &mut self,
         id: &str,
-        aliases: &BTreeSet<String>,
+        aliases: &BTreeSet<Sym>,
         unit_type: UnitType,
     ) -> Vec<UnitFile> {
         let dirs = self.candidate_dirs(id, aliases, unit_type, ".d");

@@ -226,7 +226,7 @@ impl Loader<'_> {
     /// Load-time implicit edges of a unit whose fragment parsed (state `loaded` before the
     /// type's checks, so `bad-setting` units get them too).
     pub(super) fn implicit_at_load(&mut self, u: &Unit, explicit_slice: bool) {
-        let id = u.id.clone();
+        let id = u.id.to_string();
         let v = self.rules.version;
         let t = u.unit_type;
         let user = self.scope.is_user();
