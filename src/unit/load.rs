@@ -170,7 +170,7 @@ struct Loader<'t> {
     warnings: Vec<Warning>,
     /// Units, templates and names (every name → its canonical one) by hash while the image
     /// loads (each is looked up many times per unit and edge); sorted once in [`Self::finish`].
-    /// (Boxed: a `Unit` is 168 bytes, and a hash table keeps ~half its slots empty.)
+    /// (Boxed: a `Unit` is 152 bytes, and a hash table keeps ~half its slots empty.)
     units: HashMap<String, Box<Unit>>,
     templates: HashMap<String, Box<Unit>>,
     names: HashMap<String, String>,
