@@ -171,9 +171,9 @@ struct Loader<'t> {
     /// Units, templates and names (every name → its canonical one) by hash while the image
     /// loads (each is looked up many times per unit and edge); sorted once in [`Self::finish`].
     /// (Boxed: a `Unit` is 152 bytes, and a hash table keeps ~half its slots empty.)
-    units: HashMap<String, Box<Unit>>,
-    templates: HashMap<String, Box<Unit>>,
-    names: HashMap<String, String>,
+    units: HashMap<Sym, Box<Unit>>,
+    templates: HashMap<Sym, Box<Unit>>,
+    names: HashMap<Sym, Sym>,
     /// Edges as written (targets not yet canonical). One `Vec` grown by doubling: its
     /// unused capacity is address space, not memory, and `DepGraph::new` turns it into the
     /// graph's edge list in place. (Chunks joined into one `Vec` at the end held every edge
@@ -308,7 +308,7 @@ impl<'t> Loader<'t> {
         if UnitName::parse(&final_name).map(|u| u.kind()) != Some(NameKind::Template) {
             return;
         }
-        if let Some(t) = self.templates.get_mut(&final_name) {
+        if let Some(t) = self.templates.get_mut(final_name.as_str()) {
             if name != final_name {
                 t.aliases.insert(self.syms.get(name));
             }
@@ -320,7 +320,8 @@ impl<'t> Loader<'t> {
             names.insert(name.to_string());
         }
         let unit = self.build_unit(&final_name, Some((frag, dir)), names, true);
-        self.templates.insert(final_name, Box::new(unit));
+        self.templates
+            .insert(self.syms.take(final_name), Box::new(unit));
     }
 
     /// One warning per limit that cut something, saying what.
@@ -368,10 +369,7 @@ impl<'t> Loader<'t> {
             let Some(to) = self.names.get(e.to.as_str()) else {
                 return false;
             };
-            // Most names are canonical already: keep their shared copy.
-            if *to != e.to {
-                e.to = syms.get(to);
-            }
+            e.to = to.clone();
             e.to != e.from
         });
         self.implicit_post_load(&mut edges, &mut syms);
@@ -390,12 +388,9 @@ impl<'t> Loader<'t> {
             rules: self.rules,
             scope: self.scope,
             search_dirs: self.dirs,
-            units: unboxed(sorted(self.units), &mut syms),
-            templates: unboxed(sorted(self.templates), &mut syms),
-            names: sorted(self.names)
-                .into_iter()
-                .map(|(k, v)| (syms.take(k), syms.take(v)))
-                .collect(),
+            units: unboxed(sorted(self.units)),
+            templates: unboxed(sorted(self.templates)),
+            names: sorted(self.names).into_iter().collect(),
             edges,
             warnings: self.warnings,
             enablement: BTreeMap::new(),
@@ -404,16 +399,15 @@ impl<'t> Loader<'t> {
 }
 
 /// A map of the load, sorted (one sort of the entries, then the tree is built in bulk).
-fn sorted<V>(map: HashMap<String, V>) -> Vec<(String, V)> {
-    let mut v: Vec<(String, V)> = map.into_iter().collect();
+fn sorted<V>(map: HashMap<Sym, V>) -> Vec<(Sym, V)> {
+    let mut v: Vec<(Sym, V)> = map.into_iter().collect();
     v.sort_unstable_by(|a, b| a.0.cmp(&b.0));
     v
 }
 
-/// The sorted units as the tree of `UnitSet` keeps them, each name one shared copy with the
-/// edges' and the unit's own.
-fn unboxed(v: Vec<(String, Box<Unit>)>, syms: &mut Interner) -> BTreeMap<Sym, Unit> {
-    v.into_iter().map(|(k, u)| (syms.take(k), *u)).collect()
+/// The sorted units as the tree of `UnitSet` keeps them.
+fn unboxed(v: Vec<(Sym, Box<Unit>)>) -> BTreeMap<Sym, Unit> {
+    v.into_iter().map(|(k, u)| (k, *u)).collect()
 }
 
 /// Every path of a load named as systemd names it ([`paths::DeclaredPaths`]).

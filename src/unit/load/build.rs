@@ -27,18 +27,19 @@ impl<'t> Loader<'t> {
         }
         let (mut id, frag, names) = self.find_fragment(name);
         let by_path = self.rules.follows_symlinks_by_path();
-        if by_path && let Some(other) = names.iter().find_map(|n| self.names.get(n)) {
+        if by_path && let Some(other) = names.iter().find_map(|n| self.names.get(n.as_str())) {
             // Before 243 (`merge_by_names`): a name of the chain that a loaded unit has
             // already merges this one into it, whichever file the chain led to.
-            id = other.clone();
+            id = other.to_string();
         }
-        if let Some(unit) = self.units.get_mut(&id) {
+        let sid = self.syms.get(&id);
+        if let Some(unit) = self.units.get_mut(id.as_str()) {
             let mut late = false;
             for n in &names {
-                if by_path && self.names.contains_key(n) {
+                if by_path && self.names.contains_key(n.as_str()) {
                     continue;
                 }
-                self.names.insert(n.clone(), id.clone());
+                self.names.insert(self.syms.get(n), sid.clone());
                 if *n != id {
                     late |= unit.aliases.insert(self.syms.get(n));
                 }
@@ -59,10 +60,10 @@ impl<'t> Loader<'t> {
             return;
         }
         for n in &names {
-            self.names.insert(n.clone(), id.clone());
+            self.names.insert(self.syms.get(n), sid.clone());
         }
         let unit = self.build_unit(&id, frag, names, false);
-        self.units.insert(id, Box::new(unit));
+        self.units.insert(sid, Box::new(unit));
     }
 
     /// Read the fragment and drop-ins of a unit or template and apply them.

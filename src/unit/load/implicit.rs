@@ -672,7 +672,7 @@ impl Loader<'_> {
                             to: to.clone(),
                             provenance: pr.clone(),
                         });
-                        if self.units[&m].fragment.is_some() {
+                        if self.units[m.as_str()].fragment.is_some() {
                             added.push(Edge {
                                 from,
                                 kind: hard,

@@ -181,6 +181,6 @@ impl<'t> Loader<'t> {
             // de-duplicated with the rest.
             self.dependency_dirs(id, &aliases, unit.unit_type);
         }
-        self.units.insert(id.to_string(), unit);
+        self.units.insert(self.syms.get(id), unit);
     }
 }

@@ -32,7 +32,7 @@ impl<'t> Loader<'t> {
                     }
                 } else if kind == NodeKind::Symlink
                     && matches!(self.ids.get(&name), Some(IdEntry::Alias(_)))
-                    && self.names.contains_key(&name)
+                    && self.names.contains_key(name.as_str())
                 {
                     let first = self.listings[..i].iter().all(|l| !l.contains_key(&name));
                     if first {
