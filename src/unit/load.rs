@@ -148,7 +148,7 @@ struct Loader<'t> {
     scope: Scope,
     dirs: Vec<SearchDir>,
     /// Top-level entries of each search directory.
-    listings: Vec<HashMap<String, NodeKind>>,
+    listings: Vec<HashMap<Sym, NodeKind>>,
     /// Per search directory: NAME → suffixes of the `NAME.d`/`.wants`/… entries it has.
     subdir_index: Vec<HashMap<String, Vec<&'static str>>>,
     /// Every NAME of `subdir_index`, any directory.
@@ -160,9 +160,9 @@ struct Loader<'t> {
     last_chain: Option<(String, Rc<[String]>)>,
     /// [`Self::type_dirs`]' answers, by `TYPE.SUFFIX`.
     type_dirs: HashMap<String, Rc<[(ImagePath, usize)]>>,
-    ids: HashMap<String, IdEntry>,
+    ids: HashMap<Sym, IdEntry>,
     /// Fragment path → every name that resolves to it.
-    reverse: HashMap<ImagePath, Vec<String>>,
+    reverse: HashMap<ImagePath, Vec<Sym>>,
     /// In-image directory → its physical path (or why it has none).
     resolved_dirs: std::cell::RefCell<HashMap<ImagePath, Result<ImagePath, ResolveError>>>,
     /// Physical directory → its entries (`None`: unreadable).
@@ -275,12 +275,12 @@ impl<'t> Loader<'t> {
     }
 
     fn run(&mut self, instances: &[String]) {
-        let mut keys: Vec<String> = self.ids.keys().cloned().collect();
-        keys.sort();
+        let mut keys: Vec<Sym> = self.ids.keys().cloned().collect();
+        keys.sort_unstable();
         for k in &keys {
             match UnitName::parse(k).map(|u| u.kind()) {
                 Some(NameKind::Template) => self.load_template(k),
-                Some(_) => self.queue.push_back(k.as_str().into()),
+                Some(_) => self.queue.push_back(k.clone()),
                 None => {}
             }
         }
@@ -288,7 +288,7 @@ impl<'t> Loader<'t> {
             let template = UnitName::parse(name)
                 .filter(|u| u.kind() == NameKind::Instance)
                 .and_then(|u| u.template());
-            if template.is_some_and(|t| self.ids.contains_key(&t)) {
+            if template.is_some_and(|t| self.ids.contains_key(t.as_str())) {
                 self.queue.push_back(name.as_str().into());
             }
         }

@@ -41,13 +41,13 @@ impl<'t> Loader<'t> {
             };
             match (a.kind(), instance) {
                 (NameKind::Plain, None) => {
-                    names.insert(alias.clone());
+                    names.insert(alias.to_string());
                 }
                 (NameKind::Template, Some(i)) => {
                     names.insert(a.with_instance(i));
                 }
                 (NameKind::Instance, Some(i)) if a.instance == Some(i) => {
-                    names.insert(alias.clone());
+                    names.insert(alias.to_string());
                 }
                 _ => {}
             }

@@ -14,7 +14,7 @@ impl<'t> Loader<'t> {
                 continue;
             }
             let runtime = layer == Layer::Runtime;
-            let mut entries: Vec<(String, NodeKind)> = self.listings[i]
+            let mut entries: Vec<(Sym, NodeKind)> = self.listings[i]
                 .iter()
                 .map(|(n, k)| (n.clone(), *k))
                 .collect();
@@ -31,12 +31,14 @@ impl<'t> Loader<'t> {
                         }
                     }
                 } else if kind == NodeKind::Symlink
-                    && matches!(self.ids.get(&name), Some(IdEntry::Alias(_)))
+                    && matches!(self.ids.get(name.as_str()), Some(IdEntry::Alias(_)))
                     && self.names.contains_key(name.as_str())
                 {
-                    let first = self.listings[..i].iter().all(|l| !l.contains_key(&name));
+                    let first = self.listings[..i]
+                        .iter()
+                        .all(|l| !l.contains_key(name.as_str()));
                     if first {
-                        out.push((name, runtime));
+                        out.push((name.to_string(), runtime));
                     }
                 }
             }
@@ -55,6 +57,11 @@ impl<'t> Loader<'t> {
                     Vec::new()
                 }
             };
+            // One shared copy of each name: the name map, the units and the edges take it.
+            let entries: Vec<(Sym, NodeKind)> = entries
+                .into_iter()
+                .map(|(n, k)| (self.syms.take(n), k))
+                .collect();
             self.listings.push(entries.iter().cloned().collect());
             // Index `NAME.d`, `NAME.wants`, … by NAME, so looking for a unit's directories
             // costs no string building when there are none.
@@ -72,7 +79,7 @@ impl<'t> Loader<'t> {
             self.stems.extend(index.keys().cloned());
             self.subdir_index.push(index);
             for (name, kind) in entries {
-                if name.starts_with('.') || self.ids.contains_key(&name) {
+                if name.starts_with('.') || self.ids.contains_key(name.as_str()) {
                     continue;
                 }
                 if !matches!(kind, NodeKind::File | NodeKind::Symlink) {
@@ -96,7 +103,7 @@ impl<'t> Loader<'t> {
                 }
             }
         }
-        let keys: Vec<String> = self.ids.keys().cloned().collect();
+        let keys: Vec<Sym> = self.ids.keys().cloned().collect();
         for key in keys {
             if let Ok((frag, _)) = self.resolve_name(&key) {
                 self.reverse.entry(frag).or_default().push(key);
@@ -254,7 +261,7 @@ impl<'t> Loader<'t> {
     pub(super) fn resolve_name(&self, name: &str) -> Result<(ImagePath, String), bool> {
         let mut cur = name.to_string();
         for _ in 0..=MAX_ALIAS_HOPS {
-            match self.ids.get(&cur) {
+            match self.ids.get(cur.as_str()) {
                 None => return Err(false),
                 Some(IdEntry::Path { path, .. }) => return Ok((path.clone(), cur)),
                 Some(IdEntry::Alias(t)) => cur = t.clone(),
