@@ -183,7 +183,7 @@ struct Loader<'t> {
     /// What the image says about the machine (for `%H`, `%m`, `%o`…).
     facts: deps::ImageFacts,
     /// What the post-load phase needs, per loaded unit.
-    post: HashMap<String, implicit::PostInfo>,
+    post: HashMap<Sym, implicit::PostInfo>,
     /// Work done against the budget ([`budget`]).
     spent: budget::Spent,
     /// Files read, by the path asked for: each is read once however many units it applies

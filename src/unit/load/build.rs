@@ -115,7 +115,15 @@ impl<'t> Loader<'t> {
                 let known = (path.parent().as_ref() == Some(&self.dirs[dir].physical))
                     .then(|| self.listings[dir].get(path.file_name()).copied())
                     .flatten();
-                match self.read_file(&path, known) {
+                // Kept for the next unit only if one can read it again (as the parse cache:
+                // a template's fragment is every instance's); any other fragment is read by
+                // its unit alone.
+                let read = if id.contains('@') {
+                    self.read_file(&path, known)
+                } else {
+                    self.read_file_once(&path, known)
+                };
+                match read {
                     FileRead::Masked => {
                         unit.state = if perpetual {
                             LoadState::Loaded

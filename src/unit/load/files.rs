@@ -69,6 +69,15 @@ impl<'t> Loader<'t> {
         r
     }
 
+    /// [`Self::read_file`] for a file no other unit reads: from the cache if it is there,
+    /// not added to it.
+    pub(super) fn read_file_once(&self, path: &ImagePath, known: Option<NodeKind>) -> FileRead {
+        if let Some(r) = self.reads.borrow().get(path) {
+            return r.clone();
+        }
+        self.read_file_uncached(path, known)
+    }
+
     pub(super) fn read_file_uncached(&self, path: &ImagePath, known: Option<NodeKind>) -> FileRead {
         if known == Some(NodeKind::File) {
             return self.read_regular(path, None);

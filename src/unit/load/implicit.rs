@@ -558,7 +558,7 @@ impl Loader<'_> {
             UnitType::Swap => self.swap_dependencies(u, dd, &mut info),
             UnitType::Device => {}
         }
-        self.post.insert(id, info);
+        self.post.insert(u.id.clone(), info);
     }
 
     /// The default dependencies sockets, timers and paths share: before their target,
@@ -634,8 +634,8 @@ impl Loader<'_> {
             }
         }
         // Mount units of paths.
-        let mut ids: Vec<&String> = self.post.keys().collect();
-        ids.sort();
+        let mut ids: Vec<&Sym> = self.post.keys().collect();
+        ids.sort_unstable();
         for id in ids {
             if !loaded(id) {
                 continue;
