@@ -6,7 +6,7 @@
 use crate::graph::{DepGraph, EdgeKey};
 use crate::reach::{AfterIndex, Step, StopIndex, Walker, stop_forward};
 use crate::unit::budget::{MAX_FAILURE_WALK_STEPS, MAX_WITNESS_HOPS, MAX_WITNESS_HOPS_TOTAL};
-use crate::unit::{DepKind, LoadState, Provenance, Sym, UnitName, UnitType};
+use crate::unit::{DepKind, LoadState, Provenance, UnitName, UnitType};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 
@@ -150,11 +150,7 @@ pub fn deps_with_cut(
     direction: Direction,
     all: bool,
 ) -> (TreeNode, Option<String>) {
-    let root = g
-        .set
-        .names
-        .get(unit)
-        .map_or_else(|| unit.to_string(), Sym::to_string);
+    let root = g.set.canonical(unit);
     // Depth-first with an explicit stack (an image's chains can be deeper than any call
     // stack): each frame is a node being filled and the hops still to visit under it.
     struct Frame {
@@ -267,13 +263,7 @@ impl Drop for TreeNode {
 /// (the strongest kind), and the search only extends paths that can still reach `to` within
 /// the bound, so it stays cheap on dense graphs.
 pub fn why(g: &DepGraph, from: &str, to: &str, limit: usize, max_hops: usize) -> Vec<Vec<Hop>> {
-    let canon = |n: &str| {
-        g.set
-            .names
-            .get(n)
-            .map_or_else(|| n.to_string(), Sym::to_string)
-    };
-    let (from, to) = (canon(from), canon(to));
+    let (from, to) = (g.set.canonical(from), g.set.canonical(to));
     let follows = |k: DepKind| {
         !matches!(
             k,
@@ -357,11 +347,7 @@ fn stop_sources(g: &DepGraph, u: &str) -> impl Iterator<Item = (EdgeKey, bool)> 
 
 /// The members of [`failure_set`] only, without witnesses (cheap, for comparing).
 pub fn failure_members(g: &DepGraph, unit: &str) -> BTreeSet<String> {
-    let root = g
-        .set
-        .names
-        .get(unit)
-        .map_or_else(|| unit.to_string(), Sym::to_string);
+    let root = g.set.canonical(unit);
     let mut out = BTreeSet::new();
     let mut queue = VecDeque::from([root.clone()]);
     while let Some(u) = queue.pop_front() {
@@ -383,11 +369,7 @@ pub type Witness = Vec<Hop>;
 /// one it is part of), and stop propagation (PropagatesStopTo/StopPropagatedFrom). Wants
 /// and Upholds do not propagate failure. Each member comes with its shortest witness.
 pub fn failure_set(g: &DepGraph, unit: &str) -> BTreeMap<String, Witness> {
-    let root = g
-        .set
-        .names
-        .get(unit)
-        .map_or_else(|| unit.to_string(), Sym::to_string);
+    let root = g.set.canonical(unit);
     // Breadth-first with the hop that first reached each unit; witnesses are read back
     // along those hops (no path is copied per unit reached).
     let mut parent: BTreeMap<String, (String, Hop)> = BTreeMap::new();
@@ -554,11 +536,7 @@ pub fn boot_members(g: &DepGraph, target: &str) -> BTreeSet<String> {
 /// `reach(Some(edge), name)` for a loaded unit, `reach(Some(edge), "")` for one that is not
 /// (not walked further). Each unit is reached once.
 fn boot_walk<'g>(g: &'g DepGraph, target: &str, mut reach: impl FnMut(Option<&'g EdgeKey>, &str)) {
-    let root = g
-        .set
-        .names
-        .get(target)
-        .map_or_else(|| target.to_string(), Sym::to_string);
+    let root = g.set.canonical(target);
     reach(None, &root);
     let Some(r) = g.id(&root) else {
         return;

@@ -4,7 +4,6 @@
 use super::source_label;
 use crate::graph::DepGraph;
 use crate::query::{DiffAnswers, FailureSetChange, Hop, TreeNode};
-use crate::unit::Sym;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
@@ -387,11 +386,7 @@ pub fn diff_answers(a: &DiffAnswers) -> String {
 
 /// `systemctl cat`, offline: the fragment and drop-ins in the order systemd applies them.
 pub fn cat(g: &DepGraph, unit: &str) -> Option<String> {
-    let id = g
-        .set
-        .names
-        .get(unit)
-        .map_or_else(|| unit.to_string(), Sym::to_string);
+    let id = g.set.canonical(unit);
     let u = g
         .set
         .units

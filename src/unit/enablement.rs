@@ -152,14 +152,10 @@ pub fn compute(
     let mut linked: BTreeMap<String, bool> = BTreeMap::new();
     for (name, runtime) in config_links {
         // Links go by name; an alias's link counts for the unit it names.
-        let canonical = set
-            .names
-            .get(name.as_str())
-            .map_or_else(|| name.clone(), Sym::to_string);
-        let mut names = vec![canonical];
+        let mut names = vec![set.canonical(name)];
         // An instance link enables its template too.
         if let Some(t) = UnitName::parse(name).and_then(|n| n.template()) {
-            names.push(set.names.get(t.as_str()).map_or(t, Sym::to_string));
+            names.push(set.canonical(&t));
         }
         for n in names {
             let entry = linked.entry(n).or_insert(true);

@@ -398,6 +398,13 @@ impl<'t> Loader<'t> {
     }
 }
 
+/// Whether the fragment of unit `id` is read again by another unit, so the read and parse
+/// caches keep it: a template's fragment is every instance's. Any other unit's fragment is
+/// read by that unit alone.
+fn fragment_read_again(id: &str) -> bool {
+    id.contains('@')
+}
+
 /// A map of the load, sorted (one sort of the entries, then the tree is built in bulk).
 fn sorted<V>(map: HashMap<Sym, V>) -> Vec<(Sym, V)> {
     let mut v: Vec<(Sym, V)> = map.into_iter().collect();

@@ -216,6 +216,14 @@ impl UnitSet {
     pub fn unit(&self, name: &str) -> Option<&Unit> {
         self.names.get(name).and_then(|id| self.units.get(id))
     }
+
+    /// The canonical name `name` refers to, aliases followed (`name` itself when the image
+    /// has no such name).
+    pub fn canonical(&self, name: &str) -> String {
+        self.names
+            .get(name)
+            .map_or_else(|| name.to_string(), Sym::to_string)
+    }
 }
 
 /// `systemctl is-enabled` states that an offline image can have.

@@ -161,11 +161,10 @@ impl<'t> Loader<'t> {
                     &self.rules,
                 ));
                 // Kept for the next unit only if one can read it again: a drop-in or an
-                // include (shared by type, prefix or template), a template's fragment (every
-                // instance). The fragment of any other unit is read by that unit alone;
-                // keeping every parse held a second copy of every setting until the load
-                // ended (~100 MB in a 100k-unit image).
-                if ctx.how != How::Fragment || unit.id.contains('@') {
+                // include (shared by type, prefix or template), or a fragment another unit
+                // reads ([`fragment_read_again`]). Keeping every parse held a second copy of
+                // every setting until the load ended (~100 MB in a 100k-unit image).
+                if ctx.how != How::Fragment || fragment_read_again(&unit.id) {
                     self.parses.insert(key, p.clone());
                 }
                 p

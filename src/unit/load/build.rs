@@ -39,10 +39,11 @@ impl<'t> Loader<'t> {
                 if by_path && self.names.contains_key(n.as_str()) {
                     continue;
                 }
-                self.names.insert(self.syms.get(n), sid.clone());
+                let n_sym = self.syms.get(n);
                 if *n != id {
-                    late |= unit.aliases.insert(self.syms.get(n));
+                    late |= unit.aliases.insert(n_sym.clone());
                 }
+                self.names.insert(n_sym, sid.clone());
             }
             let many = unit.aliases.len() > budget::MAX_LATE_ALIAS_READS;
             if by_path && late && many {
@@ -115,10 +116,7 @@ impl<'t> Loader<'t> {
                 let known = (path.parent().as_ref() == Some(&self.dirs[dir].physical))
                     .then(|| self.listings[dir].get(path.file_name()).copied())
                     .flatten();
-                // Kept for the next unit only if one can read it again (as the parse cache:
-                // a template's fragment is every instance's); any other fragment is read by
-                // its unit alone.
-                let read = if id.contains('@') {
+                let read = if fragment_read_again(id) {
                     self.read_file(&path, known)
                 } else {
                     self.read_file_once(&path, known)
