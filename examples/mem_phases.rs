@@ -44,8 +44,13 @@ fn report(what: &str) {
 fn main() {
     let a: Vec<String> = std::env::args().collect();
     let (old, new) = (std::path::Path::new(&a[1]), std::path::Path::new(&a[2]));
+    // As `unitdiff diff` loads them: each unit file's digest, not its bytes.
+    let opts = unitdiff::InputOptions {
+        contents_as_digests: true,
+        ..Default::default()
+    };
     report("start");
-    let og = unitdiff::open(old, None).unwrap();
+    let og = unitdiff::open_input_with(old, None, &[], &opts).unwrap();
     report("OLD loaded");
     eprintln!(
         "  units {} templates {} edge keys {} provenances {} settings {}",
@@ -59,7 +64,7 @@ fn main() {
             .map(|u| u.settings.len() + u.install.len())
             .sum::<usize>()
     );
-    let ng = unitdiff::open(new, None).unwrap();
+    let ng = unitdiff::open_input_with(new, None, &[], &opts).unwrap();
     report("NEW loaded");
     let d = unitdiff::diff::diff(&og, &ng, None);
     report("diff");

@@ -6,7 +6,7 @@ use crate::tree::ImagePath;
 use crate::unit::deps::is_dependency_setting;
 use crate::unit::enablement::EnablementState;
 use crate::unit::paths::physical;
-use crate::unit::{DepKind, Layer, LoadState, Provenance, SearchDir, Setting, Sym, Unit};
+use crate::unit::{Content, DepKind, Layer, LoadState, Provenance, SearchDir, Setting, Sym, Unit};
 use serde::Serialize;
 use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
@@ -196,14 +196,14 @@ fn all_units(g: &DepGraph) -> BTreeMap<&str, (&Unit, bool)> {
 /// A unit's files by where they are (`paths::physical`: Debian 12's
 /// `/lib/systemd/system/x` is Debian 13's `/usr/lib/systemd/system/x`), each with the path
 /// its release names it by.
-type FilesOf<'a> = BTreeMap<Cow<'a, ImagePath>, (&'a ImagePath, Option<&'a [u8]>, Layer)>;
+type FilesOf<'a> = BTreeMap<Cow<'a, ImagePath>, (&'a ImagePath, Option<&'a Content>, Layer)>;
 
 fn files_of<'a>(u: &'a Unit, dirs: &[SearchDir]) -> FilesOf<'a> {
     let mut m = BTreeMap::new();
     for f in u.fragment.iter().chain(u.dropins.iter()) {
         m.insert(
             physical(dirs, &f.path),
-            (&f.path, f.content.as_deref(), f.layer),
+            (&f.path, f.content.as_ref(), f.layer),
         );
     }
     m

@@ -111,7 +111,14 @@ fn load_detected(
     // As a booted system: with the generators' units (emulated), unless told not to. A
     // user manager's generators are listed, not emulated.
     let (mut set, generators) = if opts.scope == unit::Scope::User {
-        let mut set = unit::load_scoped(tree, detected.rules, opts.scope, instances);
+        let mut set = unit::load::load_in(
+            tree,
+            detected.rules,
+            instances,
+            false,
+            opts.scope,
+            opts.contents_as_digests,
+        );
         let gopts = unit::generators::Options {
             kernel_cmdline: opts.kernel_cmdline.clone(),
         };
@@ -134,12 +141,26 @@ fn load_detected(
         }
         (set, (!opts.no_generators).then_some(report))
     } else if opts.no_generators {
-        (unit::load_with(tree, detected.rules, instances), None)
+        let set = unit::load::load_in(
+            tree,
+            detected.rules,
+            instances,
+            false,
+            unit::Scope::System,
+            opts.contents_as_digests,
+        );
+        (set, None)
     } else {
         let gopts = unit::generators::Options {
             kernel_cmdline: opts.kernel_cmdline.clone(),
         };
-        let (set, report) = unit::generators::load(tree, detected.rules, instances, &gopts);
+        let (set, report) = unit::generators::load(
+            tree,
+            detected.rules,
+            instances,
+            &gopts,
+            opts.contents_as_digests,
+        );
         (set, Some(report))
     };
     if let Some(caveat) = detected.caveat() {

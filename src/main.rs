@@ -491,6 +491,7 @@ fn run(cli: Cli) -> Result<u8, anyhow::Error> {
         } else {
             unitdiff::unit::Scope::System
         },
+        contents_as_digests: !cli.command.prints_files(),
     });
     let flags = Flags {
         quiet: cli.quiet,

@@ -275,6 +275,30 @@ pub enum Command {
     },
 }
 
+impl Command {
+    /// Whether the command prints unit files: `cat`, `diff -p`, and the Markdown and HTML
+    /// reports (their patches). The others load only each file's SHA-256.
+    pub fn prints_files(&self) -> bool {
+        match self {
+            Command::Diff { patch, format, .. } => {
+                *patch || matches!(format, DiffFormat::Markdown | DiffFormat::Html)
+            }
+            Command::Check {
+                format, reports, ..
+            } => std::iter::once(format.format())
+                .chain(reports.iter().map(|(f, _)| *f))
+                .any(|f| {
+                    matches!(
+                        f,
+                        report::check::CheckFormat::Markdown | report::check::CheckFormat::Html
+                    )
+                }),
+            Command::Deps { .. } | Command::Why { .. } | Command::Graph { .. } => false,
+            _ => true,
+        }
+    }
+}
+
 /// The output options of `diff` and `graph` (besides the format): what shapes the pictures.
 #[derive(Args)]
 pub struct PictureOut {

@@ -414,7 +414,10 @@ pub fn cat(g: &DepGraph, unit: &str) -> Option<String> {
             f.layer
         );
         if let Some(c) = &f.content {
-            let text = String::from_utf8_lossy(c);
+            let text = match c.bytes() {
+                Some(b) => String::from_utf8_lossy(b),
+                None => super::unified::NOT_KEPT.into(),
+            };
             out.push_str(&text);
             if !text.ends_with('\n') {
                 out.push('\n');

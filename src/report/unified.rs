@@ -4,10 +4,15 @@
 use crate::diff::{FileChangeKind, GraphDiff};
 use crate::graph::DepGraph;
 use crate::tree::ImagePath;
+use crate::unit::Content;
 use crate::unit::paths::physical;
 use similar::TextDiff;
 use std::borrow::Cow;
 use std::collections::HashMap;
+
+/// The text shown for a file whose load kept only its digest
+/// (`InputOptions::contents_as_digests`, which no command that prints files sets).
+pub const NOT_KEPT: &str = "(only this file's SHA-256 was kept: load with its contents)\n";
 
 /// One file's patch.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -20,21 +25,22 @@ pub struct FilePatch {
 
 /// A unit's files on one side, by where they are (`paths::physical`), as the diff matched
 /// them.
-fn contents<'g>(g: &'g DepGraph, unit: &str) -> HashMap<Cow<'g, ImagePath>, Option<&'g [u8]>> {
+fn contents<'g>(g: &'g DepGraph, unit: &str) -> HashMap<Cow<'g, ImagePath>, Option<&'g Content>> {
     let Some(u) = g.set.units.get(unit).or_else(|| g.set.templates.get(unit)) else {
         return HashMap::new();
     };
     let mut m = HashMap::new();
     for f in u.fragment.iter().chain(u.dropins.iter()) {
         m.entry(physical(&g.set.search_dirs, &f.path))
-            .or_insert(f.content.as_deref());
+            .or_insert(f.content.as_ref());
     }
     m
 }
 
-fn text(files: &HashMap<Cow<'_, ImagePath>, Option<&[u8]>>, path: &ImagePath) -> String {
+fn text(files: &HashMap<Cow<'_, ImagePath>, Option<&Content>>, path: &ImagePath) -> String {
     match files.get(path) {
-        Some(Some(c)) => String::from_utf8_lossy(c).into_owned(),
+        Some(Some(Content::Bytes(c))) => String::from_utf8_lossy(c).into_owned(),
+        Some(Some(Content::Sha256(_))) => NOT_KEPT.to_string(),
         // A mask (an empty file or a link to /dev/null), or no such file on this side.
         _ => String::new(),
     }

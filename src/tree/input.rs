@@ -33,6 +33,9 @@ pub struct InputOptions {
     pub kernel_cmdline: String,
     /// Whose units to load: the system manager's (default) or a user manager's (`--user`).
     pub scope: crate::unit::Scope,
+    /// Keep only the SHA-256 of each unit file, not its bytes ([`crate::unit::Content`]):
+    /// for reports that print no file (`cat`, `diff -p`, Markdown and HTML print them).
+    pub contents_as_digests: bool,
 }
 
 /// An opened input.

@@ -35,7 +35,7 @@ use std::sync::Arc;
 
 /// The model types, re-exported so `unit::load::…` paths keep working.
 pub use super::model::{
-    Edge, How, LoadState, Origin, Provenance, Setting, Unit, UnitFile, UnitSet, Warning,
+    Content, Edge, How, LoadState, Origin, Provenance, Setting, Unit, UnitFile, UnitSet, Warning,
 };
 
 /// An entry of the name map.
@@ -75,13 +75,13 @@ pub fn load(tree: &dyn Tree, rules: Rules) -> UnitSet {
 /// (as `systemctl` loads `getty@tty5.service` on demand): each one whose template has a
 /// unit file. Other names are ignored.
 pub fn load_with(tree: &dyn Tree, rules: Rules, instances: &[String]) -> UnitSet {
-    load_in(tree, rules, instances, false, Scope::System)
+    load_in(tree, rules, instances, false, Scope::System, false)
 }
 
 /// [`load_with`] for the units of `scope`'s manager (a user manager: its search path
 /// and its rules, docs/semantics.md "User scope"; its generators are not emulated).
 pub fn load_scoped(tree: &dyn Tree, rules: Rules, scope: Scope, instances: &[String]) -> UnitSet {
-    load_in(tree, rules, instances, false, scope)
+    load_in(tree, rules, instances, false, scope, false)
 }
 
 /// [`load_scoped`]; with `generator_dirs`, the search path includes the generator
@@ -92,6 +92,7 @@ pub(crate) fn load_in(
     instances: &[String],
     generator_dirs: bool,
     scope: Scope,
+    digests: bool,
 ) -> UnitSet {
     let (dirs, dir_warnings) = paths::search_dirs_for(tree, &rules, generator_dirs, scope);
     let mut l = Loader {
@@ -131,6 +132,7 @@ pub(crate) fn load_in(
         includes_left: 0,
         load_hints: HashMap::default(),
         syms: Default::default(),
+        digests,
     };
     l.scan();
     l.reserve_edges();
@@ -200,6 +202,9 @@ struct Loader<'t> {
     load_hints: HashMap<String, (ImagePath, usize)>,
     /// One shared copy of every unit name an edge names, and of setting sections and keys.
     syms: Interner,
+    /// Keep only the SHA-256 of each unit file once the unit is built
+    /// ([`Content::Sha256`]).
+    digests: bool,
 }
 
 /// The context a file's directives are applied in.

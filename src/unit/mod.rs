@@ -26,7 +26,7 @@ pub mod version;
 pub use deps::DepKind;
 pub use load::{load, load_scoped, load_with};
 pub use model::{
-    Edge, How, LoadState, Origin, Provenance, Setting, Unit, UnitFile, UnitSet, Warning,
+    Content, Edge, How, LoadState, Origin, Provenance, Setting, Unit, UnitFile, UnitSet, Warning,
 };
 pub use name::{UnitName, UnitType};
 pub use paths::{Layer, SearchDir};

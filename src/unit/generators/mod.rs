@@ -662,12 +662,14 @@ impl Generated {
     }
 }
 
-/// Load the image with the emulated generators' output in the search path.
+/// Load the image with the emulated generators' output in the search path (`digests`: keep
+/// only the SHA-256 of each unit file, see [`crate::unit::Content`]).
 pub fn load(
     tree: &dyn Tree,
     rules: Rules,
     instances: &[String],
     opts: &Options,
+    digests: bool,
 ) -> (UnitSet, Report) {
     let g = run(tree, &rules, opts);
     let overlay = g.overlay(tree);
@@ -677,6 +679,7 @@ pub fn load(
         instances,
         true,
         super::scope::Scope::System,
+        digests,
     );
     g.attribute(&mut set);
     (set, g.report)

@@ -77,6 +77,14 @@ impl<'t> Loader<'t> {
     ) -> Unit {
         let mut unit = self.read_unit(id, frag, names, template);
         trim(&mut unit);
+        if self.digests {
+            // Applied: from here on only whether a file changed is asked of its bytes.
+            for f in unit.fragment.iter_mut().chain(&mut unit.dropins) {
+                if let Some(c) = &mut f.content {
+                    *c = c.to_digest();
+                }
+            }
+        }
         unit
     }
 
@@ -162,7 +170,7 @@ impl<'t> Loader<'t> {
                             target,
                             layer,
                             masked: false,
-                            content: Some(content),
+                            content: Some(Content::Bytes(content)),
                         });
                     }
                     FileRead::Failed(msg) => {
@@ -216,7 +224,7 @@ impl<'t> Loader<'t> {
         template: bool,
     ) {
         for d in dropins.iter().filter(|d| !skip(&d.path)) {
-            if let Some(content) = d.content.clone() {
+            if let Some(content) = d.content.as_ref().and_then(Content::bytes) {
                 let ctx = FileCtx {
                     path: &d.path,
                     layer: d.layer,
@@ -224,7 +232,7 @@ impl<'t> Loader<'t> {
                     dir: d.path.parent().unwrap_or_else(ImagePath::root),
                     depth: 0,
                 };
-                self.apply_file(unit, ctx, &content, st, template);
+                self.apply_file(unit, ctx, content, st, template);
             }
         }
     }

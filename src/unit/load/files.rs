@@ -334,7 +334,7 @@ impl<'t> Loader<'t> {
                         target,
                         layer,
                         masked: false,
-                        content: Some(c),
+                        content: Some(Content::Bytes(c)),
                     },
                     // systemd lists the name without opening it: an entry it cannot read
                     // (dangling link, directory, unreadable file) is a drop-in that sets
