@@ -169,7 +169,7 @@ fn wire_unit<'a>(u: &'a Unit, g: &'a DepGraph) -> WireUnit<'a> {
         enablement: g.set.enablement.get(&u.id).map(|e| WireEnablement {
             state: e.state.as_str(),
             preset: e.preset.as_ref().map(|p| WirePreset {
-                action: &p.action,
+                action: p.action.as_str(),
                 line: p.line,
                 path: p.path.as_ref().map(|x| x.as_str()),
             }),

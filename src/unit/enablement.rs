@@ -2,7 +2,7 @@
 //! disabled, static, masked…, and what the image's presets say of it. PID 1 never reads any
 //! of this; it only sees the symlinks, which are edges already. This is for reports.
 
-pub use super::model::{Enablement, EnablementState, Preset};
+pub use super::model::{Enablement, EnablementState, Preset, PresetAction};
 use super::model::{LoadState, Unit, UnitSet};
 use super::name::UnitName;
 use super::scope::Scope;
@@ -12,7 +12,7 @@ use crate::tree::{self, ImagePath, NodeKind, Tree};
 use std::collections::{BTreeMap, BTreeSet};
 
 struct PresetRule {
-    action: String,
+    action: PresetAction,
     instances: Vec<String>,
     path: ImagePath,
     line: u32,
@@ -81,14 +81,12 @@ fn read_presets(tree: &dyn Tree, rules: &Rules, scope: Scope) -> Presets {
             }
             let mut words = l.split_whitespace();
             let action = words.next().unwrap_or("");
-            let known = match action {
-                "enable" | "disable" => true,
-                "ignore" => rules.version >= 254,
-                _ => false,
+            let action = match action {
+                "enable" => PresetAction::Enable,
+                "disable" => PresetAction::Disable,
+                "ignore" if rules.version >= 254 => PresetAction::Ignore,
+                _ => continue,
             };
-            if !known {
-                continue;
-            }
             let Some(pattern) = words.next() else {
                 continue;
             };
@@ -101,7 +99,7 @@ fn read_presets(tree: &dyn Tree, rules: &Rules, scope: Scope) -> Presets {
             };
             builder.add(glob);
             out.push(PresetRule {
-                action: action.to_string(),
+                action,
                 instances: words.map(str::to_string).collect(),
                 path: path.clone(),
                 line: i as u32 + 1,
@@ -120,18 +118,18 @@ fn preset_for(name: &str, presets: &Presets) -> Preset {
         let r = &presets.rules[i];
         {
             // `enable tmpl@.service a b` enables those instances only.
-            if !r.instances.is_empty() && r.action == "enable" {
+            if !r.instances.is_empty() && r.action == PresetAction::Enable {
                 continue;
             }
             return Preset {
-                action: r.action.clone(),
+                action: r.action,
                 path: Some(r.path.clone()),
                 line: Some(r.line),
             };
         }
     }
     Preset {
-        action: "enable".to_string(),
+        action: PresetAction::Enable,
         path: None,
         line: None,
     }

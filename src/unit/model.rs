@@ -305,11 +305,44 @@ impl EnablementState {
     }
 }
 
+/// A preset line's verb.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum PresetAction {
+    Enable,
+    Disable,
+    /// From systemd 254.
+    Ignore,
+}
+
+impl PresetAction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PresetAction::Enable => "enable",
+            PresetAction::Disable => "disable",
+            PresetAction::Ignore => "ignore",
+        }
+    }
+}
+
+impl std::fmt::Display for PresetAction {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// `"enable"` is [`PresetAction::Enable`], and so on.
+impl PartialEq<&str> for PresetAction {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
 /// What a preset file says of a unit.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Preset {
     /// `enable`, `disable` or `ignore` (`enable` when no line matches).
-    pub action: String,
+    pub action: PresetAction,
     /// The preset file and line that decided, if any.
     pub path: Option<ImagePath>,
     pub line: Option<u32>,
@@ -328,6 +361,9 @@ impl Enablement {
     /// preset` would enable it).
     pub fn preset_enabled_but_not_linked(&self) -> bool {
         self.state == EnablementState::Disabled
-            && self.preset.as_ref().is_some_and(|p| p.action == "enable")
+            && self
+                .preset
+                .as_ref()
+                .is_some_and(|p| p.action == PresetAction::Enable)
     }
 }
