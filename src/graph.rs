@@ -207,9 +207,11 @@ pub struct DepGraph {
     /// Unit names by index (sorted, as `set.units`), and back.
     names: Vec<Sym>,
     index: NameIndex,
-    /// Per unit index: the (source index, kind) of every edge reaching it, so that
-    /// `edges_to` finds the keys in `edges` without a second copy of each.
-    incoming: Vec<Vec<(u32, DepKind)>>,
+    /// Every edge key reaching a unit from a unit, as the position of its first entry in
+    /// `edges`' list, grouped by target unit (one list, not a list per unit): the edges
+    /// reaching unit `i` are at `incoming[incoming_at[i]..incoming_at[i + 1]]`.
+    incoming: Vec<u32>,
+    incoming_at: Vec<u32>,
     /// Per unit index: where its edges are in `edges`' list (start, end), found once while
     /// the graph is built instead of by two binary searches over every edge per question.
     outgoing: Vec<(u32, u32)>,
@@ -250,7 +252,8 @@ impl DepGraph {
         let mut index: NameIndex =
             HashMap::with_capacity_and_hasher(names.len(), Default::default());
         index.extend(names.iter().enumerate().map(|(i, n)| (n.clone(), i as u32)));
-        let mut incoming: Vec<Vec<(u32, DepKind)>> = vec![Vec::new(); names.len()];
+        // Edges reaching each unit, counted here and placed below.
+        let mut incoming_at: Vec<u32> = vec![0; names.len() + 1];
         let mut outgoing: Vec<(u32, u32)> = vec![(0, 0); names.len()];
         let mut targets: Vec<u32> = Vec::with_capacity(edges.list.len());
         // Keys come sorted by source: look each source up once.
@@ -275,10 +278,25 @@ impl DepGraph {
             }
             let b = index.get(key.2.as_str()).copied();
             targets.extend(std::iter::repeat_n(b.unwrap_or(NOT_A_UNIT), run.len()));
-            let (Some(a), Some(b)) = (a, b) else {
-                continue;
-            };
-            incoming[b as usize].push((a, key.1));
+            if let (Some(_), Some(b)) = (a, b) {
+                incoming_at[b as usize + 1] += 1;
+            }
+        }
+        for i in 1..incoming_at.len() {
+            incoming_at[i] += incoming_at[i - 1];
+        }
+        let mut incoming: Vec<u32> = vec![0; incoming_at[names.len()] as usize];
+        let mut placed: Vec<u32> = incoming_at[..names.len()].to_vec();
+        for &(start, end) in &outgoing {
+            let mut at = start as usize;
+            for run in edges.list[start as usize..end as usize].chunk_by(same_key) {
+                let b = targets[at];
+                if b != NOT_A_UNIT {
+                    incoming[placed[b as usize] as usize] = at as u32;
+                    placed[b as usize] += 1;
+                }
+                at += run.len();
+            }
         }
         DepGraph {
             root: root.into(),
@@ -290,6 +308,7 @@ impl DepGraph {
             names,
             index,
             incoming,
+            incoming_at,
             outgoing,
             targets,
         }
@@ -380,18 +399,13 @@ impl DepGraph {
         let Some(&n) = self.index.get(unit) else {
             return Vec::new();
         };
-        let to = self.names[n as usize].as_str();
-        let mut out: Vec<&EdgeKey> = self.incoming[n as usize]
+        let (start, end) = (
+            self.incoming_at[n as usize] as usize,
+            self.incoming_at[n as usize + 1] as usize,
+        );
+        let mut out: Vec<&EdgeKey> = self.incoming[start..end]
             .iter()
-            .filter_map(|&(from, kind)| {
-                // In the source's own edges (sorted by kind and target): a few, not all.
-                let (start, end) = self.outgoing[from as usize];
-                let run = &self.edges.list[start as usize..end as usize];
-                let i = run.partition_point(|(k, _)| (k.1, k.2.as_str()) < (kind, to));
-                run.get(i)
-                    .filter(|(k, _)| k.1 == kind && k.2.as_str() == to)
-                    .map(|(k, _)| k)
-            })
+            .map(|&at| &self.edges.list[at as usize].0)
             .collect();
         out.sort();
         out
@@ -458,5 +472,52 @@ mod tests {
             ]
         );
         assert_eq!(m.iter().next_back().map(|(k, _)| k.0.as_str()), Some("c"));
+    }
+
+    #[test]
+    fn edges_to_a_unit_are_every_unit_edge_naming_it() {
+        use crate::tree::mem::{Entry, MemTree};
+        let mut t = MemTree::new("t");
+        let dir = "/usr/lib/systemd/system";
+        for (name, body) in [
+            ("a.service", "[Unit]\nWants=c.service\nAfter=c.service\n"),
+            ("b.service", "[Unit]\nRequires=c.service\nWants=a.service\n"),
+            ("c.service", "[Unit]\nBefore=b.service\n"),
+        ] {
+            let body = format!("{body}[Service]\nExecStart=/bin/true\n");
+            let entry = Entry::File {
+                size: body.len() as u64,
+                data: Some(body.into_bytes().into()),
+            };
+            t.insert(&ImagePath::new(&format!("{dir}/{name}")), entry)
+                .unwrap();
+        }
+        let set = crate::unit::load(&t, crate::unit::Rules::new(257, 13));
+        let g = DepGraph::new("t", set);
+        let to = |u: &str| -> Vec<(String, DepKind)> {
+            g.edges_to(u)
+                .into_iter()
+                .filter(|k| k.0.ends_with(".service"))
+                .map(|k| (k.0.to_string(), k.1))
+                .collect()
+        };
+        // Each edge key once, sorted by source and kind.
+        assert_eq!(
+            to("c.service"),
+            [
+                ("a.service".into(), DepKind::Wants),
+                ("a.service".into(), DepKind::After),
+                ("b.service".into(), DepKind::Requires),
+            ]
+        );
+        assert_eq!(to("a.service"), [("b.service".into(), DepKind::Wants)]);
+        assert_eq!(to("b.service"), [("c.service".into(), DepKind::Before)]);
+        // Every key `edges_to` gives is a key `edges_from` of its source gives.
+        for u in ["a.service", "b.service", "c.service"] {
+            for k in g.edges_to(u) {
+                assert!(g.edges_from(&k.0).contains(&k), "{k:?}");
+            }
+        }
+        assert!(g.edges_to("nonexistent.service").is_empty());
     }
 }
