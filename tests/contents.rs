@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use unitdiff::InputOptions;
 use unitdiff::diff::{FileChangeKind, diff};
 use unitdiff::graph::DepGraph;
+use unitdiff::report::unified::NOT_KEPT;
 use unitdiff::unit::Content;
 
 fn fixture(name: &str) -> PathBuf {
@@ -94,4 +95,32 @@ fn bytes_and_their_digest_are_the_same_content() {
     assert_ne!(bytes("x"), bytes("y"));
     assert_eq!(a.to_digest().bytes(), None);
     assert_eq!(a.bytes(), Some(&b"[Unit]\n"[..]));
+}
+
+/// The commands that print unit files load their bytes: `diff -p`, the Markdown and HTML
+/// reports, `check`'s Markdown, and `cat`.
+#[test]
+fn commands_that_print_files_print_their_text() {
+    let run = |args: &[&str]| -> String {
+        let o = std::process::Command::new(env!("CARGO_BIN_EXE_unitdiff"))
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(o.status.code().is_some_and(|c| c < 2), "{args:?}: {o:?}");
+        String::from_utf8_lossy(&o.stdout).into_owned()
+    };
+    let (old, new) = ("fixtures/coreos-899", "fixtures/coreos-1010");
+    let line = "Requires=flanneld.service";
+    for args in [
+        &["-q", "diff", old, new, "-p"][..],
+        &["-q", "diff", old, new, "--format", "markdown"],
+        &["-q", "diff", old, new, "--format", "html"],
+        &["-q", "check", old, new, "--format", "markdown"],
+        &["-q", "cat", new, "docker.service"],
+    ] {
+        let out = run(args);
+        assert!(out.contains(line), "{args:?} does not print {line}");
+        assert!(!out.contains(NOT_KEPT.trim()), "{args:?}");
+    }
 }
