@@ -687,6 +687,21 @@ fn needs_systemd_fstab_generator_tricky_lines_agree() {
          /dev/sdb2 /mnt/e ext4 x-systemd.makefs 0 0\n/dev/sdb4 /mnt/f ext4 x-systemd.growfs,x-systemd.automount 0 0\n\
          LABEL=x /mnt/g xfs x-systemd.makefs 0 0\n"
             .to_string(),
+        // validatefs (258+; 252 and 257 ignore it): wanted by the mount, ordered before its
+        // target, none for the root; with growfs, automount, noauto, nofail, a network mount.
+        "/dev/sda1 / ext4 x-systemd.validatefs,x-systemd.growfs 0 0\n\
+         /dev/sdb1 /mnt/a ext4 x-systemd.validatefs,x-systemd.automount 0 0\n\
+         /dev/sdb2 /mnt/b ext4 x-systemd.validatefs,noauto 0 0\n\
+         srv:/c /mnt/c nfs x-systemd.validatefs 0 0\n\
+         /dev/sdb4 /mnt/d ext4 x-systemd.validatefs,nofail,x-systemd.growfs 0 0\n"
+            .to_string(),
+        // libmount from 259: a line without a type, with a dump or pass that is not a
+        // whole number, or with a field after the pass is skipped.
+        "/dev/sdb1 /mnt/a ext4 defaults 0 1x\n/dev/sdb2 /mnt/b ext4 defaults 0 +1\n\
+         /dev/sdb3 /mnt/c ext4 defaults x 1\n/dev/sdb4 /mnt/d ext4 defaults 0 1 extra\n\
+         /dev/sdb5 /mnt/e ext4 defaults 1x\n/dev/sdb6 /mnt/f\n/dev/sdb7 /mnt/g ext4 defaults 0 -0\n\
+         /dev/sdb8 /mnt/h ext4 defaults 0 4294967296\n/dev/sdb9 /mnt/i ext4\n"
+            .to_string(),
     ];
     for fstab in &cases {
         let (ours, mut real) = compare_fstab(fstab);

@@ -1,7 +1,9 @@
-//! The services `systemd-fstab-generator` hooks up to a mount (`src/shared/generator.c`
-//! of v252–v256): `x-systemd.makefs` (`generator_hook_up_mkfs()`) and `x-systemd.growfs`
+//! The services `systemd-fstab-generator` hooks up to a mount (`src/shared/generator.c`):
+//! `x-systemd.makefs` (`generator_hook_up_mkfs()`), `x-systemd.growfs`
 //! (`generator_hook_up_growfs()`: a generated unit in 252, the shipped template with an
-//! ordering drop-in on the target from 253). Later versions are not modelled.
+//! ordering drop-in on the target from 253) and `x-systemd.validatefs` (258+, the same
+//! shape). Checked against the binaries of 252, 257.13 and 262.1 (`tests/generators_fstab.rs`);
+//! 253–256 and 258–261 follow the sources and NEWS.
 
 use super::path_names::{is_device_path, path_escape};
 use super::tab::{self, cescape};
@@ -62,14 +64,25 @@ pub(crate) fn makefs(
     start(&mut t, src);
     t.line("Description=Make File System on %f", src);
     t.line("Documentation=man:systemd-makefs@.service(8)", src);
-    t.line("DefaultDependencies=no", src);
-    t.line("BindsTo=%i.device", src);
-    t.line("Conflicts=shutdown.target", src);
-    t.line("After=%i.device", src);
-    t.line(
-        format!("Before=shutdown.target systemd-fsck@%i.service {where_unit}"),
-        src,
-    );
+    if ctx.rules.version >= 257 {
+        // 257.13's binary: the shutdown lines after the others.
+        t.line("", src);
+        t.line("DefaultDependencies=no", src);
+        t.line("BindsTo=%i.device", src);
+        t.line("After=%i.device", src);
+        t.line(format!("Before=systemd-fsck@%i.service {where_unit}"), src);
+        t.line("Conflicts=shutdown.target", src);
+        t.line("Before=shutdown.target", src);
+    } else {
+        t.line("DefaultDependencies=no", src);
+        t.line("BindsTo=%i.device", src);
+        t.line("Conflicts=shutdown.target", src);
+        t.line("After=%i.device", src);
+        t.line(
+            format!("Before=shutdown.target systemd-fsck@%i.service {where_unit}"),
+            src,
+        );
+    }
     let exec = format!(
         "ExecStart={}/systemd-makefs {fstype} {}",
         libexec(ctx),
@@ -84,6 +97,57 @@ pub(crate) fn makefs(
         src,
     );
     Ok(())
+}
+
+/// A shipped service (`unit`, an instance of `template` or the template itself) wanted by
+/// the mount and ordered before its target by a drop-in (`50-order-<unit>.conf`), as
+/// growfs is from 253 and validatefs from 258.
+fn shipped(
+    ctx: &Ctx,
+    out: &mut Out,
+    (unit, template): (&str, &str),
+    (where_unit, target): (&str, Option<&str>),
+    src: &Source,
+) -> Result<(), HookError> {
+    if let Some(target) = target {
+        let dropin = format!("{target}.d/50-order-{unit}.conf");
+        if out.has(Dir::Normal, &dropin) {
+            return Err(format!("{dropin} already exists"));
+        }
+        let mut d = UnitText::new();
+        start(&mut d, src);
+        d.line(format!("After={unit}"), src);
+        out.unit(Dir::Normal, &dropin, d);
+    }
+    out.link(
+        Dir::Normal,
+        &format!("{where_unit}.wants/{unit}"),
+        &format!("{}/{template}", ctx.vendor_dir()),
+        src,
+    );
+    Ok(())
+}
+
+/// `x-systemd.validatefs` (258+): `systemd-validatefs@<where>.service`, wanted by the
+/// mount and ordered before its target; not for the root (262.1's binary writes none).
+pub(crate) fn validatefs(
+    ctx: &Ctx,
+    out: &mut Out,
+    (where_, where_unit, target): (&str, &str, Option<&str>),
+    src: &Source,
+) -> Result<(), HookError> {
+    if where_ == "/" {
+        return Ok(());
+    }
+    let instance = path_escape(where_).map_err(|_| format!("cannot escape {where_:?}"))?;
+    let unit = format!("systemd-validatefs@{instance}.service");
+    shipped(
+        ctx,
+        out,
+        (&unit, "systemd-validatefs@.service"),
+        (where_unit, target),
+        src,
+    )
 }
 
 /// `generator_hook_up_growfs()`: `systemd-growfs@<where>.service` (the root's
@@ -104,28 +168,12 @@ pub(crate) fn growfs(
         format!("systemd-growfs@{instance}.service")
     };
     if v >= 253 {
-        if let Some(target) = target {
-            let dropin = format!("{target}.d/50-order-{unit}.conf");
-            if out.has(Dir::Normal, &dropin) {
-                return Err(format!("{dropin} already exists"));
-            }
-            let mut d = UnitText::new();
-            start(&mut d, src);
-            d.line(format!("After={unit}"), src);
-            out.unit(Dir::Normal, &dropin, d);
-        }
         let template = if root {
             unit.clone()
         } else {
             "systemd-growfs@.service".to_string()
         };
-        out.link(
-            Dir::Normal,
-            &format!("{where_unit}.wants/{unit}"),
-            &format!("{}/{template}", ctx.vendor_dir()),
-            src,
-        );
-        return Ok(());
+        return shipped(ctx, out, (&unit, &template), (where_unit, target), src);
     }
     if out.has(Dir::Normal, &unit) {
         return Err(format!("{unit} already exists"));

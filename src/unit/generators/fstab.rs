@@ -285,10 +285,7 @@ fn add_mount(
     if e.passno != 0 {
         fsck(ctx, out, &mut t, what, where_s, fstype, src);
     }
-    let bind = fstype == "bind" || has_option(Some(&e.opts), &["bind", "rbind"]);
-    if v <= 256 || !bind {
-        blockdev(&mut t, what, src);
-    }
+    blockdev(&mut t, what, src);
     t.line("", src);
     t.line("[Mount]", src);
     t.line(format!("What={}", specifier_escape(what)), src);
@@ -359,8 +356,8 @@ fn add_mount(
     }
 }
 
-/// `x-systemd.makefs` and `x-systemd.growfs` (252–256; later versions and `x-systemd.pcrfs`,
-/// which depends on a measured boot, are listed as not emulated).
+/// `x-systemd.makefs`, `x-systemd.growfs` and `x-systemd.validatefs` (258+);
+/// `x-systemd.pcrfs`, which depends on a measured boot, is listed as not emulated.
 fn hooks(
     ctx: &Ctx,
     out: &mut Out,
@@ -378,15 +375,14 @@ fn hooks(
     if v >= 253 && has_option(o, &["x-systemd.pcrfs"]) {
         out.skipped("x-systemd.pcrfs (it depends on a measured boot) is not modelled");
     }
-    if v > 256 && (makefs || growfs) {
-        out.skipped("x-systemd.makefs/growfs after systemd 256 are not modelled");
-        return Ok(());
-    }
     if makefs {
         fs_hooks::makefs(ctx, out, (what, fstype, unit), src)?;
     }
     if growfs {
         fs_hooks::growfs(ctx, out, (where_, unit, target), src)?;
+    }
+    if v >= 258 && has_option(o, &["x-systemd.validatefs"]) {
+        fs_hooks::validatefs(ctx, out, (where_, unit, target), src)?;
     }
     Ok(())
 }
@@ -532,8 +528,8 @@ fn quota(ctx: &Ctx, out: &mut Out, opts: &str, unit: &str, where_: &ImagePath, s
 }
 
 /// `After=blockdev@<device>.target` for a `/dev/` device
-/// (`generator_write_blockdev_dependency`): up to 256 for bind mounts too (checked with
-/// 252's binary); from 257 not for them, as our emulation always did (not checked).
+/// (`generator_write_blockdev_dependency`), bind mounts included (252's, 257.13's and
+/// 262.1's binaries).
 fn blockdev(t: &mut UnitText, what: &str, src: &Source) {
     if !path_startswith(what, "/dev/") {
         return;

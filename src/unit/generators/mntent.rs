@@ -1,7 +1,8 @@
-//! The entries of an fstab as `systemd-fstab-generator` reads them: up to 256 with glibc's
-//! `setmntent()`/`getmntent()` (checked with Debian 12's glibc 2.36 and its generator), from
-//! 257 as our emulation always read them (libmount's octal escapes, assumed). Bounded by the
-//! file's length (at most 1 MiB, [`super::Ctx::read`]).
+//! The entries of an fstab as `systemd-fstab-generator` reads them: up to 258 with glibc's
+//! `setmntent()`/`getmntent()` (checked with the generators of Debian 12, glibc 2.36, and
+//! Debian 13, 257.13 on glibc 2.41), from 259 with libmount (systemd PR #38929, merged
+//! after 258 was released; checked with sid's 262.1). Bounded by the file's length (at
+//! most 1 MiB, [`super::Ctx::read`]).
 
 /// One fstab line's fields (`struct mntent`), escapes decoded.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -10,9 +11,9 @@ pub(crate) struct MntEnt {
     pub line: u32,
     pub fsname: String,
     pub dir: String,
-    /// The type, `""` when the line has none (glibc) or `auto` (257+).
+    /// The type, `""` when the line has none (glibc; libmount skips such a line).
     pub fstype: String,
-    /// The options, `""` when the line has none (glibc) or `defaults` (257+).
+    /// The options, `""` when the line has none (glibc) or `defaults` (libmount, 259+).
     pub opts: String,
     /// `fs_passno`: only whether it is 0 matters.
     pub passno: i64,
@@ -22,9 +23,12 @@ pub(crate) struct MntEnt {
 /// `fgets(buf, 4096)`, so at most 4,095 bytes of it; the rest of a longer line is dropped.
 const MNTENT_BUFFER: usize = 4096;
 
+/// The first systemd whose fstab-generator reads fstab with libmount.
+const LIBMOUNT_FROM: u32 = 259;
+
 /// The entries of `content` as systemd `version` reads them.
 pub(crate) fn entries(content: &[u8], version: u32) -> Vec<MntEnt> {
-    if version >= 257 {
+    if version >= LIBMOUNT_FROM {
         libmount_entries(content)
     } else {
         glibc_entries(content)
@@ -103,10 +107,10 @@ fn scan_numbers(s: &[u8]) -> (i32, i64) {
             break;
         }
         pos += digits;
-        // Only zero or not matters: a number too long for i64 is not zero.
+        // `%d`: strtol() into a C int (4294967296 is 0; 252's and 257.13's binaries).
         let n = std::str::from_utf8(&s[start..pos])
             .ok()
-            .and_then(|t| t.parse::<i64>().ok())
+            .and_then(c_int)
             .unwrap_or(1);
         numbers.push(n);
     }
@@ -181,6 +185,22 @@ fn glibc_entries(content: &[u8]) -> Vec<MntEnt> {
     out
 }
 
+/// A whole field read as libmount's `next_num()` reads it: `strtol()` (an optional sign,
+/// decimal digits, nothing after them) into a C `int` (the low 32 bits).
+fn c_int(field: &str) -> Option<i64> {
+    let digits = field.strip_prefix(['+', '-']).unwrap_or(field);
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    // strtol() saturates at the range of a 64-bit long, then the int keeps the low bits.
+    let v: i64 = field.parse().unwrap_or(if field.starts_with('-') {
+        i64::MIN
+    } else {
+        i64::MAX
+    });
+    Some(i64::from(v as i32))
+}
+
 /// An fstab field with libmount's octal escapes (`\040`) decoded.
 fn unescape_octal(field: &str) -> String {
     let b = field.as_bytes();
@@ -205,9 +225,8 @@ fn unescape_octal(field: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-/// 257+: the reading our emulation always did (not checked against a binary here):
-/// whitespace-separated fields, octal escapes decoded, type `auto` and options `defaults`
-/// when missing.
+/// libmount's `mnt_table_parse_file()` as 262.1's generator reads fstab:
+/// whitespace-separated fields, octal escapes decoded, options `defaults` when missing.
 fn libmount_entries(content: &[u8]) -> Vec<MntEnt> {
     let text = String::from_utf8_lossy(content);
     let mut out = Vec::new();
@@ -217,17 +236,21 @@ fn libmount_entries(content: &[u8]) -> Vec<MntEnt> {
             continue;
         }
         let fields: Vec<String> = line.split_whitespace().map(unescape_octal).collect();
-        if fields.len() < 2 {
+        // libmount needs source, target and type, and whole numbers for the dump frequency
+        // and the pass (what follows them is ignored); it skips any other line (262.1's
+        // binary).
+        let numbers: Option<Vec<i64>> = fields.iter().skip(4).take(2).map(|f| c_int(f)).collect();
+        let Some(numbers) = numbers.filter(|_| fields.len() >= 3) else {
             continue;
-        }
+        };
         let field = |n: usize, dflt: &str| fields.get(n).cloned().unwrap_or_else(|| dflt.into());
         out.push(MntEnt {
             line: i as u32 + 1,
             fsname: field(0, ""),
             dir: field(1, ""),
-            fstype: field(2, "auto"),
+            fstype: fields[2].clone(),
             opts: field(3, "defaults"),
-            passno: fields.get(5).and_then(|p| p.parse().ok()).unwrap_or(0),
+            passno: numbers.get(1).copied().unwrap_or(0),
         });
     }
     out
@@ -287,8 +310,52 @@ mod tests {
         assert_eq!((e[1].dir.as_str(), e[1].line), ("/c", 2));
     }
 
+    /// What 262.1's generator (libmount) made of these lines: only `b`, `d`, `g`, `h`
+    /// and `i` became mounts, `h` without fsck.
     #[test]
-    fn octal_escapes_are_decoded_from_257() {
+    fn libmount_skips_lines_without_a_type_or_with_a_bad_number() {
+        let text = "/dev/sdb1 /mnt/a ext4 defaults 0 1x\n/dev/sdb2 /mnt/b ext4 defaults 0 +1\n\
+                    /dev/sdb3 /mnt/c ext4 defaults x 1\n/dev/sdb4 /mnt/d ext4 defaults 0 1 extra\n\
+                    /dev/sdb5 /mnt/e ext4 defaults 1x\n/dev/sdb6 /mnt/f\n\
+                    /dev/sdb7 /mnt/g ext4 defaults 0 -0\n/dev/sdb8 /mnt/h ext4 defaults 0 4294967296\n\
+                    /dev/sdb9 /mnt/i ext4\n/mnt/j\\041 /mnt/k\\\\l ext4\n";
+        let got: Vec<(String, i64, String)> = entries(text.as_bytes(), 262)
+            .into_iter()
+            .map(|e| (e.dir, e.passno, e.opts))
+            .collect();
+        let want = |d: &str, p: i64, o: &str| (d.to_string(), p, o.to_string());
+        assert_eq!(
+            got,
+            vec![
+                want("/mnt/b", 1, "defaults"),
+                want("/mnt/d", 1, "defaults"),
+                want("/mnt/g", 0, "defaults"),
+                want("/mnt/h", 0, "defaults"),
+                want("/mnt/i", 0, "defaults"),
+                want("/mnt/k\\\\l", 0, "defaults"),
+            ]
+        );
+        // Up to 258 the same lines are glibc's: every one read, `\\` one backslash.
+        let glibc = entries(text.as_bytes(), 258);
+        assert_eq!(glibc.len(), 10);
+        assert_eq!(glibc[9].dir, "/mnt/k\\l");
+        assert_eq!(glibc[7].passno, 0, "4294967296 in a C int");
+    }
+
+    #[test]
+    fn numbers_are_read_into_a_c_int() {
+        assert_eq!(c_int("4294967296"), Some(0));
+        assert_eq!(c_int("99999999999"), Some(1_215_752_191));
+        assert_eq!(c_int("-1"), Some(-1));
+        assert_eq!(c_int("+2"), Some(2));
+        assert_eq!(c_int("99999999999999999999"), Some(-1));
+        assert_eq!(c_int("1x"), None);
+        assert_eq!(c_int("-"), None);
+        assert_eq!(c_int(""), None);
+    }
+
+    #[test]
+    fn octal_escapes_are_decoded_from_259() {
         assert_eq!(unescape_octal("/mnt/a\\040b"), "/mnt/a b");
         assert_eq!(unescape_octal("/x\\0"), "/x\\0");
         // Out of a byte's range: no overflow, the low eight bits.
