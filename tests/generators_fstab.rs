@@ -695,6 +695,16 @@ fn needs_systemd_fstab_generator_tricky_lines_agree() {
          srv:/c /mnt/c nfs x-systemd.validatefs 0 0\n\
          /dev/sdb4 /mnt/d ext4 x-systemd.validatefs,nofail,x-systemd.growfs 0 0\n"
             .to_string(),
+        // Quota (256+; 252 leaves it to PID 1): only for the types that need it, ordered
+        // before the mount's target (none with wanted-by), `-root` services for `/`.
+        "/dev/sda1 / ext4 usrquota 0 0\n/dev/sdd1 /mnt/a ext2 usrquota 0 0\n\
+         /dev/sdd2 /mnt/b xfs usrquota 0 0\n/dev/sdd3 /mnt/c auto grpquota 0 0\n\
+         /dev/sdd4 /mnt/d none bind,usrquota 0 0\nsrv:/e /mnt/e nfs usrquota 0 0\n\
+         /dev/sdd5 /mnt/f ext4 _netdev,usrjquota 0 0\n/dev/sdd6 /mnt/g ext4 prjquota,nofail 0 0\n\
+         /dev/sdd7 /mnt/h jfs quota,noauto 0 0\n/dev/sdd8 /mnt/i f2fs usrquota,x-systemd.automount 0 0\n\
+         /dev/sdd9 /mnt/j ext4 usrquota,x-systemd.wanted-by=multi-user.target 0 0\n\
+         /dev/sde1 /mnt/k EXT4 usrquota 0 0\n"
+            .to_string(),
         // libmount from 259: a line without a type, with a dump or pass that is not a
         // whole number, or with a field after the pass is skipped.
         "/dev/sdb1 /mnt/a ext4 defaults 0 1x\n/dev/sdb2 /mnt/b ext4 defaults 0 +1\n\
@@ -716,4 +726,39 @@ fn needs_systemd_fstab_generator_tricky_lines_agree() {
         assert_same(&ours, &real);
         assert!(real.len() > 1, "{fstab}: {real:?}");
     }
+}
+
+/// Quota from 256, as 257.13's and 262.1's generators write it: the shipped instances
+/// wanted by the mount and ordered before its target by drop-ins, only for file system
+/// types that need quotacheck.
+#[test]
+fn quota_services_are_ordered_before_the_target_for_types_that_need_them() {
+    let fstab = "/dev/sdd1 /mnt/a ext4 usrquota 0 0\n/dev/sdd2 /mnt/b xfs usrquota 0 0\n\
+                 /dev/sdd3 /mnt/c ext4 _netdev,grpquota 0 0\n";
+    let w = run_ours("fstab", 262, &fstab_image(fstab), "");
+    let quota: Vec<&str> = w
+        .keys()
+        .filter(|k| k.contains("quota"))
+        .map(String::as_str)
+        .collect();
+    assert_eq!(
+        quota,
+        [
+            "normal/local-fs.target.d/50-order-quotaon@mnt-a.service.conf",
+            "normal/local-fs.target.d/50-order-systemd-quotacheck@mnt-a.service.conf",
+            "normal/mnt-a.mount.wants/quotaon@mnt-a.service",
+            "normal/mnt-a.mount.wants/systemd-quotacheck@mnt-a.service",
+            "normal/mnt-c.mount.wants/quotaon@mnt-c.service",
+            "normal/mnt-c.mount.wants/systemd-quotacheck@mnt-c.service",
+            "normal/remote-fs.target.d/50-order-quotaon@mnt-c.service.conf",
+            "normal/remote-fs.target.d/50-order-systemd-quotacheck@mnt-c.service.conf",
+        ]
+    );
+    assert_eq!(
+        w["normal/local-fs.target.d/50-order-systemd-quotacheck@mnt-a.service.conf"],
+        ["After=systemd-quotacheck@mnt-a.service"]
+    );
+    // Before 256 PID 1 hooks quota up, not the generator.
+    let w255 = run_ours("fstab", 255, &fstab_image(fstab), "");
+    assert!(!w255.keys().any(|k| k.contains("quota")), "{w255:?}");
 }

@@ -101,8 +101,8 @@ pub(crate) fn makefs(
 
 /// A shipped service (`unit`, an instance of `template` or the template itself) wanted by
 /// the mount and ordered before its target by a drop-in (`50-order-<unit>.conf`), as
-/// growfs is from 253 and validatefs from 258.
-fn shipped(
+/// growfs is from 253, validatefs from 258 and the quota services from 256.
+pub(crate) fn shipped(
     ctx: &Ctx,
     out: &mut Out,
     (unit, template): (&str, &str),

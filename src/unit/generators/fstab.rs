@@ -313,7 +313,9 @@ fn add_mount(
         // The mount unit stays, the entry's links are not made.
         return out.warn(src, err);
     }
-    quota(ctx, out, &opts, &unit, &where_, src);
+    if let Err(err) = quota(ctx, out, &opts, (&unit, target), (&where_, fstype), src) {
+        return out.warn(src, err);
+    }
     let automount = flags.automount.then(|| {
         let am = format!("{}.automount", unit.trim_end_matches(".mount"));
         let mut a = UnitText::new();
@@ -500,10 +502,24 @@ fn netdev_device(out: &mut Out, what: &str, where_: &str, opts: &str, src: &Sour
     );
 }
 
-/// Quota checks hang off the mount (256+; PID 1 added them before).
-fn quota(ctx: &Ctx, out: &mut Out, opts: &str, unit: &str, where_: &ImagePath, src: &Source) {
-    if ctx.rules.version < 256 || !has_option(Some(opts), QUOTA) {
-        return;
+/// The file system types whose quota needs `quotacheck`/`quotaon` (`fstype_needs_quota()`;
+/// the generator ignores the options on any other type, `auto` and `none` included).
+const NEEDS_QUOTA: &[&str] = &["ext2", "ext3", "ext4", "reiserfs", "jfs", "f2fs"];
+
+/// Quota checks hang off the mount (256+; PID 1 added them before): the shipped
+/// `systemd-quotacheck@`/`quotaon@` instances wanted by the mount and ordered before its
+/// target by drop-ins, or for `/` the `-root` services in `local-fs.target.wants/` (257.13's
+/// and 262.1's binaries).
+fn quota(
+    ctx: &Ctx,
+    out: &mut Out,
+    opts: &str,
+    (unit, target): (&str, Option<&str>),
+    (where_, fstype): (&ImagePath, &str),
+    src: &Source,
+) -> Result<(), fs_hooks::HookError> {
+    if ctx.rules.version < 256 || !has_option(Some(opts), QUOTA) || !NEEDS_QUOTA.contains(&fstype) {
+        return Ok(());
     }
     if where_.is_root() {
         for s in ["systemd-quotacheck-root.service", "quotaon-root.service"] {
@@ -514,17 +530,22 @@ fn quota(ctx: &Ctx, out: &mut Out, opts: &str, unit: &str, where_: &ImagePath, s
                 src,
             );
         }
-        return;
+        return Ok(());
     }
     let inst = name::escape(where_.as_str().trim_matches('/'));
     for tmpl in ["systemd-quotacheck", "quotaon"] {
-        out.link(
-            Dir::Normal,
-            &format!("{unit}.wants/{tmpl}@{inst}.service"),
-            &format!("{}/{tmpl}@.service", ctx.vendor_dir()),
+        fs_hooks::shipped(
+            ctx,
+            out,
+            (
+                &format!("{tmpl}@{inst}.service"),
+                &format!("{tmpl}@.service"),
+            ),
+            (unit, target),
             src,
-        );
+        )?;
     }
+    Ok(())
 }
 
 /// `After=blockdev@<device>.target` for a `/dev/` device
