@@ -276,8 +276,9 @@ pub enum Command {
 }
 
 impl Command {
-    /// Whether the command prints unit files: `cat`, `diff -p`, and the Markdown and HTML
-    /// reports (their patches). The others load only each file's SHA-256.
+    /// Whether the command prints unit files: `cat`, `diff -p`, the Markdown and HTML
+    /// reports (their patches), and `check --format github` in a GitHub Actions step (the
+    /// step summary is the check's Markdown). The others load only each file's SHA-256.
     pub fn prints_files(&self) -> bool {
         match self {
             Command::Diff { patch, format, .. } => {
@@ -287,11 +288,12 @@ impl Command {
                 format, reports, ..
             } => std::iter::once(format.format())
                 .chain(reports.iter().map(|(f, _)| *f))
-                .any(|f| {
-                    matches!(
-                        f,
-                        report::check::CheckFormat::Markdown | report::check::CheckFormat::Html
-                    )
+                .any(|f| match f {
+                    report::check::CheckFormat::Markdown | report::check::CheckFormat::Html => true,
+                    report::check::CheckFormat::Github => {
+                        std::env::var_os("GITHUB_STEP_SUMMARY").is_some_and(|p| !p.is_empty())
+                    }
+                    _ => false,
                 }),
             Command::Deps { .. } | Command::Why { .. } | Command::Graph { .. } => false,
             _ => true,

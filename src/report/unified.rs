@@ -11,7 +11,8 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 
 /// The text shown for a file whose load kept only its digest
-/// (`InputOptions::contents_as_digests`, which no command that prints files sets).
+/// (`InputOptions::contents_as_digests`; the CLI sets it only for commands that print no
+/// file, `Command::prints_files`).
 pub const NOT_KEPT: &str = "(only this file's SHA-256 was kept: load with its contents)\n";
 
 /// One file's patch.
@@ -37,12 +38,13 @@ fn contents<'g>(g: &'g DepGraph, unit: &str) -> HashMap<Cow<'g, ImagePath>, Opti
     m
 }
 
-fn text(files: &HashMap<Cow<'_, ImagePath>, Option<&Content>>, path: &ImagePath) -> String {
+/// A file's text on one side; `None` when its load kept only the digest.
+fn text(files: &HashMap<Cow<'_, ImagePath>, Option<&Content>>, path: &ImagePath) -> Option<String> {
     match files.get(path) {
-        Some(Some(Content::Bytes(c))) => String::from_utf8_lossy(c).into_owned(),
-        Some(Some(Content::Sha256(_))) => NOT_KEPT.to_string(),
+        Some(Some(Content::Bytes(c))) => Some(String::from_utf8_lossy(c).into_owned()),
+        Some(Some(Content::Sha256(_))) => None,
         // A mask (an empty file or a link to /dev/null), or no such file on this side.
-        _ => String::new(),
+        _ => Some(String::new()),
     }
 }
 
@@ -70,20 +72,23 @@ pub fn patches(d: &GraphDiff, old: &DepGraph, new: &DepGraph) -> Vec<FilePatch> 
                 FileChangeKind::Removed => (format!("a/{rel}"), "/dev/null".to_string()),
                 FileChangeKind::Modified => (format!("a/{rel}"), format!("b/{rel}")),
             };
-            let diff = TextDiff::from_lines(&before, &after);
             let mut text = format!("diff --unitdiff a/{rel} b/{rel}\n");
             match f.change {
                 FileChangeKind::Added => text.push_str("new file\n"),
                 FileChangeKind::Removed => text.push_str("deleted file\n"),
                 FileChangeKind::Modified => {}
             }
-            text.push_str(
-                &diff
-                    .unified_diff()
-                    .context_radius(3)
-                    .header(&a, &b)
-                    .to_string(),
-            );
+            match (before, after) {
+                (Some(before), Some(after)) => text.push_str(
+                    &TextDiff::from_lines(&before, &after)
+                        .unified_diff()
+                        .context_radius(3)
+                        .header(&a, &b)
+                        .to_string(),
+                ),
+                // Not a diff of a note against text: the note alone.
+                _ => text.push_str(NOT_KEPT),
+            }
             out.push(FilePatch {
                 unit: c.name.clone(),
                 path: f.path.clone(),

@@ -133,6 +133,7 @@ pub(crate) fn load_in(
         load_hints: HashMap::default(),
         syms: Default::default(),
         digests,
+        digested: HashMap::default(),
     };
     l.scan();
     l.reserve_edges();
@@ -205,6 +206,8 @@ struct Loader<'t> {
     /// Keep only the SHA-256 of each unit file once the unit is built
     /// ([`Content::Sha256`]).
     digests: bool,
+    /// The digests of shared file copies, by the copy's address ([`Loader::digest_files`]).
+    digested: HashMap<usize, (Arc<[u8]>, [u8; 32])>,
 }
 
 /// The context a file's directives are applied in.
@@ -363,6 +366,7 @@ impl<'t> Loader<'t> {
         self.dir_cache = HashMap::default();
         self.load_hints = HashMap::default();
         self.queue = VecDeque::new();
+        self.digested = HashMap::default();
     }
 
     fn finish(mut self) -> UnitSet {

@@ -77,15 +77,42 @@ impl<'t> Loader<'t> {
     ) -> Unit {
         let mut unit = self.read_unit(id, frag, names, template);
         trim(&mut unit);
-        if self.digests {
-            // Applied: from here on only whether a file changed is asked of its bytes.
-            for f in unit.fragment.iter_mut().chain(&mut unit.dropins) {
-                if let Some(c) = &mut f.content {
-                    *c = c.to_digest();
-                }
-            }
-        }
+        self.digest_files(&mut unit);
         unit
+    }
+
+    /// With [`Loader::digests`], a built unit's files keep only their SHA-256 (a unit is
+    /// applied from files read afresh or from the read cache, never from its own `UnitFile`s).
+    /// A copy shared by several units (a type-level drop-in, a template's fragment) is
+    /// hashed once: hashing it again for each of 200,000 units would cost its size each time,
+    /// past any budget.
+    pub(super) fn digest_files(&mut self, unit: &mut Unit) {
+        if !self.digests {
+            return;
+        }
+        for f in unit.fragment.iter_mut().chain(&mut unit.dropins) {
+            let Some(Content::Bytes(bytes)) = &f.content else {
+                continue;
+            };
+            let digest = if Arc::strong_count(bytes) == 1 {
+                #[cfg(test)]
+                tests::HASHED.with(|h| h.set(h.get() + bytes.len()));
+                Content::Bytes(bytes.clone()).sha256()
+            } else {
+                // Keyed by the shared copy itself, which the map keeps alive (so no other
+                // copy can take its address) until `drop_indices`.
+                let key = bytes.as_ptr() as usize;
+                self.digested
+                    .entry(key)
+                    .or_insert_with(|| {
+                        #[cfg(test)]
+                        tests::HASHED.with(|h| h.set(h.get() + bytes.len()));
+                        (bytes.clone(), Content::Bytes(bytes.clone()).sha256())
+                    })
+                    .1
+            };
+            f.content = Some(Content::Sha256(digest));
+        }
     }
 
     fn read_unit(
@@ -224,6 +251,12 @@ impl<'t> Loader<'t> {
         template: bool,
     ) {
         for d in dropins.iter().filter(|d| !skip(&d.path)) {
+            // Drop-ins are applied as read, before any digest replaces their bytes.
+            debug_assert!(
+                !matches!(d.content, Some(Content::Sha256(_))),
+                "{} applied from its digest",
+                d.path
+            );
             if let Some(content) = d.content.as_ref().and_then(Content::bytes) {
                 let ctx = FileCtx {
                     path: &d.path,
@@ -411,4 +444,66 @@ impl<'t> Loader<'t> {
 pub(super) fn trim(unit: &mut Unit) {
     unit.settings.shrink_to_fit();
     unit.install.shrink_to_fit();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tree::mem::{Entry, MemTree};
+    use std::cell::Cell;
+
+    thread_local! {
+        /// Bytes this thread's loads hashed for digests.
+        pub(super) static HASHED: Cell<usize> = const { Cell::new(0) };
+    }
+
+    fn file(t: &mut MemTree, path: &str, body: Vec<u8>) {
+        let entry = Entry::File {
+            size: body.len() as u64,
+            data: Some(body.into()),
+        };
+        t.insert(&ImagePath::new(path), entry).unwrap();
+    }
+
+    /// A drop-in every service reads is hashed once, not once per service: an image of
+    /// 300 services and one 256 KB `service.d/` drop-in hashes ~256 KB, not 75 MB.
+    #[test]
+    fn a_shared_file_is_hashed_once() {
+        let mut t = MemTree::new("t");
+        let mut big = b"[Unit]\nDescription=x\n".to_vec();
+        big.resize(256 * 1024, b'#');
+        file(&mut t, "/etc/systemd/system/service.d/big.conf", big);
+        for i in 0..300 {
+            file(
+                &mut t,
+                &format!("/usr/lib/systemd/system/s{i}.service"),
+                b"[Service]\nExecStart=/bin/true\n".to_vec(),
+            );
+        }
+        HASHED.with(|h| h.set(0));
+        let set = load_in(&t, Rules::new(257, 13), &[], false, Scope::System, true);
+        let hashed = HASHED.with(Cell::get);
+        let digests = set
+            .units
+            .values()
+            .filter(|u| {
+                u.dropins
+                    .iter()
+                    .any(|d| matches!(d.content, Some(Content::Sha256(_))))
+            })
+            .count();
+        assert!(digests >= 300, "{digests} units with the drop-in's digest");
+        assert!(hashed < 512 * 1024, "{hashed} bytes hashed");
+        // And every one of them is the same digest as the bytes.
+        let want = Content::Bytes(
+            t.read_file(
+                &ImagePath::new("/etc/systemd/system/service.d/big.conf"),
+                1 << 20,
+            )
+            .unwrap()
+            .into(),
+        );
+        let s0 = &set.units["s0.service"];
+        assert_eq!(s0.dropins[0].content.as_ref(), Some(&want));
+    }
 }

@@ -177,6 +177,7 @@ impl<'t> Loader<'t> {
             self.apply_dropins(&mut unit, &dropins, |p| applied.contains(p), &mut st, false);
             super::build::trim(&mut unit);
             unit.dropins = dropins;
+            self.digest_files(&mut unit);
             // Edges from the unit's own directories come again, identical, and are
             // de-duplicated with the rest.
             self.dependency_dirs(id, &aliases, unit.unit_type);
