@@ -447,27 +447,27 @@ fn fstab_tricky_lines_as_systemd_252_wrote_them() {
         )
         .is_ok()
     );
-    // A name over 255 bytes is hashed by systemd: listed as not emulated, the next line
-    // still read.
+    // A name over 255 bytes is hashed by systemd from 251 (the name 252's and 262.1's
+    // generators wrote); before 251 it is refused, the next line still read.
     let long = format!(
         "/dev/sdb1 /mnt/{}\n/dev/sdb2 /mnt/ok ext4\n",
         vec!["b".repeat(50); 6].join("/")
     );
+    let hashed = format!(
+        "mnt-{}-{}_125485f0f8c3129a.mount",
+        vec!["b".repeat(50); 4].join("-"),
+        "b".repeat(24)
+    );
     let ours = run_ours("fstab", 252, &fstab_image(&long), "");
     assert!(ours.contains_key("normal/mnt-ok.mount"), "{ours:?}");
-    assert!(!ours.keys().any(|k| k.contains("bbbb")), "{ours:?}");
-    std::fs::write(img.path().join("etc/fstab"), &long).unwrap();
-    let tree = unitdiff::tree::dir::DirTree::open(img.path()).unwrap();
-    let g = unitdiff::unit::generators::run(&tree, &Rules::new(252, 0), &Default::default());
+    assert!(ours.contains_key(&format!("normal/{hashed}")), "{ours:?}");
     assert!(
-        g.report
-            .not_emulated
-            .iter()
-            .any(|n| n.path.as_str().ends_with("systemd-fstab-generator")
-                && n.reason.contains("hashes")),
-        "{:?}",
-        g.report
+        ours.contains_key(&format!("normal/local-fs.target.requires/{hashed}")),
+        "{ours:?}"
     );
+    let ours250 = run_ours("fstab", 250, &fstab_image(&long), "");
+    assert!(ours250.contains_key("normal/mnt-ok.mount"), "{ours250:?}");
+    assert!(!ours250.keys().any(|k| k.contains("bbbb")), "{ours250:?}");
     // An octal escape past a byte (`\777`, decoded from 257) does not overflow.
     let ours = run_ours(
         "fstab",
@@ -628,10 +628,11 @@ fn fstab_makefs_and_growfs_as_systemd_252_hooked_them_up() {
     ));
 }
 
-/// The name systemd 252 hashes for a mount point whose unit name would exceed 255 bytes
-/// (`unit_name_hash_long()`: 238 bytes of the name, `_`, 16 hex digits, the suffix).
+/// The name systemd (251+) hashes for a mount point whose unit name would exceed 255 bytes
+/// (`unit_name_hash_long()`: the name cut, `_`, 16 hex digits, the suffix).
 fn is_hashed_mount(name: &str) -> bool {
     name.strip_suffix(".mount")
+        .or_else(|| name.strip_suffix(".automount"))
         .and_then(|n| n.rsplit_once('_'))
         .is_some_and(|(_, h)| h.len() == 16 && h.bytes().all(|b| b.is_ascii_hexdigit()))
 }
@@ -639,8 +640,7 @@ fn is_hashed_mount(name: &str) -> bool {
 /// This machine's `systemd-fstab-generator` on tricky fstab lines: [`fstab_tricky`] (its
 /// output must still be the one written down), and lines over 4,095 bytes, long mount
 /// points and names, escapes, comments, short lines, swap, network and `x-systemd.*`
-/// options. A mount point whose name systemd hashes is left out of the comparison; ours
-/// must have nothing for it.
+/// options. Mount points whose unit names systemd hashes (251+) are compared too.
 #[test]
 #[ignore = "needs systemd-fstab-generator (systemd 252)"]
 fn needs_systemd_fstab_generator_tricky_lines_agree() {
@@ -713,19 +713,24 @@ fn needs_systemd_fstab_generator_tricky_lines_agree() {
          /dev/sdb8 /mnt/h ext4 defaults 0 4294967296\n/dev/sdb9 /mnt/i ext4\n"
             .to_string(),
     ];
-    for fstab in &cases {
-        let (ours, mut real) = compare_fstab(fstab);
-        let hashed: Vec<String> = real
-            .keys()
-            .filter(|k| is_hashed_mount(k.rsplit('/').next().unwrap()))
-            .cloned()
-            .collect();
-        for k in &hashed {
-            real.remove(k);
-        }
+    let mut hashed = 0;
+    for fstab in cases.iter().chain(
+        [format!(
+            "/dev/sdb3 /mnt/{} ext4 x-systemd.automount 0 0\n",
+            dirs(6, 50)
+        )]
+        .iter(),
+    ) {
+        let (ours, real) = compare_fstab(fstab);
         assert_same(&ours, &real);
         assert!(real.len() > 1, "{fstab}: {real:?}");
+        hashed += real
+            .keys()
+            .filter(|k| is_hashed_mount(k.rsplit('/').next().unwrap()))
+            .count();
     }
+    // The long mount points were compared, hashed names and all.
+    assert!(hashed >= 3, "{hashed} hashed names");
 }
 
 /// Quota from 256, as 257.13's and 262.1's generators write it: the shipped instances

@@ -317,9 +317,63 @@ pub fn escape(s: &str) -> String {
     out
 }
 
+/// `unit_name_hash_long()` (systemd 251+, PR #22759): a name over 255 bytes cut to fit,
+/// then `_`, the SipHash-2-4 of the whole name (and its NUL) under a fixed key (16 hex digits of its
+/// little-endian bytes) and the type suffix, so that mounts and devices of long paths
+/// still have names (`mnt-ccc…_3590c1c6aa2b0984.mount`, as 252's and 262.1's fstab
+/// generators write it). `None` for a name without a unit type suffix.
+pub fn hash_long(unit: &str) -> Option<String> {
+    use std::hash::Hasher;
+    const KEY: [u8; 16] = [
+        0xec, 0xf2, 0x37, 0xfb, 0x58, 0x32, 0x4a, 0x32, 0x84, 0x9f, 0x06, 0x9b, 0x0d, 0x21, 0xeb,
+        0x9a,
+    ];
+    let (_, suffix) = unit.rsplit_once('.')?;
+    UnitType::from_suffix(suffix)?;
+    let mut h = siphasher::sip::SipHasher24::new_with_key(&KEY);
+    // `siphash24_string()` hashes the C string with its NUL.
+    h.write(unit.as_bytes());
+    h.write(&[0]);
+    let hash: String = h
+        .finish()
+        .to_le_bytes()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let keep = UNIT_NAME_MAX - suffix.len() - hash.len() - 2;
+    let head = unit.get(..keep)?;
+    Some(format!("{head}_{hash}.{suffix}"))
+}
+
+/// [`from_path`] as systemd `version` makes it: before 251 a name over 255 bytes is
+/// refused, not hashed.
+pub fn from_path_for(path: &str, suffix: &str, version: u32) -> Option<String> {
+    let name = escaped_path(path, suffix)?;
+    if version < 251 && name.len() > UNIT_NAME_MAX {
+        return None;
+    }
+    named(name)
+}
+
 /// The unit name for a path (`unit_name_from_path`): `/var/lib` → `var-lib.mount`, `/` →
-/// `-.mount`. `None` for relative or non-normalised paths.
+/// `-.mount`, a name over 255 bytes hashed ([`hash_long`]). `None` for relative or
+/// non-normalised paths.
 pub fn from_path(path: &str, suffix: &str) -> Option<String> {
+    named(escaped_path(path, suffix)?)
+}
+
+/// A name made of a path, hashed when over 255 bytes, if valid.
+fn named(name: String) -> Option<String> {
+    let name = if name.len() > UNIT_NAME_MAX {
+        hash_long(&name)?
+    } else {
+        name
+    };
+    is_valid(&name).then_some(name)
+}
+
+/// The escaped path with `suffix`, not yet checked for length or validity.
+fn escaped_path(path: &str, suffix: &str) -> Option<String> {
     if !path.starts_with('/') {
         return None;
     }
@@ -331,12 +385,11 @@ pub fn from_path(path: &str, suffix: &str) -> Option<String> {
     {
         return None;
     }
-    let name = if trimmed.is_empty() {
+    Some(if trimmed.is_empty() {
         format!("-{suffix}")
     } else {
         format!("{}{suffix}", escape(trimmed))
-    };
-    is_valid(&name).then_some(name)
+    })
 }
 
 #[cfg(test)]
@@ -359,5 +412,27 @@ mod path_tests {
         assert!(from_path("relative", ".mount").is_none());
         assert!(from_path("/a/../b", ".mount").is_none());
         assert_eq!(escape("foo-bar"), "foo\\x2dbar");
+    }
+
+    /// What the fstab generators of 252 and 262.1 named the mount of a 310-byte path.
+    #[test]
+    fn long_names_are_hashed_from_251() {
+        let c = "c".repeat(100);
+        let path = format!("/mnt/{c}/{c}/{c}");
+        let want = format!("mnt-{c}-{c}-{}_3590c1c6aa2b0984.mount", &c[..26]);
+        assert_eq!(want.len(), 255);
+        assert_eq!(from_path(&path, ".mount").as_deref(), Some(want.as_str()));
+        assert_eq!(
+            from_path_for(&path, ".mount", 251).as_deref(),
+            Some(want.as_str())
+        );
+        assert_eq!(from_path_for(&path, ".mount", 250), None);
+        assert_eq!(hash_long("no-suffix"), None);
+        // A name of 255 bytes is not hashed.
+        let fits = format!("/{}", "d".repeat(249));
+        assert_eq!(
+            from_path(&fits, ".mount"),
+            Some(format!("{}.mount", "d".repeat(249)))
+        );
     }
 }

@@ -22,9 +22,6 @@ use crate::unit::rule_name::GeneratorName;
 
 const GENERATOR: GeneratorName = GeneratorName::named("fstab-generator");
 
-/// What the report lists when an entry names a path whose unit name systemd would hash.
-const HASHED: &str = "paths too long for a unit name (systemd hashes them) are not modelled";
-
 const QUOTA: &[&str] = &[
     "usrquota",
     "grpquota",
@@ -123,7 +120,7 @@ pub(super) fn run(ctx: &Ctx, out: &mut Out) {
 fn add_swap(ctx: &Ctx, out: &mut Out, e: &MntEnt, what: &str, src: &Source) {
     let v = ctx.rules.version;
     let flags = Flags::of(&e.opts, true);
-    let unit = match unit_name_from_path(what, ".swap") {
+    let unit = match unit_name_from_path(what, ".swap", v) {
         Ok(u) => u,
         Err(err) => return refuse(out, src, what, err),
     };
@@ -160,15 +157,18 @@ fn add_swap(ctx: &Ctx, out: &mut Out, e: &MntEnt, what: &str, src: &Source) {
     }
 }
 
-/// An entry systemd fails on (`log_error_errno()`, the next entry is read): a name systemd
-/// would hash is listed as not emulated, anything else is warned about.
+/// An entry systemd fails on (`log_error_errno()`, the next entry is read): warned about.
 fn refuse(out: &mut Out, src: &Source, path: &str, err: PathNameError) {
+    out.warn(src, format!("{}, entry ignored", name_error(path, err)));
+}
+
+/// Why no unit name can be made of `path`.
+fn name_error(path: &str, err: PathNameError) -> String {
     match err {
-        PathNameError::Hashed => out.skipped(HASHED),
-        PathNameError::Invalid => out.warn(
-            src,
-            format!("cannot make a unit name of {path:?}, entry ignored"),
+        PathNameError::TooLong => format!(
+            "the unit name of {path:?} is over 255 bytes (systemd hashes such names from 251)"
         ),
+        PathNameError::Invalid => format!("cannot make a unit name of {path:?}"),
     }
 }
 
@@ -233,7 +233,7 @@ fn add_mount(
         wanted_by.clear();
         required_by.clear();
     }
-    let unit = match unit_name_from_path(where_s, ".mount") {
+    let unit = match unit_name_from_path(where_s, ".mount", v) {
         Ok(u) => u,
         Err(err) => return refuse(out, src, where_s, err),
     };
@@ -269,13 +269,10 @@ fn add_mount(
     // the unit file as far as it was written.
     if let Err((bad, err)) = extra_dependencies(&mut t, &opts, v, src) {
         out.unit(Dir::Normal, &unit, t);
-        return match err {
-            PathNameError::Hashed => out.skipped(HASHED),
-            PathNameError::Invalid => out.warn(
-                src,
-                format!("cannot make a unit name of {bad:?}, {unit} left without [Mount]"),
-            ),
-        };
+        return out.warn(
+            src,
+            format!("{}, {unit} left without [Mount]", name_error(&bad, err)),
+        );
     }
     if let Some(target) = target
         && !flags.nofail
@@ -293,7 +290,7 @@ fn add_mount(
     if typed {
         t.line(format!("Type={}", specifier_escape(fstype)), src);
     }
-    netdev_device(out, what, where_s, &opts, src);
+    netdev_device(out, what, where_s, &opts, v, src);
     let filtered = filter_out(
         Some(&opts),
         &["comment=systemd.device-timeout", "x-systemd.device-timeout"],
@@ -316,8 +313,15 @@ fn add_mount(
     if let Err(err) = quota(ctx, out, &opts, (&unit, target), (&where_, fstype), src) {
         return out.warn(src, err);
     }
-    let automount = flags.automount.then(|| {
-        let am = format!("{}.automount", unit.trim_end_matches(".mount"));
+    // Its own name: a hashed one differs from the mount's by more than the suffix.
+    let automount = match flags.automount {
+        true => match unit_name_from_path(where_s, ".automount", ctx.rules.version) {
+            Ok(n) => Some(n),
+            Err(err) => return refuse(out, src, where_s, err),
+        },
+        false => None,
+    };
+    if let Some(am) = &automount {
         let mut a = UnitText::new();
         tab::header(&mut a, PROGRAM, src);
         a.line("[Unit]", src);
@@ -329,9 +333,8 @@ fn add_mount(
         a.line("", src);
         a.line("[Automount]", src);
         a.line(format!("Where={}", specifier_escape(where_s)), src);
-        out.unit(Dir::Normal, &am, a);
-        am
-    });
+        out.unit(Dir::Normal, am, a);
+    }
     let linked = automount.as_deref().unwrap_or(&unit);
     let link = |out: &mut Out, t: &str, kind: &str| {
         out.link(
@@ -413,7 +416,7 @@ fn extra_dependencies(
         }
         let mut units = Vec::new();
         for n in names {
-            units.push(mangle_with_mount_suffix(n).map_err(|e| (n.to_string(), e))?);
+            units.push(mangle_with_mount_suffix(n, v).map_err(|e| (n.to_string(), e))?);
         }
         for s in settings {
             t.line(format!("{s}={}", units.join(" ")), src);
@@ -478,7 +481,7 @@ fn fsck(
 
 /// `generator_write_device_deps()`: the device of a `_netdev` mount waits for the network
 /// (not for the OS's own mounts, `fstab_is_extrinsic()`).
-fn netdev_device(out: &mut Out, what: &str, where_: &str, opts: &str, src: &Source) {
+fn netdev_device(out: &mut Out, what: &str, where_: &str, opts: &str, v: u32, src: &Source) {
     let extrinsic = ["/", "/usr", "/etc"].contains(&where_)
         || ["/run/initramfs", "/proc", "/sys", "/dev"]
             .iter()
@@ -487,7 +490,7 @@ fn netdev_device(out: &mut Out, what: &str, where_: &str, opts: &str, src: &Sour
     if extrinsic || !has_option(Some(opts), &["_netdev"]) || !is_device_path(what) {
         return;
     }
-    let Ok(dev) = unit_name_from_path(what, ".device") else {
+    let Ok(dev) = unit_name_from_path(what, ".device", v) else {
         return;
     };
     let mut d = UnitText::new();

@@ -18,9 +18,9 @@ pub(crate) enum PathNameError {
     /// systemd refuses the path (`-EINVAL`: a `..` component, a component over 255 bytes,
     /// 4,096 bytes or more, empty).
     Invalid,
-    /// The name would exceed 255 bytes: systemd hashes it (`unit_name_hash_long()`), which
-    /// unitdiff does not model.
-    Hashed,
+    /// The name would exceed 255 bytes and systemd is older than 251, which refuses it
+    /// (`-ENAMETOOLONG`) where 251+ hashes it ([`name::hash_long`]).
+    TooLong,
 }
 
 /// `path_simplify()`: `//` and `.` components and trailing slashes dropped (a leading `/`
@@ -77,12 +77,20 @@ pub(crate) fn path_escape(path: &str) -> Result<String, PathNameError> {
     Ok(name::escape(p.trim_matches('/')))
 }
 
-/// `unit_name_from_path()`: [`path_escape`] with `suffix` appended.
-pub(crate) fn unit_name_from_path(path: &str, suffix: &str) -> Result<String, PathNameError> {
+/// `unit_name_from_path()` of systemd `version`: [`path_escape`] with `suffix` appended, a
+/// name over 255 bytes hashed from 251 (refused before).
+pub(crate) fn unit_name_from_path(
+    path: &str,
+    suffix: &str,
+    version: u32,
+) -> Result<String, PathNameError> {
     let stem = path_escape(path)?;
-    let unit = format!("{stem}{suffix}");
+    let mut unit = format!("{stem}{suffix}");
     if unit.len() > UNIT_NAME_MAX {
-        return Err(PathNameError::Hashed);
+        if version < 251 {
+            return Err(PathNameError::TooLong);
+        }
+        unit = name::hash_long(&unit).ok_or(PathNameError::Invalid)?;
     }
     if name::is_valid(&unit) {
         Ok(unit)
@@ -96,7 +104,7 @@ pub(crate) fn unit_name_from_path(path: &str, suffix: &str) -> Result<String, Pa
 /// path (`/dev/`, `/sys/`) becomes its `.device`, another absolute path its `.mount`;
 /// anything else has `/` turned into `-` and characters outside `[A-Za-z0-9:_.\\@-]`
 /// escaped as `\xNN`, and `.mount` appended unless it ends in a unit type.
-pub(crate) fn mangle_with_mount_suffix(n: &str) -> Result<String, PathNameError> {
+pub(crate) fn mangle_with_mount_suffix(n: &str, version: u32) -> Result<String, PathNameError> {
     if n.is_empty() {
         return Err(PathNameError::Invalid);
     }
@@ -108,7 +116,7 @@ pub(crate) fn mangle_with_mount_suffix(n: &str) -> Result<String, PathNameError>
         (n.starts_with('/'), ".mount"),
     ] {
         if applies {
-            match unit_name_from_path(n, suffix) {
+            match unit_name_from_path(n, suffix, version) {
                 Err(PathNameError::Invalid) => {}
                 other => return other,
             }
@@ -130,24 +138,33 @@ mod tests {
     fn paths_simplify_and_name() {
         assert_eq!(path_simplify("//mnt//./e/f/"), "/mnt/e/f");
         assert_eq!(path_simplify("a/./b/"), "a/b");
-        assert_eq!(unit_name_from_path("/", ".mount"), Ok("-.mount".into()));
         assert_eq!(
-            unit_name_from_path("/mnt/a b", ".mount"),
+            unit_name_from_path("/", ".mount", 252),
+            Ok("-.mount".into())
+        );
+        assert_eq!(
+            unit_name_from_path("/mnt/a b", ".mount", 252),
             Ok("mnt-a\\x20b.mount".into())
         );
         assert_eq!(
-            unit_name_from_path("/a/../b", ".mount"),
+            unit_name_from_path("/a/../b", ".mount", 252),
             Err(PathNameError::Invalid)
         );
         let long_component = format!("/mnt/{}", "a".repeat(256));
         assert_eq!(
-            unit_name_from_path(&long_component, ".mount"),
+            unit_name_from_path(&long_component, ".mount", 252),
             Err(PathNameError::Invalid)
         );
         let long_name = format!("/mnt/{}", vec!["b".repeat(50); 6].join("/"));
         assert_eq!(
-            unit_name_from_path(&long_name, ".mount"),
-            Err(PathNameError::Hashed)
+            unit_name_from_path(&long_name, ".mount", 250),
+            Err(PathNameError::TooLong)
+        );
+        let hashed = unit_name_from_path(&long_name, ".mount", 251).unwrap();
+        assert_eq!(hashed.len(), 255);
+        assert!(
+            hashed.ends_with(".mount") && hashed.contains('_'),
+            "{hashed}"
         );
         assert!(path_startswith("/sys/fs/cgroup", "/sys/fs/cgroup/"));
         assert!(!path_startswith("/run/hostx", "/run/host"));
@@ -157,7 +174,7 @@ mod tests {
     /// What Debian 12's generator wrote for `x-systemd.after=`/`requires=` values.
     #[test]
     fn dependencies_are_mangled() {
-        let m = |n: &str| mangle_with_mount_suffix(n);
+        let m = |n: &str| mangle_with_mount_suffix(n, 252);
         assert_eq!(m("foo"), Ok("foo.mount".into()));
         assert_eq!(m("foo.service"), Ok("foo.service".into()));
         assert_eq!(m("a b"), Ok("a\\x20b.mount".into()));

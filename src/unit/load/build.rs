@@ -402,7 +402,7 @@ impl<'t> Loader<'t> {
         // still apply.
         let unexpanded = last("Where").is_some_and(|w| w.contains('%'));
         if last("Where").is_some_and(|w| w.starts_with('/')) && !unexpanded {
-            let named = name::from_path(&where_, ".mount");
+            let named = name::from_path_for(&where_, ".mount", self.rules.version);
             if named
                 .as_ref()
                 .is_none_or(|n| *n != unit.id && !unit.aliases.contains(n.as_str()))

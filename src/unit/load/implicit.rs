@@ -655,7 +655,7 @@ impl Loader<'_> {
                         prefixes.push(prefix.clone());
                     }
                     for p in prefixes {
-                        let Some(m) = name::from_path(&p, ".mount") else {
+                        let Some(m) = name::from_path_for(&p, ".mount", self.rules.version) else {
                             continue;
                         };
                         if m == *id || !loaded(&m) {
