@@ -860,3 +860,42 @@ proptest::proptest! {
         .is_ok());
     }
 }
+
+/// A crypttab device whose unit name is over 255 bytes: hashed from 251 (the real
+/// generator and ours name it alike; 252's, 257.13's and 262.1's binaries).
+#[test]
+#[ignore = "needs systemd's generators (/lib/systemd/system-generators, Debian 12)"]
+fn needs_systemd_generators_cryptsetup_hashes_long_device_names() {
+    let p = "p".repeat(120);
+    let content = format!("data /dev/disk/by-path/{p}/{p}/x none luks\n");
+    let dir = tempfile::tempdir().unwrap();
+    let crypttab = dir.path().join("crypttab");
+    std::fs::write(&crypttab, &content).unwrap();
+    let runtime = dir.path().join("c");
+    let prefix = unitdiff::unit::name::escape(runtime.to_str().unwrap().trim_start_matches('/'));
+    let rename = |s: &str| {
+        s.replace(&prefix, "run-systemd-cryptsetup")
+            .replace(runtime.to_str().unwrap(), "/run/systemd/cryptsetup")
+    };
+    let real = run_real(
+        "cryptsetup",
+        &[
+            ("SYSTEMD_CRYPTTAB", crypttab.to_str().unwrap().to_string()),
+            ("RUNTIME_DIRECTORY", runtime.to_str().unwrap().to_string()),
+            ("SYSTEMD_PROC_CMDLINE", String::new()),
+        ],
+        &rename,
+    );
+    let ours = run_ours(
+        "cryptsetup",
+        real_version(),
+        &[("etc/crypttab", &content)],
+        "",
+    );
+    assert_same(&ours, &real);
+    let hashed = real
+        .values()
+        .flatten()
+        .any(|l| l.starts_with("BindsTo=") && l.contains("_") && l.ends_with(".device"));
+    assert!(hashed, "{real:?}");
+}

@@ -68,7 +68,8 @@ fn clone_units(out: &mut Out, name: &str, devs: [&str; 3], opts: Option<&str>, s
     let e = crate::unit::name::escape(name);
     let mut units = Vec::new();
     for d in devs {
-        let Some(u) = tab::device_unit(out, d, ".device") else {
+        // Clonesetup exists from 262, which hashes long names.
+        let Some(u) = tab::device_unit(out, d, ".device", 262) else {
             return;
         };
         units.push(u);

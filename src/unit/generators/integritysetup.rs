@@ -65,7 +65,7 @@ fn create_disk(
         return false;
     };
     let e = crate::unit::name::escape(name);
-    let Some(dd) = tab::device_unit(out, device, ".device") else {
+    let Some(dd) = tab::device_unit(out, device, ".device", ctx.rules.version) else {
         return false;
     };
     if out.has(Dir::Normal, &n) {

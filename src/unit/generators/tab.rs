@@ -145,16 +145,18 @@ pub(crate) fn udev_node(spec: &str) -> String {
     tag_to_device(spec).unwrap_or_else(|| spec.to_string())
 }
 
-/// systemd's `unit_name_from_path()`: the path simplified (no `//`, no `.` components, no
-/// trailing `/`), refused with a `..` component, `/` or empty → `-`, escaped; a relative
-/// path is escaped as it is. `None` where systemd fails (or, for a name over 255 bytes,
-/// would hash it: such names are not modelled).
-pub(crate) fn unit_from_path(path: &str, suffix: &str) -> Option<String> {
+/// systemd's `unit_name_from_path()` of `version`: the path simplified (no `//`, no `.`
+/// components, no trailing `/`), refused with a `..` component, `/` or empty → `-`,
+/// escaped; a relative path is escaped as it is; a name over 255 bytes hashed from 251
+/// ([`name::hash_long`]; 262.1's cryptsetup generator names a long device so). `None`
+/// where systemd fails.
+pub(crate) fn unit_from_path(path: &str, suffix: &str, version: u32) -> Option<String> {
     let parts: Vec<&str> = path
         .split('/')
         .filter(|c| !c.is_empty() && *c != ".")
         .collect();
-    if parts.contains(&"..") {
+    // `path_is_normalized()`: no `..`, no component over `NAME_MAX`, shorter than `PATH_MAX`.
+    if parts.contains(&"..") || parts.iter().any(|c| c.len() > 255) || path.len() >= 4096 {
         return None;
     }
     let stem = if parts.is_empty() {
@@ -162,16 +164,26 @@ pub(crate) fn unit_from_path(path: &str, suffix: &str) -> Option<String> {
     } else {
         name::escape(&parts.join("/"))
     };
-    let unit = format!("{stem}{suffix}");
+    let mut unit = format!("{stem}{suffix}");
+    if unit.len() > name::UNIT_NAME_MAX && version >= 251 {
+        unit = name::hash_long(&unit)?;
+    }
     name::is_valid(&unit).then_some(unit)
 }
 
 /// [`unit_from_path`] for a device or mount named in a tab file or on the command line: a
-/// name systemd would hash (over 255 bytes) is listed as not emulated.
-pub(crate) fn device_unit(out: &mut super::Out, path: &str, suffix: &str) -> Option<String> {
-    let u = unit_from_path(path, suffix);
+/// name too long for systemd before 251 is listed as not emulated.
+pub(crate) fn device_unit(
+    out: &mut super::Out,
+    path: &str,
+    suffix: &str,
+    version: u32,
+) -> Option<String> {
+    let u = unit_from_path(path, suffix, version);
     if u.is_none() && !path.split('/').any(|c| c == "..") {
-        out.skipped("paths too long for a unit name (systemd hashes them) are not modelled");
+        out.skipped(
+            "paths too long for a unit name (systemd refuses them before 251) are not modelled",
+        );
     }
     u
 }
@@ -419,23 +431,33 @@ mod tests {
     #[test]
     fn unit_names_from_paths() {
         assert_eq!(
-            unit_from_path("/dev/disk/by-uuid/12-ab", ".device").as_deref(),
+            unit_from_path("/dev/disk/by-uuid/12-ab", ".device", 252).as_deref(),
             Some("dev-disk-by\\x2duuid-12\\x2dab.device")
         );
         assert_eq!(
-            unit_from_path("//var//./img/", ".device").as_deref(),
+            unit_from_path("//var//./img/", ".device", 252).as_deref(),
             Some("var-img.device")
         );
         assert_eq!(
-            unit_from_path("var/img", ".device").as_deref(),
+            unit_from_path("var/img", ".device", 252).as_deref(),
             Some("var-img.device")
         );
-        assert_eq!(unit_from_path("/", ".mount").as_deref(), Some("-.mount"));
-        assert_eq!(unit_from_path("/a/../b", ".device"), None);
         assert_eq!(
-            unit_from_path(&format!("/{}", "a".repeat(300)), ".device"),
+            unit_from_path("/", ".mount", 252).as_deref(),
+            Some("-.mount")
+        );
+        assert_eq!(unit_from_path("/a/../b", ".device", 252), None);
+        assert_eq!(
+            unit_from_path(&format!("/{}", "a".repeat(300)), ".device", 252),
             None
         );
+        // A long name of short components: hashed from 251 (what 262.1's cryptsetup
+        // generator wrote), refused before.
+        let p = |n: usize| format!("/dev/disk/by-path/{}/{}/x", "p".repeat(n), "p".repeat(n));
+        let hashed = unit_from_path(&p(120), ".device", 262).unwrap();
+        assert!(hashed.ends_with("_f93c77b610f1adf6.device"), "{hashed}");
+        assert_eq!(hashed.len(), 255);
+        assert_eq!(unit_from_path(&p(120), ".device", 250), None);
         assert_eq!(
             instance("systemd-cryptsetup", "a-b", ".service").as_deref(),
             Some("systemd-cryptsetup@a\\x2db.service")

@@ -204,8 +204,8 @@ fn special_device(ctx: &Ctx, out: &mut Out, name: &str, sp: &Special) -> bool {
     let src = ctx.cmdline_source(GENERATOR, sp.pos);
     let (u, v) = (udev_node(data), udev_node(hash_dev));
     let (Some(d), Some(e)) = (
-        tab::device_unit(out, &u, ".device"),
-        tab::device_unit(out, &v, ".device"),
+        tab::device_unit(out, &u, ".device", ctx.rules.version),
+        tab::device_unit(out, &v, ".device", ctx.rules.version),
     ) else {
         return false;
     };
@@ -260,8 +260,8 @@ fn veritytab_device(ctx: &Ctx, out: &mut Out, f: &[&str], source: &str, src: &So
     let e = crate::unit::name::escape(name);
     let (du, hu) = (udev_node(data), udev_node(hash_dev));
     let (Some(dd), Some(hd)) = (
-        tab::device_unit(out, &du, ".device"),
-        tab::device_unit(out, &hu, ".device"),
+        tab::device_unit(out, &du, ".device", ctx.rules.version),
+        tab::device_unit(out, &hu, ".device", ctx.rules.version),
     ) else {
         return false;
     };
