@@ -145,30 +145,11 @@ pub(crate) fn udev_node(spec: &str) -> String {
     tag_to_device(spec).unwrap_or_else(|| spec.to_string())
 }
 
-/// systemd's `unit_name_from_path()` of `version`: the path simplified (no `//`, no `.`
-/// components, no trailing `/`), refused with a `..` component, `/` or empty → `-`,
-/// escaped; a relative path is escaped as it is; a name over 255 bytes hashed from 251
-/// ([`name::hash_long`]; 262.1's cryptsetup generator names a long device so). `None`
-/// where systemd fails.
+/// systemd's `unit_name_from_path()` of `version` ([`super::path_names::unit_name_from_path`],
+/// the one fstab uses: a name over 255 bytes hashed from 251, as 262.1's cryptsetup
+/// generator names a long device), `None` where systemd fails.
 pub(crate) fn unit_from_path(path: &str, suffix: &str, version: u32) -> Option<String> {
-    let parts: Vec<&str> = path
-        .split('/')
-        .filter(|c| !c.is_empty() && *c != ".")
-        .collect();
-    // `path_is_normalized()`: no `..`, no component over `NAME_MAX`, shorter than `PATH_MAX`.
-    if parts.contains(&"..") || parts.iter().any(|c| c.len() > 255) || path.len() >= 4096 {
-        return None;
-    }
-    let stem = if parts.is_empty() {
-        "-".to_string()
-    } else {
-        name::escape(&parts.join("/"))
-    };
-    let mut unit = format!("{stem}{suffix}");
-    if unit.len() > name::UNIT_NAME_MAX && version >= 251 {
-        unit = name::hash_long(&unit)?;
-    }
-    name::is_valid(&unit).then_some(unit)
+    super::path_names::unit_name_from_path(path, suffix, version).ok()
 }
 
 /// [`unit_from_path`] for a device or mount named in a tab file or on the command line: a
