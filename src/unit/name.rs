@@ -374,13 +374,16 @@ fn named(name: String) -> Option<String> {
 
 /// The escaped path with `suffix`, not yet checked for length or validity.
 fn escaped_path(path: &str, suffix: &str) -> Option<String> {
-    if !path.starts_with('/') {
+    if !path.starts_with('/') || path.len() >= 4096 {
         return None;
     }
     let trimmed = path.trim_matches('/');
+    // `path_is_normalized()`: shorter than `PATH_MAX` (above), no empty, `.` or `..`
+    // component, none over `NAME_MAX` (a name that long would otherwise be hashed into a
+    // valid one).
     if trimmed
         .split('/')
-        .any(|c| c.is_empty() || c == "." || c == "..")
+        .any(|c| c.is_empty() || c == "." || c == ".." || c.len() > 255)
         && !trimmed.is_empty()
     {
         return None;
@@ -428,6 +431,11 @@ mod path_tests {
         );
         assert_eq!(from_path_for(&path, ".mount", 250), None);
         assert_eq!(hash_long("no-suffix"), None);
+        // A component over 255 bytes is refused, not hashed.
+        assert_eq!(
+            from_path(&format!("/mnt/{}", "e".repeat(256)), ".mount"),
+            None
+        );
         // A name of 255 bytes is not hashed.
         let fits = format!("/{}", "d".repeat(249));
         assert_eq!(
