@@ -168,7 +168,7 @@ impl Content {
     /// The SHA-256 of the bytes.
     pub fn sha256(&self) -> [u8; 32] {
         match self {
-            Content::Bytes(b) => Sha256::digest(b).into(),
+            Content::Bytes(b) => sha256(b),
             Content::Sha256(d) => *d,
         }
     }
@@ -177,6 +177,11 @@ impl Content {
     pub fn to_digest(&self) -> Content {
         Content::Sha256(self.sha256())
     }
+}
+
+/// The SHA-256 of `bytes`.
+pub(crate) fn sha256(bytes: &[u8]) -> [u8; 32] {
+    Sha256::digest(bytes).into()
 }
 
 /// Equal contents: the same bytes (compared as digests when either side kept only its

@@ -314,12 +314,13 @@ fn add_mount(
         return out.warn(src, err);
     }
     // Its own name: a hashed one differs from the mount's by more than the suffix.
-    let automount = match flags.automount {
-        true => match unit_name_from_path(where_s, ".automount", ctx.rules.version) {
+    let automount = if flags.automount {
+        match unit_name_from_path(where_s, ".automount", v) {
             Ok(n) => Some(n),
             Err(err) => return refuse(out, src, where_s, err),
-        },
-        false => None,
+        }
+    } else {
+        None
     };
     if let Some(am) = &automount {
         let mut a = UnitText::new();

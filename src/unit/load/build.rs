@@ -90,25 +90,24 @@ impl<'t> Loader<'t> {
         if !self.digests {
             return;
         }
+        let hash = |bytes: &[u8]| {
+            #[cfg(test)]
+            tests::HASHED.with(|h| h.set(h.get() + bytes.len()));
+            crate::unit::model::sha256(bytes)
+        };
         for f in unit.fragment.iter_mut().chain(&mut unit.dropins) {
             let Some(Content::Bytes(bytes)) = &f.content else {
                 continue;
             };
             let digest = if Arc::strong_count(bytes) == 1 {
-                #[cfg(test)]
-                tests::HASHED.with(|h| h.set(h.get() + bytes.len()));
-                Content::Bytes(bytes.clone()).sha256()
+                hash(bytes)
             } else {
                 // Keyed by the shared copy itself, which the map keeps alive (so no other
                 // copy can take its address) until `drop_indices`.
                 let key = bytes.as_ptr() as usize;
                 self.digested
                     .entry(key)
-                    .or_insert_with(|| {
-                        #[cfg(test)]
-                        tests::HASHED.with(|h| h.set(h.get() + bytes.len()));
-                        (bytes.clone(), Content::Bytes(bytes.clone()).sha256())
-                    })
+                    .or_insert_with(|| (bytes.clone(), hash(bytes)))
                     .1
             };
             f.content = Some(Content::Sha256(digest));
