@@ -403,11 +403,12 @@ impl DepGraph {
             self.incoming_at[n as usize] as usize,
             self.incoming_at[n as usize + 1] as usize,
         );
-        let mut out: Vec<&EdgeKey> = self.incoming[start..end]
+        // Placed in list order (by source unit, then kind and target), so already sorted.
+        let out: Vec<&EdgeKey> = self.incoming[start..end]
             .iter()
             .map(|&at| &self.edges.list[at as usize].0)
             .collect();
-        out.sort();
+        debug_assert!(out.is_sorted());
         out
     }
 }
@@ -519,5 +520,94 @@ mod tests {
             }
         }
         assert!(g.edges_to("nonexistent.service").is_empty());
+    }
+
+    /// Edges from a name that is no unit (a template) and to one (a name nothing loads)
+    /// stay in the edge map but in neither index; a unit nothing leaves from is still
+    /// reached.
+    #[test]
+    fn edges_of_names_that_are_no_units_are_in_neither_index() {
+        use crate::tree::mem::{Entry, MemTree};
+        let mut t = MemTree::new("t");
+        let dir = "/usr/lib/systemd/system";
+        for (name, body) in [
+            ("a.service", "[Unit]\nWants=b.service c.service\n"),
+            ("b.service", "[Unit]\nAfter=c.service\n"),
+            ("c.service", "[Unit]\n"),
+        ] {
+            let body = format!("{body}[Service]\nExecStart=/bin/true\n");
+            let entry = Entry::File {
+                size: body.len() as u64,
+                data: Some(body.into_bytes().into()),
+            };
+            t.insert(&ImagePath::new(&format!("{dir}/{name}")), entry)
+                .unwrap();
+        }
+        let mut set = crate::unit::load(&t, crate::unit::Rules::new(257, 13));
+        let edge = |from: &str, kind, to: &str| Edge {
+            from: from.into(),
+            kind,
+            to: to.into(),
+            provenance: prov(9),
+        };
+        // Unsorted on purpose: `DepGraph::new` sorts what the loader did not.
+        set.edges
+            .push(edge("x@.service", DepKind::Wants, "b.service"));
+        set.edges
+            .push(edge("a.service", DepKind::Requires, "gone.service"));
+        set.edges
+            .push(edge("0-first.service", DepKind::Before, "c.service"));
+        let g = DepGraph::new("t", set);
+        assert!(g.id("x@.service").is_none() && g.id("gone.service").is_none());
+        // In the map...
+        for k in [
+            ("x@.service".into(), DepKind::Wants, "b.service".into()),
+            ("a.service".into(), DepKind::Requires, "gone.service".into()),
+            (
+                "0-first.service".into(),
+                DepKind::Before,
+                "c.service".into(),
+            ),
+        ] {
+            assert!(g.edges.contains_key(&k), "{k:?}");
+        }
+        // ... but not in the indices.
+        let from = |u: &str| -> Vec<String> {
+            g.edges_from(u)
+                .iter()
+                .map(|k| format!("{} {}", k.1.as_str(), k.2))
+                .collect()
+        };
+        let to = |u: &str| -> Vec<String> {
+            g.edges_to(u)
+                .iter()
+                .map(|k| format!("{} {}", k.0, k.1.as_str()))
+                .collect()
+        };
+        assert!(from("a.service").iter().all(|e| !e.contains("gone")));
+        assert!(from("a.service").contains(&"Wants c.service".to_string()));
+        assert!(to("b.service").iter().all(|e| !e.contains("x@")));
+        assert!(to("b.service").contains(&"a.service Wants".to_string()));
+        assert!(to("c.service").iter().all(|e| !e.contains("0-first")));
+        // c.service has no edge of its own (beyond the implicit ones to non-services) and is
+        // reached from both others.
+        assert!(from("c.service").iter().all(|e| !e.ends_with(".service")));
+        assert!(to("c.service").contains(&"a.service Wants".to_string()));
+        assert!(to("c.service").contains(&"b.service After".to_string()));
+        // Each index is exactly the unit-to-unit part of the map, sorted.
+        for u in ["a.service", "b.service", "c.service"] {
+            let want: Vec<&EdgeKey> = g
+                .edges
+                .keys()
+                .filter(|k| k.2 == u && g.id(&k.0).is_some())
+                .collect();
+            assert_eq!(g.edges_to(u), want, "{u}");
+            let want: Vec<&EdgeKey> = g
+                .edges
+                .keys()
+                .filter(|k| k.0 == u && g.id(&k.2).is_some())
+                .collect();
+            assert_eq!(g.edges_from(u), want, "{u}");
+        }
     }
 }
