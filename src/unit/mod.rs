@@ -15,6 +15,7 @@ pub mod generators;
 pub mod load;
 pub mod model;
 pub mod name;
+pub mod path_util;
 pub mod paths;
 pub mod resolve;
 pub mod rule_name;

@@ -11,6 +11,8 @@
 
 use super::load::UnitSet;
 use super::name::{self, NameKind, UnitName, UnitType};
+use super::path_util;
+use super::version::NEWEST_KNOWN;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
@@ -57,19 +59,6 @@ pub fn is_glob(s: &str) -> bool {
     s.contains(['*', '?', '['])
 }
 
-fn device_path(p: &str) -> bool {
-    p.starts_with("/dev/") || p.starts_with("/sys/")
-}
-
-/// `path_simplify()`: no `//`, no `.` components, no trailing `/`.
-fn simplify(p: &str) -> String {
-    let parts: Vec<&str> = p
-        .split('/')
-        .filter(|c| !c.is_empty() && *c != ".")
-        .collect();
-    format!("/{}", parts.join("/"))
-}
-
 /// The unit name `systemctl` makes of `name` (see the module docs); `None` if it cannot make
 /// a valid one. With `glob`, a glob pattern is kept as it is.
 pub fn mangle(name: &str, glob: bool) -> Option<String> {
@@ -87,16 +76,7 @@ pub fn mangle(name: &str, glob: bool) -> Option<String> {
     {
         return Some(name.to_string());
     }
-    if name.starts_with('/') {
-        let p = simplify(name);
-        if device_path(&p)
-            && let Some(n) = name::from_path(&p, ".device")
-        {
-            return Some(n);
-        }
-        return name::from_path(&p, ".mount");
-    }
-    name::mangle_escaped(name, ".service")
+    path_util::mangle_with_suffix(name, ".service", NEWEST_KNOWN).ok()
 }
 
 /// What a name resolves to in one image.

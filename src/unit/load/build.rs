@@ -2,7 +2,7 @@
 
 use super::*;
 use crate::unit::fs::{mount_point_ignore, mount_point_is_api};
-use crate::unit::name;
+use crate::unit::path_util;
 use crate::unit::rule_name::{RuleName, rule_name};
 
 impl<'t> Loader<'t> {
@@ -401,7 +401,7 @@ impl<'t> Loader<'t> {
         // still apply.
         let unexpanded = last("Where").is_some_and(|w| w.contains('%'));
         if last("Where").is_some_and(|w| w.starts_with('/')) && !unexpanded {
-            let named = name::from_path_for(&where_, ".mount", self.rules.version);
+            let named = path_util::unit_name_from_path(&where_, ".mount", self.rules.version).ok();
             if named
                 .as_ref()
                 .is_none_or(|n| *n != unit.id && !unit.aliases.contains(n.as_str()))

@@ -15,6 +15,7 @@ use crate::unit::deps::DepKind;
 use crate::unit::fs::{fstype_is_network, tag_to_device};
 use crate::unit::model::{Edge, How, LoadState, Origin, Provenance, Setting, Unit};
 use crate::unit::name::{self, UnitName, UnitType};
+use crate::unit::path_util;
 use crate::unit::rule_name::{RuleName, rule_name};
 use crate::unit::sym::{Interner, Sym};
 
@@ -66,21 +67,12 @@ fn last<'a>(u: &'a Unit, section: &str, key: &str) -> Option<&'a Setting> {
 /// it), else the path its name encodes (`mount_add_extras`: `unit_name_to_path`).
 pub(super) fn mount_point(u: &Unit) -> Option<String> {
     match last(u, "Mount", "Where").map(|s| s.value.as_str()) {
-        Some(w) if w.starts_with('/') => Some(simplify(w)),
+        Some(w) if w.starts_with('/') => Some(path_util::path_simplify(w)),
         _ => match u.id.strip_suffix(".mount")? {
             "-" => Some("/".to_string()),
             stem => Some(format!("/{}", name::unescape(stem))),
         },
     }
-}
-
-/// `path_simplify`: repeated slashes and `.` components dropped, no trailing slash.
-pub(super) fn simplify(path: &str) -> String {
-    let parts: Vec<&str> = path
-        .split('/')
-        .filter(|c| !c.is_empty() && *c != ".")
-        .collect();
-    format!("/{}", parts.join("/"))
 }
 
 /// The options of a mount or swap unit: `Options=` is a single string, so only the last
@@ -655,7 +647,9 @@ impl Loader<'_> {
                         prefixes.push(prefix.clone());
                     }
                     for p in prefixes {
-                        let Some(m) = name::from_path_for(&p, ".mount", self.rules.version) else {
+                        let Some(m) =
+                            path_util::unit_name_from_path(&p, ".mount", self.rules.version).ok()
+                        else {
                             continue;
                         };
                         if m == *id || !loaded(&m) {

@@ -20,7 +20,9 @@ impl Loader<'_> {
                 ));
             }
             if path.starts_with("/dev/") {
-                if let Some(d) = name::from_path_for(&path, ".device", self.rules.version) {
+                if let Some(d) =
+                    path_util::unit_name_from_path(&path, ".device", self.rules.version).ok()
+                {
                     let p = from_setting(Origin::File, rule_name!("mount-device"), what);
                     // A user manager only wants devices (`unit_add_node_dependency`);
                     // before 233 a system manager bound a unit from a file to its device.
@@ -121,7 +123,9 @@ impl Loader<'_> {
                 && where_.as_deref() != Some("/")
                 && !matches!(what.value.as_str(), "/dev/root" | "/dev/nfs")
             {
-                if let Some(d) = name::from_path_for(&what.value, ".device", self.rules.version) {
+                if let Some(d) =
+                    path_util::unit_name_from_path(&what.value, ".device", self.rules.version).ok()
+                {
                     // A mount from a unit file marks its own edges `mount-file`.
                     let dp = from_setting(Origin::MountFile, rule_name!("mount-device"), what);
                     let kind = if self.scope.is_user() {
