@@ -56,7 +56,12 @@ def theirs_dump(path, units):
             continue
         m = re.match(r"^\t\t(\w+): (\S+) \((.*)\)$", line)
         if cur and m and m.group(1) in KINDS:
-            origins = {w[len("origin-"):] for w in m.group(3).split() if w.startswith("origin-")}
+            words = m.group(3).split()
+            origins = {w[len("origin-"):] for w in words if w.startswith("origin-")}
+            if m.group(1) == "JoinsNamespaceOf":
+                # Symmetric from 254: systemd records the other unit's side with the
+                # destination mask only; unitdiff lists it as an edge of the file that wrote it.
+                origins |= {w[len("destination-"):] for w in words if w.startswith("destination-")}
             if origins & HOST_MASKS:
                 host.add(m.group(2))
             origins -= HOST_MASKS

@@ -690,3 +690,39 @@ fn mount_units_systemd_refuses() {
     let g = unitdiff::load_dir(tmp.path(), Rules::default()).unwrap();
     assert_eq!(state(&g, "run-lock.mount"), LoadState::Loaded);
 }
+
+/// The fixture of `fidelity::rule_exec_and_socket_verify` (there against systemd itself).
+#[test]
+fn exec_outputs_directories_and_refused_sockets() {
+    let g = load("exec-socket-verify");
+    // `syslog` output goes through journald, like `journal` and `kmsg`.
+    for u in ["r-syslog.service", "r-syslog2.service"] {
+        assert!(
+            targets(&g, u, DepKind::After).contains(&"systemd-journald.socket".to_string()),
+            "{u}"
+        );
+    }
+    // `RuntimeDirectory=foo-%i` of instance `bar` is /run/foo-bar, which has a mount unit.
+    for kind in [DepKind::Requires, DepKind::After] {
+        assert!(
+            targets(&g, "r-rt@bar.service", kind).contains(&"run-foo\\x2dbar.mount".to_string()),
+            "{kind:?}"
+        );
+    }
+    // `socket_verify` refuses these.
+    for u in [
+        "r4.socket",
+        "r7-acceptdgram.socket",
+        "r7-acceptsvc.socket",
+        "r7-pam.socket",
+        "r7-nolisten.socket",
+    ] {
+        assert_eq!(state(&g, u), LoadState::BadSetting, "{u}");
+        // A unit that did not load gets no slice.
+        assert!(
+            !targets(&g, u, DepKind::Requires).contains(&"system.slice".to_string()),
+            "{u}"
+        );
+    }
+    assert_eq!(state(&g, "r4.service"), LoadState::Loaded);
+}

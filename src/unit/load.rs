@@ -227,7 +227,8 @@ struct Applied {
     slice: Option<(String, Provenance)>,
     socket_service: Option<(String, Provenance)>,
     trigger_set: bool,
-    listeners: Vec<String>,
+    /// A socket's `Listen*=` settings in effect: the key and its value.
+    listeners: Vec<(String, String)>,
     accept: bool,
     exec_start: usize,
     exec_stop: usize,

@@ -516,7 +516,7 @@ impl<'t> Loader<'t> {
                 if a.value.is_empty() {
                     st.listeners.clear();
                 } else {
-                    st.listeners.push(k.to_string());
+                    st.listeners.push((k.to_string(), a.value.to_string()));
                 }
             }
             (UnitType::Socket, "Accept") => st.accept = parse_bool(&a.value).unwrap_or(st.accept),

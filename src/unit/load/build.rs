@@ -291,7 +291,8 @@ impl<'t> Loader<'t> {
                     || st
                         .listeners
                         .iter()
-                        .any(|l| l != "ListenStream" && l != "ListenSequentialPacket");
+                        .any(|(l, _)| l != "ListenStream" && l != "ListenSequentialPacket");
+                let refusal = self.socket_refusal(unit, st);
                 if non_accept {
                     let (svc, prov) = match st.socket_service.take() {
                         Some((s, mut p)) => {
@@ -306,13 +307,10 @@ impl<'t> Loader<'t> {
                     self.add_edge(&id, DepKind::Before, svc.clone(), prov.clone());
                     self.add_edge(&id, DepKind::Triggers, svc, prov);
                 }
-                if st.listeners.is_empty() {
+                if let Some(why) = refusal {
                     unit.state = LoadState::BadSetting;
-                    self.warn(
-                        None,
-                        None,
-                        format!("{id}: socket has no Listen setting, bad-setting"),
-                    );
+                    let path = unit.fragment.as_ref().map(|f| f.path.clone());
+                    self.warn(path.as_ref(), None, format!("{id}: {why}, bad-setting"));
                 }
             }
             UnitType::Timer | UnitType::Path => {
@@ -421,20 +419,98 @@ impl<'t> Loader<'t> {
         if !perpetual && last("What").is_none_or(str::is_empty) {
             return Some("What= setting is missing".into());
         }
-        let pam = last("PAMName").is_some_and(|p| !p.is_empty());
-        // A value systemd cannot parse is ignored (the previous one stays).
-        let kill_mode = unit
+        pam_refusal(unit, "Mount")
+    }
+
+    /// `socket_verify`: why systemd refuses a socket unit that loaded from a file (v225–262),
+    /// in systemd's order.
+    fn socket_refusal(&self, unit: &Unit, st: &Applied) -> Option<String> {
+        if st.listeners.is_empty() {
+            return Some("socket has no Listen setting".into());
+        }
+        if st.accept {
+            let non_accepting = st
+                .listeners
+                .iter()
+                .any(|(l, _)| l != "ListenStream" && l != "ListenSequentialPacket");
+            if non_accepting {
+                return Some("Accept=yes, but the sockets are non-accepting".into());
+            }
+            // `MaxConnections=` as systemd parses it (a value it cannot parse is ignored).
+            let max_connections = unit
+                .settings
+                .iter()
+                .rev()
+                .filter(|s| s.section == "Socket" && s.key == "MaxConnections")
+                .find_map(|s| s.value.parse::<u32>().ok());
+            if max_connections == Some(0) {
+                return Some("Accept=yes with MaxConnections=0".into());
+            }
+            if st.socket_service.is_some() {
+                return Some("Accept=yes with an explicit Service=".into());
+            }
+        }
+        if let Some(why) = pam_refusal(unit, "Socket") {
+            return Some(why);
+        }
+        // `Symlinks=` needs exactly one listener in the file system to point to
+        // (`socket_find_symlink_target`): a FIFO, or a stream, datagram or sequential-packet
+        // socket with a path.
+        let mut symlinks = 0;
+        for s in unit
             .settings
             .iter()
-            .rev()
-            .filter(|s| s.section == "Mount" && s.key == "KillMode")
-            .map(|s| s.value.as_str())
-            .find(|k| matches!(*k, "control-group" | "process" | "mixed" | "none"));
-        if pam && kill_mode.is_some_and(|k| k != "control-group") {
-            return Some("unit has PAM enabled, kill mode must be control-group".into());
+            .filter(|s| s.section == "Socket" && s.key == "Symlinks")
+        {
+            if s.value.is_empty() {
+                symlinks = 0;
+            } else {
+                symlinks += s.value.split_whitespace().count();
+            }
+        }
+        if symlinks > 0 {
+            let in_file_system = st
+                .listeners
+                .iter()
+                .filter(|(key, value)| match key.as_str() {
+                    "ListenFIFO" => true,
+                    "ListenStream" | "ListenDatagram" | "ListenSequentialPacket" => self
+                        .path_printf(&unit.id, value)
+                        .is_some_and(|v| v.starts_with('/')),
+                    _ => false,
+                })
+                .count();
+            if in_file_system != 1 {
+                return Some(format!(
+                    "Symlinks= set, but {in_file_system} listeners are in the file system, not one"
+                ));
+            }
         }
         None
     }
+}
+
+/// systemd refuses a mount or socket unit with `PAMName=` and a kill mode other than
+/// `control-group`.
+fn pam_refusal(unit: &Unit, section: &str) -> Option<String> {
+    let pam = unit
+        .settings
+        .iter()
+        .rev()
+        .find(|s| s.section == section && s.key == "PAMName")
+        .is_some_and(|p| !p.value.is_empty());
+    // A value systemd cannot parse is ignored (the previous one stays).
+    let kill_mode = unit
+        .settings
+        .iter()
+        .rev()
+        .filter(|s| s.section == section && s.key == "KillMode")
+        .map(|s| s.value.as_str())
+        .find(|k| matches!(*k, "control-group" | "process" | "mixed" | "none"));
+    if pam && kill_mode.is_some_and(|k| k != "control-group") {
+        return Some("unit has PAM enabled, kill mode must be control-group".into());
+    }
+    None
 }
 
 /// A unit's settings lists grew by doubling, and the graph keeps them for the rest of the

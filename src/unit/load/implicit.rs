@@ -173,9 +173,15 @@ fn names_path(list: &[(String, Provenance)], dir: &str) -> bool {
     list.iter().any(|(p, _)| p.trim_end_matches('/') == dir)
 }
 
-fn is_journal(v: &str, version: u32) -> bool {
-    matches!(v, "journal" | "journal+console" | "kmsg" | "kmsg+console")
-        || (version < 230 && matches!(v, "syslog" | "syslog+console"))
+/// Output that goes through journald, so the unit is ordered after its socket: `journal`,
+/// `kmsg` and `syslog` (each also `+console`). systemd counted `syslog` among them while it
+/// had a syslog output (up to 245) and reads it as `journal` since 246 (checked against
+/// 252's and 257's `systemd --test`).
+fn is_journal(v: &str) -> bool {
+    matches!(
+        v,
+        "journal" | "journal+console" | "kmsg" | "kmsg+console" | "syslog" | "syslog+console"
+    )
 }
 
 /// The parent slice of a slice (`a-b.slice` → `a.slice` → `-.slice`).

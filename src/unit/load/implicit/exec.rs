@@ -90,7 +90,7 @@ impl Loader<'_> {
     /// `%T` /tmp, `%V` /var/tmp, `%h` /root, `%s` /bin/sh), the unescaped `%I`/`%P`/`%J`/`%f`,
     /// and the name specifiers of dependency values. `None` when a specifier cannot be
     /// resolved offline (the setting is then left out).
-    pub(super) fn path_printf(&self, id: &str, value: &str) -> Option<String> {
+    pub(in crate::unit::load) fn path_printf(&self, id: &str, value: &str) -> Option<String> {
         if !value.contains('%') {
             return Some(value.to_string());
         }
@@ -226,7 +226,11 @@ impl Loader<'_> {
                 prefix
             };
             for (s, word) in list(u, sec, key) {
-                let rel = word.split(':').next().unwrap_or("");
+                // The directory (before any `:symlink`), specifiers expanded
+                // (`RuntimeDirectory=redis-%i`).
+                let Some(rel) = self.path_printf(&id, word.split(':').next().unwrap_or("")) else {
+                    continue;
+                };
                 info.mounts_for.push((
                     format!("{prefix}/{rel}"),
                     from_setting(Origin::File, rule_name!("exec-paths"), s),
@@ -309,12 +313,12 @@ impl Loader<'_> {
             _ => "journal",
         };
         let err_v = err.map(|s| s.value.as_str()).unwrap_or("inherit");
-        if is_journal(out_v, v) || is_journal(err_v, v) {
+        if is_journal(out_v) || is_journal(err_v) {
             let p = match (out, err) {
-                (Some(s), _) if is_journal(&s.value, v) => {
+                (Some(s), _) if is_journal(&s.value) => {
                     from_setting(Origin::File, rule_name!("exec-journal"), s)
                 }
-                (_, Some(s)) if is_journal(&s.value, v) => {
+                (_, Some(s)) if is_journal(&s.value) => {
                     from_setting(Origin::File, rule_name!("exec-journal"), s)
                 }
                 _ => rule(Origin::File, rule_name!("exec-journal")),
