@@ -18,11 +18,12 @@
 use std::borrow::Cow;
 use std::fmt::Write as _;
 
-/// Whether `c` must not reach a reader raw: C0 controls, DEL, C1 controls, and the
-/// bidirectional embedding/override/isolate characters.
+/// Whether `c` must not reach a reader raw: C0 controls, DEL, C1 controls, the
+/// bidirectional marks (left-to-right, right-to-left, Arabic letter mark) and the
+/// embedding/override/isolate characters.
 fn is_hostile(c: char) -> bool {
     matches!(c,
-        '\u{0}'..='\u{1f}' | '\u{7f}'..='\u{9f}'
+        '\u{0}'..='\u{1f}' | '\u{7f}'..='\u{9f}' | '\u{61c}'
         | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
 }
 
@@ -257,6 +258,11 @@ mod tests {
         assert_eq!(text("plain \\x2d"), "plain \\x2d");
         assert!(matches!(text("plain"), Cow::Borrowed(_)));
         assert_eq!(text("\u{9b}m"), "\\u{9b}m");
+        // Every bidirectional mark, the Arabic letter mark included.
+        assert_eq!(
+            field("a\u{61c}b\u{200e}c\u{200f}d"),
+            "a\\u{61c}b\\u{200e}c\\u{200f}d"
+        );
         for p in PAYLOADS {
             no_controls(&text(p), true);
         }
