@@ -77,10 +77,7 @@ pub(crate) fn note_cut(p: &report::picture::Picture, quiet: bool) {
 }
 
 fn json_bytes(v: &serde_json::Value) -> Vec<u8> {
-    let s = serde_json::to_string_pretty(v).expect("serialisable");
-    let mut b = escape::json(&s).into_owned().into_bytes();
-    b.push(b'\n');
-    b
+    report::json::pretty_bytes(v)
 }
 
 /// A command's output choices, whatever options that command offers.
@@ -811,12 +808,25 @@ fn run(cli: Cli) -> Result<u8, anyhow::Error> {
             let out = OutputArgs::text_json(out);
             let g = load(&root, flags, systemd_version, &[&from, &to])?;
             let (from, to) = (unit_in(&[&g], &from, false)?, unit_in(&[&g], &to, false)?);
-            let paths = query::why(&g, &from, &to, limit, max_hops);
+            let answer = query::why_paths(&g, &from, &to, limit, max_hops);
+            if answer.cut && !flags.quiet {
+                eprintln!(
+                    "unitdiff: warning: why: the search for paths longer than the shortest \
+                     stopped at its budget; more may exist"
+                );
+            }
+            let paths = answer.paths;
             let code = u8::from(paths.is_empty());
             let bytes = match out.format {
-                Format::Json => json_bytes(&serde_json::json!({
-                    "schema": "unitdiff.why.v1", "root": g.root, "scope": g.set.scope,
-                    "from": from, "to": to, "paths": paths })),
+                Format::Json => {
+                    let mut v = serde_json::json!({
+                        "schema": "unitdiff.why.v1", "root": g.root, "scope": g.set.scope,
+                        "from": from, "to": to, "paths": paths });
+                    if answer.cut {
+                        v["cut"] = serde_json::Value::Bool(true);
+                    }
+                    json_bytes(&v)
+                }
                 _ => plain(&format!(
                     "{}{}",
                     user_header(&g),

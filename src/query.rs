@@ -263,6 +263,26 @@ impl Drop for TreeNode {
 /// (the strongest kind), and the search only extends paths that can still reach `to` within
 /// the bound, so it stays cheap on dense graphs.
 pub fn why(g: &DepGraph, from: &str, to: &str, limit: usize, max_hops: usize) -> Vec<Vec<Hop>> {
+    why_paths(g, from, to, limit, max_hops).paths
+}
+
+/// [`why`]'s answer, and whether its search stopped at its budget before it had `limit`
+/// paths (then longer paths may exist that it did not list; the shortest ones it always
+/// lists).
+#[derive(Clone, Debug, Default)]
+pub struct WhyPaths {
+    pub paths: Vec<Vec<Hop>>,
+    pub cut: bool,
+}
+
+/// Partial paths [`why_paths`]' search for paths longer than the shortest may hold: a dense
+/// graph has exponentially many.
+const WHY_BUDGET: usize = 200_000;
+
+/// [`why`], saying whether the search was cut. The shortest paths are read off the
+/// distances to `to` (each unit on them has a next unit one hop closer), so they are found
+/// however many there are; only longer ones are searched for, breadth-first within a budget.
+pub fn why_paths(g: &DepGraph, from: &str, to: &str, limit: usize, max_hops: usize) -> WhyPaths {
     let (from, to) = (g.set.canonical(from), g.set.canonical(to));
     let follows = |k: DepKind| {
         !matches!(
@@ -296,30 +316,66 @@ pub fn why(g: &DepGraph, from: &str, to: &str, limit: usize, max_hops: usize) ->
             }
         }
     }
-    let mut found = Vec::new();
-    if limit == 0 || !dist.contains_key(from.as_str()) || from == to {
-        return found;
+    let mut out = WhyPaths::default();
+    let Some(&shortest) = dist.get(from.as_str()) else {
+        return out;
+    };
+    if limit == 0 || from == to || shortest > max_hops {
+        return out;
     }
-    // Breadth-first over simple paths (shortest first), pruned by the distance bound, and
-    // with a budget of partial paths so that a dense graph cannot make it explode.
-    let mut budget: usize = 200_000;
+    let to_hops = |p: &[&str]| -> Vec<Hop> {
+        p.windows(2)
+            .map(|w| hop(g, next[w[0]][w[1]], false))
+            .collect()
+    };
+    // The shortest paths, in the order a breadth-first search meets them (by the names
+    // along them): depth first over the units one hop closer each time, none a dead end.
+    let mut stack: Vec<Vec<&str>> = vec![vec![from.as_str()]];
+    while let Some(p) = stack.pop() {
+        let last = *p.last().expect("non-empty");
+        if last == to {
+            out.paths.push(to_hops(&p));
+            if out.paths.len() >= limit {
+                return out;
+            }
+            continue;
+        }
+        let closer = dist[last] - 1;
+        let nexts: Vec<&str> = next
+            .get(last)
+            .into_iter()
+            .flat_map(|m| m.keys().copied())
+            .filter(|v| dist.get(v) == Some(&closer))
+            .collect();
+        for v in nexts.into_iter().rev() {
+            let mut q = p.clone();
+            q.push(v);
+            stack.push(q);
+        }
+    }
+    // Longer paths: breadth-first over simple paths, pruned by the distance bound, with a
+    // budget of partial paths so that a dense graph cannot make it explode.
+    let mut budget = WHY_BUDGET;
     let mut paths: VecDeque<Vec<&str>> = VecDeque::from([vec![from.as_str()]]);
     while let Some(p) = paths.pop_front() {
         let last = *p.last().expect("non-empty");
         if last == to {
-            let hops = p
-                .windows(2)
-                .map(|w| hop(g, next[w[0]][w[1]], false))
-                .collect();
-            found.push(hops);
-            if found.len() >= limit {
-                break;
+            // The shortest ones are listed above.
+            if p.len() - 1 > shortest {
+                out.paths.push(to_hops(&p));
+                if out.paths.len() >= limit {
+                    break;
+                }
             }
             continue;
         }
         for v in next.get(last).into_iter().flat_map(|m| m.keys()) {
             let within = dist.get(v).is_some_and(|d| p.len() + d <= max_hops);
-            if within && !p.contains(v) && budget > 0 {
+            if within && !p.contains(v) {
+                if budget == 0 {
+                    out.cut = true;
+                    continue;
+                }
                 budget -= 1;
                 let mut q = p.clone();
                 q.push(v);
@@ -327,7 +383,7 @@ pub fn why(g: &DepGraph, from: &str, to: &str, limit: usize, max_hops: usize) ->
             }
         }
     }
-    found
+    out
 }
 
 /// The edges along which a failure or stop reaches a unit, from that unit: its hard

@@ -359,3 +359,135 @@ fn deps_picture_side_by_side() {
         "flanneld is not in OLD's tree"
     );
 }
+
+/// A lattice of 10 layers of 8 units, each wanting all 8 of the next: 8^7 shortest paths
+/// from the top to layer 6. The shortest paths are found however many there are (a
+/// breadth-first search over all partial paths spent its budget at depth 6 and said there
+/// was none); when the search for longer paths is cut, it says so.
+#[test]
+fn why_finds_shortest_paths_in_a_dense_lattice() {
+    let dir = tempfile::tempdir().unwrap();
+    let sys = dir.path().join("usr/lib/systemd/system");
+    std::fs::create_dir_all(&sys).unwrap();
+    let layer = |l: usize| -> String {
+        (0..8)
+            .map(|j| format!("n{l}x{j}.service"))
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let unit = |wants: String| format!("[Unit]\nWants={wants}\n[Service]\nExecStart=/bin/true\n");
+    std::fs::write(sys.join("top.service"), unit(layer(0))).unwrap();
+    for l in 0..10 {
+        for j in 0..8 {
+            let wants = if l < 9 { layer(l + 1) } else { String::new() };
+            std::fs::write(sys.join(format!("n{l}x{j}.service")), unit(wants)).unwrap();
+        }
+    }
+    let root = dir.path().to_str().unwrap();
+    let o = unitdiff(&[
+        "why",
+        root,
+        "top.service",
+        "n6x0.service",
+        "--format",
+        "json",
+        "--limit",
+        "3",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{o:?}");
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let paths = v["paths"].as_array().unwrap();
+    assert_eq!(paths.len(), 3);
+    // Shortest (7 hops), in name order: through n0x0 … n5x0, then n5x1, n5x2.
+    for (i, p) in paths.iter().enumerate() {
+        let hops = p.as_array().unwrap();
+        assert_eq!(hops.len(), 7, "{p}");
+        assert_eq!(hops[0]["from"], "top.service");
+        assert_eq!(hops[6]["to"], "n6x0.service");
+        assert_eq!(hops[6]["from"], format!("n5x{i}.service"));
+    }
+    assert!(v.get("cut").is_none());
+    // A unit wanting layer 0 and n6x0 itself: one shortest path (1 hop); the 8^6 longer
+    // ones through the lattice are beyond the budget, and the answer says it was cut.
+    std::fs::write(
+        sys.join("top2.service"),
+        unit(format!("{} n6x0.service", layer(0))),
+    )
+    .unwrap();
+    let o = unitdiff(&[
+        "why",
+        root,
+        "top2.service",
+        "n6x0.service",
+        "--format",
+        "json",
+        "--limit",
+        "2",
+    ]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["paths"].as_array().unwrap().len(), 1, "{v}");
+    assert_eq!(v["paths"][0].as_array().unwrap().len(), 1, "{v}");
+    assert_eq!(v["cut"], true, "{v}");
+    assert!(String::from_utf8_lossy(&o.stderr).contains("stopped at its budget"));
+}
+
+/// A chain of 300 units: the drawn tree shows lines deeper than 100 levels as
+/// `[N levels]` and their last levels (not ~4 bytes a level on every line), and the JSON
+/// nests compact beyond 100 levels; both keep every unit.
+#[test]
+fn a_deep_tree_is_drawn_in_bounded_width() {
+    let dir = tempfile::tempdir().unwrap();
+    let sys = dir.path().join("usr/lib/systemd/system");
+    std::fs::create_dir_all(&sys).unwrap();
+    for i in 0..300 {
+        std::fs::write(
+            sys.join(format!("c{i}.service")),
+            format!(
+                "[Unit]\nWants=c{}.service\n[Service]\nExecStart=/bin/true\n",
+                i + 1
+            ),
+        )
+        .unwrap();
+    }
+    let root = dir.path().to_str().unwrap();
+    let o = unitdiff(&["deps", root, "c0.service", "--all", "--no-generators"]);
+    assert_eq!(o.status.code(), Some(0), "{o:?}");
+    let text = String::from_utf8(o.stdout).unwrap();
+    assert!(text.contains("  c0.service\n"));
+    for i in 1..=300 {
+        assert!(text.contains(&format!("─c{i}.service")), "c{i} missing");
+    }
+    let widest = text.lines().map(|l| l.chars().count()).max().unwrap();
+    assert!(widest < 260, "{widest}");
+    assert!(text.contains("[284 levels] "), "{text}");
+    // Shallow lines are drawn as before.
+    assert!(text.contains("\n  │ │ ├─c3.service\n") || text.contains("\n      └─c3.service\n"));
+    let o = unitdiff(&[
+        "deps",
+        root,
+        "c0.service",
+        "--all",
+        "--no-generators",
+        "--format",
+        "json",
+    ]);
+    let json = String::from_utf8(o.stdout).unwrap();
+    // Pretty for the first ~48 units (each ~40 lines), then one compact line.
+    assert!(json.lines().count() < 6_000, "{}", json.lines().count());
+    // Every unit is there, nested as deep as before (serde_json reads at most 128 levels,
+    // so count brackets instead).
+    for i in 0..=300 {
+        assert!(json.contains(&format!("\"unit\": \"c{i}.service\"")), "c{i}");
+    }
+    let (mut depth, mut deepest) = (0i64, 0i64);
+    for c in json.chars() {
+        match c {
+            '{' | '[' => depth += 1,
+            '}' | ']' => depth -= 1,
+            _ => {}
+        }
+        deepest = deepest.max(depth);
+    }
+    assert_eq!(depth, 0);
+    assert!(deepest > 600, "{deepest}");
+}

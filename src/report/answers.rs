@@ -46,7 +46,7 @@ fn draw<'a, N>(
         // `line` wrote "M NAME…"; put the tree drawing between the mark and the name.
         out.insert_str(
             start + out[start..].chars().next().map_or(0, char::len_utf8) + 1,
-            &format!("{prefix}{branch}"),
+            &format!("{}{branch}", drawn(&prefix)),
         );
         let c = kids(n);
         if !c.is_empty() {
@@ -56,6 +56,27 @@ fn draw<'a, N>(
             ));
         }
     }
+}
+
+/// Levels of a tree drawn in full; deeper lines show how deep they are and the last
+/// [`DRAWN_TAIL`] levels. A real tree is about 15 deep; an image's chain of 2,000 units
+/// would otherwise draw ~4 bytes a level on every line (gigabytes for 200,000 lines).
+const MAX_DRAWN_LEVELS: usize = 100;
+const DRAWN_TAIL: usize = 16;
+
+/// A line's prefix (two characters a level) as drawn: whole up to [`MAX_DRAWN_LEVELS`],
+/// then `[N levels] ` and its last levels.
+fn drawn(prefix: &str) -> std::borrow::Cow<'_, str> {
+    let levels = prefix.chars().count() / 2;
+    if levels <= MAX_DRAWN_LEVELS {
+        return prefix.into();
+    }
+    let tail: String = {
+        let mut t: Vec<char> = prefix.chars().rev().take(2 * DRAWN_TAIL).collect();
+        t.reverse();
+        t.into_iter().collect()
+    };
+    format!("[{} levels] {tail}", levels - DRAWN_TAIL).into()
 }
 
 fn rev<T>(mut v: Vec<T>) -> Vec<T> {

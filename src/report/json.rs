@@ -8,7 +8,9 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 
 mod pretty;
+
 use pretty::put;
+pub use pretty::to_vec as pretty_bytes;
 
 pub const GRAPH_SCHEMA: &str = "unitdiff.graph.v1";
 pub const DIFF_SCHEMA: &str = "unitdiff.diff.v1";
