@@ -477,7 +477,10 @@ fn a_deep_tree_is_drawn_in_bounded_width() {
     // Every unit is there, nested as deep as before (serde_json reads at most 128 levels,
     // so count brackets instead).
     for i in 0..=300 {
-        assert!(json.contains(&format!("\"unit\": \"c{i}.service\"")), "c{i}");
+        assert!(
+            json.contains(&format!("\"unit\": \"c{i}.service\"")),
+            "c{i}"
+        );
     }
     let (mut depth, mut deepest) = (0i64, 0i64);
     for c in json.chars() {

@@ -243,6 +243,51 @@ pub fn unescape(s: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
+/// Escape a string the way `unit_name_escape` does: `/` becomes `-`, `-`, `\` and anything
+/// outside `[A-Za-z0-9:_.]` (and a leading `.`) become `\xNN`.
+pub fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for (i, b) in s.bytes().enumerate() {
+        match b {
+            b'/' => out.push('-'),
+            b'.' if i == 0 => out.push_str("\\x2e"),
+            b if b.is_ascii_alphanumeric() || matches!(b, b':' | b'_' | b'.') => {
+                out.push(b as char)
+            }
+            b => out.push_str(&format!("\\x{b:02x}")),
+        }
+    }
+    out
+}
+
+/// `unit_name_hash_long()` (systemd 251+, PR #22759): a name over 255 bytes cut to fit,
+/// then `_`, the SipHash-2-4 of the whole name (and its NUL) under a fixed key (16 hex digits of its
+/// little-endian bytes) and the type suffix, so that mounts and devices of long paths
+/// still have names (`mnt-ccc…_3590c1c6aa2b0984.mount`, as 252's and 262.1's fstab
+/// generators write it). `None` for a name without a unit type suffix.
+pub fn hash_long(unit: &str) -> Option<String> {
+    use std::hash::Hasher;
+    const KEY: [u8; 16] = [
+        0xec, 0xf2, 0x37, 0xfb, 0x58, 0x32, 0x4a, 0x32, 0x84, 0x9f, 0x06, 0x9b, 0x0d, 0x21, 0xeb,
+        0x9a,
+    ];
+    let (_, suffix) = unit.rsplit_once('.')?;
+    UnitType::from_suffix(suffix)?;
+    let mut h = siphasher::sip::SipHasher24::new_with_key(&KEY);
+    // `siphash24_string()` hashes the C string with its NUL.
+    h.write(unit.as_bytes());
+    h.write(&[0]);
+    let hash: String = h
+        .finish()
+        .to_le_bytes()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let keep = UNIT_NAME_MAX - suffix.len() - hash.len() - 2;
+    let head = unit.get(..keep)?;
+    Some(format!("{head}_{hash}.{suffix}"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -298,49 +343,4 @@ mod tests {
     fn unescape_paths() {
         assert_eq!(unescape("dev-disk-by\\x2duuid"), "dev/disk/by-uuid");
     }
-}
-
-/// Escape a string the way `unit_name_escape` does: `/` becomes `-`, `-`, `\` and anything
-/// outside `[A-Za-z0-9:_.]` (and a leading `.`) become `\xNN`.
-pub fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for (i, b) in s.bytes().enumerate() {
-        match b {
-            b'/' => out.push('-'),
-            b'.' if i == 0 => out.push_str("\\x2e"),
-            b if b.is_ascii_alphanumeric() || matches!(b, b':' | b'_' | b'.') => {
-                out.push(b as char)
-            }
-            b => out.push_str(&format!("\\x{b:02x}")),
-        }
-    }
-    out
-}
-
-/// `unit_name_hash_long()` (systemd 251+, PR #22759): a name over 255 bytes cut to fit,
-/// then `_`, the SipHash-2-4 of the whole name (and its NUL) under a fixed key (16 hex digits of its
-/// little-endian bytes) and the type suffix, so that mounts and devices of long paths
-/// still have names (`mnt-ccc…_3590c1c6aa2b0984.mount`, as 252's and 262.1's fstab
-/// generators write it). `None` for a name without a unit type suffix.
-pub fn hash_long(unit: &str) -> Option<String> {
-    use std::hash::Hasher;
-    const KEY: [u8; 16] = [
-        0xec, 0xf2, 0x37, 0xfb, 0x58, 0x32, 0x4a, 0x32, 0x84, 0x9f, 0x06, 0x9b, 0x0d, 0x21, 0xeb,
-        0x9a,
-    ];
-    let (_, suffix) = unit.rsplit_once('.')?;
-    UnitType::from_suffix(suffix)?;
-    let mut h = siphasher::sip::SipHasher24::new_with_key(&KEY);
-    // `siphash24_string()` hashes the C string with its NUL.
-    h.write(unit.as_bytes());
-    h.write(&[0]);
-    let hash: String = h
-        .finish()
-        .to_le_bytes()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
-    let keep = UNIT_NAME_MAX - suffix.len() - hash.len() - 2;
-    let head = unit.get(..keep)?;
-    Some(format!("{head}_{hash}.{suffix}"))
 }

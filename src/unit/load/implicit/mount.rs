@@ -20,8 +20,7 @@ impl Loader<'_> {
                 ));
             }
             if path.starts_with("/dev/") {
-                if let Some(d) =
-                    path_util::unit_name_from_path(&path, ".device", self.rules.version).ok()
+                if let Ok(d) = path_util::unit_name_from_path(&path, ".device", self.rules.version)
                 {
                     let p = from_setting(Origin::File, rule_name!("mount-device"), what);
                     // A user manager only wants devices (`unit_add_node_dependency`);
@@ -123,8 +122,8 @@ impl Loader<'_> {
                 && where_.as_deref() != Some("/")
                 && !matches!(what.value.as_str(), "/dev/root" | "/dev/nfs")
             {
-                if let Some(d) =
-                    path_util::unit_name_from_path(&what.value, ".device", self.rules.version).ok()
+                if let Ok(d) =
+                    path_util::unit_name_from_path(&what.value, ".device", self.rules.version)
                 {
                     // A mount from a unit file marks its own edges `mount-file`.
                     let dp = from_setting(Origin::MountFile, rule_name!("mount-device"), what);
