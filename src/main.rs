@@ -747,9 +747,22 @@ fn run(cli: Cli) -> Result<u8, anyhow::Error> {
                 let (t, cut) = query::deps_with_cut(&g, &unit, direction, all);
                 warn_cut(&g.root, cut, flags.quiet);
                 match out.format {
-                    Format::Json => json_bytes(&serde_json::json!({
-                        "schema": "unitdiff.deps.v1", "root": g.root, "scope": g.set.scope,
-                        "tree": t })),
+                    Format::Json => {
+                        // Keys in sorted order, as every JSON document here has them.
+                        #[derive(serde::Serialize)]
+                        struct Doc<'a> {
+                            root: &'a str,
+                            schema: &'static str,
+                            scope: unitdiff::unit::Scope,
+                            tree: report::json::SortedTree<'a>,
+                        }
+                        report::json::pretty_bytes(&Doc {
+                            root: &g.root,
+                            schema: "unitdiff.deps.v1",
+                            scope: g.set.scope,
+                            tree: report::json::SortedTree(&t),
+                        })
+                    }
                     _ => styled(&format!(
                         "{}{}",
                         user_header(&g),
@@ -773,10 +786,32 @@ fn run(cli: Cli) -> Result<u8, anyhow::Error> {
                 warn_cut(&og.root, ocut, flags.quiet);
                 warn_cut(&ng.root, ncut, flags.quiet);
                 match out.format {
-                    Format::Json => json_bytes(&serde_json::json!({
-                        "schema": "unitdiff.deps.v1", "scope": og.set.scope,
-                        "old": {"root": og.root, "tree": ot},
-                        "new": {"root": ng.root, "tree": nt} })),
+                    Format::Json => {
+                        #[derive(serde::Serialize)]
+                        struct Side<'a> {
+                            root: &'a str,
+                            tree: report::json::SortedTree<'a>,
+                        }
+                        #[derive(serde::Serialize)]
+                        struct Doc<'a> {
+                            new: Side<'a>,
+                            old: Side<'a>,
+                            schema: &'static str,
+                            scope: unitdiff::unit::Scope,
+                        }
+                        report::json::pretty_bytes(&Doc {
+                            new: Side {
+                                root: &ng.root,
+                                tree: report::json::SortedTree(&nt),
+                            },
+                            old: Side {
+                                root: &og.root,
+                                tree: report::json::SortedTree(&ot),
+                            },
+                            schema: "unitdiff.deps.v1",
+                            scope: og.set.scope,
+                        })
+                    }
                     Format::Dot | Format::Svg | Format::Png => {
                         let note = report::scope_note(og.set.scope);
                         let (o, n) = (format!("{}{note}", og.root), format!("{}{note}", ng.root));

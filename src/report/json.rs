@@ -8,9 +8,11 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 
 mod pretty;
+mod tree;
 
 use pretty::put;
 pub use pretty::to_vec as pretty_bytes;
+pub use tree::SortedTree;
 
 pub const GRAPH_SCHEMA: &str = "unitdiff.graph.v1";
 pub const DIFF_SCHEMA: &str = "unitdiff.diff.v1";
