@@ -725,4 +725,7 @@ fn exec_outputs_directories_and_refused_sockets() {
         );
     }
     assert_eq!(state(&g, "r4.service"), LoadState::Loaded);
+    // `service_verify`: PAM wants the control group or mixed kill mode.
+    assert_eq!(state(&g, "r8-pam-process.service"), LoadState::BadSetting);
+    assert_eq!(state(&g, "r8-pam-mixed.service"), LoadState::Loaded);
 }

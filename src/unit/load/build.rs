@@ -363,6 +363,10 @@ impl<'t> Loader<'t> {
                     )
                 } else if ty == "dbus" && !st.bus_name {
                     Some("Type=dbus without BusName=")
+                } else if pam_kill_mode(unit, "Service")
+                    .is_some_and(|k| !matches!(k, "control-group" | "mixed"))
+                {
+                    Some("service has PAM enabled, kill mode must be control-group or mixed")
                 } else {
                     None
                 };
@@ -493,13 +497,24 @@ impl<'t> Loader<'t> {
 /// systemd refuses a mount or socket unit with `PAMName=` and a kill mode other than
 /// `control-group`.
 fn pam_refusal(unit: &Unit, section: &str) -> Option<String> {
+    pam_kill_mode(unit, section)
+        .filter(|k| *k != "control-group")
+        .map(|_| "unit has PAM enabled, kill mode must be control-group".into())
+}
+
+/// With `PAMName=` set (last assignment not empty), the `KillMode=` in effect in `section`
+/// (a value systemd cannot parse is ignored, the previous one stays; unset, the default
+/// `control-group`).
+fn pam_kill_mode<'u>(unit: &'u Unit, section: &str) -> Option<&'u str> {
     let pam = unit
         .settings
         .iter()
         .rev()
         .find(|s| s.section == section && s.key == "PAMName")
         .is_some_and(|p| !p.value.is_empty());
-    // A value systemd cannot parse is ignored (the previous one stays).
+    if !pam {
+        return None;
+    }
     let kill_mode = unit
         .settings
         .iter()
@@ -507,10 +522,7 @@ fn pam_refusal(unit: &Unit, section: &str) -> Option<String> {
         .filter(|s| s.section == section && s.key == "KillMode")
         .map(|s| s.value.as_str())
         .find(|k| matches!(*k, "control-group" | "process" | "mixed" | "none"));
-    if pam && kill_mode.is_some_and(|k| k != "control-group") {
-        return Some("unit has PAM enabled, kill mode must be control-group".into());
-    }
-    None
+    Some(kill_mode.unwrap_or("control-group"))
 }
 
 /// A unit's settings lists grew by doubling, and the graph keeps them for the rest of the
