@@ -729,3 +729,18 @@ fn exec_outputs_directories_and_refused_sockets() {
     assert_eq!(state(&g, "r8-pam-process.service"), LoadState::BadSetting);
     assert_eq!(state(&g, "r8-pam-mixed.service"), LoadState::Loaded);
 }
+
+/// `swap_verify` (the states checked against 252's `systemd --test`; its edges cannot be
+/// compared here, where systemd sees a container and gives swaps no default dependencies):
+/// `What=` must name the unit, and PAM wants the control group kill mode.
+#[test]
+fn swaps_systemd_refuses() {
+    let g = load("swap-verify");
+    assert_eq!(state(&g, "dev-sdx1.swap"), LoadState::Loaded);
+    assert_eq!(state(&g, "dev-sdv1.swap"), LoadState::Loaded);
+    assert_eq!(state(&g, "dev-sdz9.swap"), LoadState::BadSetting);
+    assert_eq!(state(&g, "dev-sdw1.swap"), LoadState::BadSetting);
+    // A refused swap gets no slice.
+    assert!(!targets(&g, "dev-sdz9.swap", DepKind::Requires).contains(&"system.slice".into()));
+    assert!(targets(&g, "dev-sdx1.swap", DepKind::Requires).contains(&"system.slice".into()));
+}

@@ -1,7 +1,7 @@
 //! Building one unit: fragment, aliases, drop-ins and dependency directories merged, load state decided, and the type-specific extras (sockets, timers, paths, mounts).
 
 use super::*;
-use crate::unit::fs::{mount_point_ignore, mount_point_is_api};
+use crate::unit::fs::{mount_point_ignore, mount_point_is_api, tag_to_device};
 use crate::unit::path_util;
 use crate::unit::rule_name::{RuleName, rule_name};
 
@@ -383,6 +383,14 @@ impl<'t> Loader<'t> {
                     self.warn(path.as_ref(), None, format!("{id}: {why}, bad-setting"));
                 }
             }
+            UnitType::Swap => {
+                if let Some((state, why)) = self.swap_refusal(unit) {
+                    unit.state = state;
+                    let path = unit.fragment.as_ref().map(|f| f.path.clone());
+                    let s = state.as_str();
+                    self.warn(path.as_ref(), None, format!("{id}: {why}, {s}"));
+                }
+            }
             _ => {}
         }
     }
@@ -424,6 +432,43 @@ impl<'t> Loader<'t> {
             return Some("What= setting is missing".into());
         }
         pam_refusal(unit, "Mount")
+    }
+
+    /// `swap_verify`: why systemd refuses a swap unit that loaded from a file, and the state
+    /// it leaves (checked against 252's `systemd --test`): `What=` must name the unit (as
+    /// `unit_name_from_path` names it; `error` when it names nothing), and PAM wants the
+    /// control group kill mode. Without `What=` the device comes from the name.
+    fn swap_refusal(&self, unit: &Unit) -> Option<(LoadState, String)> {
+        let v = self.rules.version;
+        let what = unit
+            .settings
+            .iter()
+            .rev()
+            .find(|s| s.section == "Swap" && s.key == "What")
+            .filter(|s| !s.value.is_empty() && !s.value.contains('%'));
+        if let Some(what) = what {
+            // 256+: LABEL=/UUID=/PARTUUID=/PARTLABEL= name a /dev/disk/by-… link.
+            let path = match tag_to_device(&what.value).filter(|_| v >= 256) {
+                Some(dev) => dev,
+                None => what.value.to_string(),
+            };
+            match path_util::unit_name_from_path(&path, ".swap", v) {
+                Err(_) => {
+                    return Some((
+                        LoadState::Error,
+                        format!("What={} names no swap unit", what.value),
+                    ));
+                }
+                Ok(n) if n != *unit.id && !unit.aliases.contains(n.as_str()) => {
+                    return Some((
+                        LoadState::BadSetting,
+                        format!("What={} does not match the unit name ({n})", what.value),
+                    ));
+                }
+                Ok(_) => {}
+            }
+        }
+        pam_refusal(unit, "Swap").map(|why| (LoadState::BadSetting, why))
     }
 
     /// `socket_verify`: why systemd refuses a socket unit that loaded from a file (v225–262),
