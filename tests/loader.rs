@@ -728,6 +728,22 @@ fn exec_outputs_directories_and_refused_sockets() {
     // `service_verify`: PAM wants the control group or mixed kill mode.
     assert_eq!(state(&g, "r8-pam-process.service"), LoadState::BadSetting);
     assert_eq!(state(&g, "r8-pam-mixed.service"), LoadState::Loaded);
+    // Type=oneshot: Restart=always/on-success, RestartForceExitStatus= (before 256) and
+    // ExitType=cgroup are refused; Restart=on-failure is fine.
+    for u in [
+        "r9-oneshot-restart.service",
+        "r9-oneshot-onsuccess.service",
+        "r9-oneshot-force.service",
+        "r9-oneshot-cgroup.service",
+    ] {
+        assert_eq!(state(&g, u), LoadState::BadSetting, "{u}");
+    }
+    assert_eq!(state(&g, "r9-oneshot-onfailure.service"), LoadState::Loaded);
+    // An automount whose Where= names another unit.
+    assert_eq!(state(&g, "srv-a1.automount"), LoadState::BadSetting);
+    // A slice's Slice= is ignored, but the slice it names is loaded.
+    assert_eq!(state(&g, "other.slice"), LoadState::Loaded);
+    assert!(!targets(&g, "foo-bar.slice", DepKind::InSlice).contains(&"other.slice".into()));
 }
 
 /// `swap_verify` (the states checked against 252's `systemd --test`; its edges cannot be

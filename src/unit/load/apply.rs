@@ -424,7 +424,8 @@ impl<'t> Loader<'t> {
                 | UnitType::Socket
                 | UnitType::Mount
                 | UnitType::Swap
-                | UnitType::Scope,
+                | UnitType::Scope
+                | UnitType::Slice,
                 "Slice",
             ) => {
                 if a.value.is_empty() {
@@ -441,9 +442,19 @@ impl<'t> Loader<'t> {
                     );
                     return;
                 }
-                // Every Slice= value is loaded; only one becomes the unit's slice.
+                // Every Slice= value is loaded; only one becomes the unit's slice. A slice
+                // cannot be put in another (its parent comes from its name): systemd loads the
+                // named slice and ignores the setting (checked against 252's --test).
                 let t = self.syms.get(&target);
                 self.queue.push_back(t);
+                if utype == UnitType::Slice {
+                    self.warn(
+                        Some(ctx.path),
+                        Some(a.line),
+                        format!("a slice's parent comes from its name, ignoring Slice={target}"),
+                    );
+                    return;
+                }
                 if st.slice.is_none() || self.rules.slice_last_wins() {
                     st.slice = Some((target, prov(Origin::SliceProperty)));
                 }

@@ -367,6 +367,8 @@ impl<'t> Loader<'t> {
                     .is_some_and(|k| !matches!(k, "control-group" | "mixed"))
                 {
                     Some("service has PAM enabled, kill mode must be control-group or mixed")
+                } else if ty == "oneshot" {
+                    oneshot_refusal(unit, self.rules.version)
                 } else {
                     None
                 };
@@ -381,6 +383,14 @@ impl<'t> Loader<'t> {
                     unit.state = LoadState::BadSetting;
                     let path = unit.fragment.as_ref().map(|f| f.path.clone());
                     self.warn(path.as_ref(), None, format!("{id}: {why}, bad-setting"));
+                }
+            }
+            UnitType::Automount => {
+                if let Some((state, why)) = self.automount_refusal(unit) {
+                    unit.state = state;
+                    let path = unit.fragment.as_ref().map(|f| f.path.clone());
+                    let s = state.as_str();
+                    self.warn(path.as_ref(), None, format!("{id}: {why}, {s}"));
                 }
             }
             UnitType::Swap => {
@@ -432,6 +442,36 @@ impl<'t> Loader<'t> {
             return Some("What= setting is missing".into());
         }
         pam_refusal(unit, "Mount")
+    }
+
+    /// `automount_verify`: why systemd refuses an automount unit (checked against 252's and
+    /// 257's `systemd --test`): `Where=` (simplified) must name the unit and must not be `/`.
+    /// Without `Where=` the mount point comes from the name.
+    fn automount_refusal(&self, unit: &Unit) -> Option<(LoadState, String)> {
+        let where_ = unit
+            .settings
+            .iter()
+            .rev()
+            .find(|s| s.section == "Automount" && s.key == "Where")
+            .filter(|s| s.value.starts_with('/') && !s.value.contains('%'))?;
+        let path = path_util::path_simplify(&where_.value);
+        if path == "/" {
+            return Some((
+                LoadState::BadSetting,
+                "an automount cannot be for the root directory".into(),
+            ));
+        }
+        match path_util::unit_name_from_path(&path, ".automount", self.rules.version) {
+            Err(_) => Some((
+                LoadState::Error,
+                format!("Where={} names no automount unit", where_.value),
+            )),
+            Ok(n) if n != *unit.id && !unit.aliases.contains(n.as_str()) => Some((
+                LoadState::BadSetting,
+                "Where= setting doesn't match unit name".into(),
+            )),
+            Ok(_) => None,
+        }
     }
 
     /// `swap_verify`: why systemd refuses a swap unit that loaded from a file, and the state
@@ -537,6 +577,54 @@ impl<'t> Loader<'t> {
         }
         None
     }
+}
+
+/// `service_verify` for `Type=oneshot` (checked against 252's and 257's `systemd --test`):
+/// no `Restart=always`/`on-success`; no `RestartForceExitStatus=` before 256; no
+/// `ExitType=cgroup` (250+, the setting's first version).
+fn oneshot_refusal(unit: &Unit, version: u32) -> Option<&'static str> {
+    let service = || unit.settings.iter().filter(|s| s.section == "Service");
+    // The last value systemd can parse wins.
+    let restart = service()
+        .filter(|s| s.key == "Restart")
+        .map(|s| s.value.as_str())
+        .filter(|v| {
+            matches!(
+                *v,
+                "no" | "on-success"
+                    | "on-failure"
+                    | "on-abnormal"
+                    | "on-watchdog"
+                    | "on-abort"
+                    | "always"
+            )
+        })
+        .next_back();
+    if matches!(restart, Some("always" | "on-success")) {
+        return Some("Type=oneshot with Restart=always or on-success");
+    }
+    // A list: an empty assignment clears it.
+    let force = service()
+        .filter(|s| s.key == "RestartForceExitStatus")
+        .fold(false, |set, s| {
+            if s.value.is_empty() {
+                false
+            } else {
+                set || !s.value.split_whitespace().next().unwrap_or("").is_empty()
+            }
+        });
+    if force && version < 256 {
+        return Some("Type=oneshot with RestartForceExitStatus=");
+    }
+    let exit_type = service()
+        .filter(|s| s.key == "ExitType")
+        .map(|s| s.value.as_str())
+        .filter(|v| matches!(*v, "main" | "cgroup"))
+        .next_back();
+    if version >= 250 && exit_type == Some("cgroup") {
+        return Some("Type=oneshot with ExitType=cgroup");
+    }
+    None
 }
 
 /// systemd refuses a mount or socket unit with `PAMName=` and a kill mode other than
