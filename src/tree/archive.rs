@@ -207,6 +207,15 @@ fn snapshot_records<R: Read>(
     Ok((size, layer))
 }
 
+/// Whether the entries a layer holds back (`held` bytes of them, up to `path`) still fit
+/// in the tree's memory budget beside what it has.
+fn room_for(tree: &MemTree, held: u64, path: &ImagePath) -> io::Result<()> {
+    tree.check_room(held).map_err(|e| {
+        let shown: String = path.as_str().chars().take(200).collect();
+        io::Error::new(e.kind(), format!("at {shown}: {e}"))
+    })
+}
+
 /// Read one tar stream (already decompressed) into `tree`. Per-entry problems become
 /// warnings in `tree`; a broken or truncated archive is an error. A snapshot (first entry
 /// `.unitdiff-snapshot.json`) is recognised and its metadata returned.
@@ -218,16 +227,17 @@ pub fn read_tar(
     let mut ar = tar::Archive::new(r);
     let mut pending: Vec<(ImagePath, Entry)> = Vec::new();
     let mut markers: Vec<Marker> = Vec::new();
+    let mut held = 0u64;
     let mut count = 0usize;
     let mut snapshot = None;
     for e in ar.entries()? {
         let mut e = e?;
         count += 1;
         if count > mem::MAX_ENTRIES {
-            return Err(io::Error::other(format!(
-                "more than {} entries in one archive",
-                mem::MAX_ENTRIES
-            )));
+            return Err(io::Error::new(
+                io::ErrorKind::QuotaExceeded,
+                format!("more than {} entries in one archive", mem::MAX_ENTRIES),
+            ));
         }
         let (stored_size, layer) = if snapshot.is_some() {
             snapshot_records(&mut e)?
@@ -264,6 +274,8 @@ pub fn read_tar(
                     "{path}: whiteout marker that is not a regular file; skipped"
                 ));
             } else if name == OPAQUE {
+                held += mem::ENTRY_BYTES + path.as_str().len() as u64;
+                room_for(tree, held, &path)?;
                 markers.push(Marker::Opaque(parent));
             } else if name.starts_with(".wh..wh.") {
                 // Other AUFS metadata (.wh..wh.plnk, .wh..wh.aufs): not part of the image.
@@ -272,6 +284,8 @@ pub fn read_tar(
                 if target.is_empty() || target == "." || target == ".." {
                     tree.warn(format!("{path}: invalid whiteout name; skipped"));
                 } else {
+                    held += mem::ENTRY_BYTES + path.as_str().len() as u64;
+                    room_for(tree, held, &path)?;
                     markers.push(Marker::Whiteout(parent.join(target)));
                 }
             }
@@ -334,18 +348,24 @@ pub fn read_tar(
                     tree.set_layer(&path, l);
                 }
             }
-            Mode::Layer => pending.push((path, entry)),
+            Mode::Layer => {
+                // Held until the layer's whiteouts are applied: counted against the tree's
+                // memory budget meanwhile.
+                held += mem::ENTRY_BYTES + path.as_str().len() as u64;
+                room_for(tree, held, &path)?;
+                pending.push((path, entry))
+            }
         }
     }
     // Opaque markers and whiteouts affect only the layers below: apply them first.
     for m in &markers {
         if let Marker::Opaque(p) = m {
-            tree.clear_dir(p);
+            tree.clear_dir(p)?;
         }
     }
     for m in &markers {
         if let Marker::Whiteout(p) = m {
-            tree.remove(p);
+            tree.remove(p)?;
         }
     }
     for (p, e) in pending {

@@ -215,6 +215,8 @@ pub fn open(spec: &Path, opts: &InputOptions) -> Result<Opened, String> {
     let mut t = MemTree::new("");
     let snap = archive::read_tar(dec, &mut t, Mode::Rootfs).map_err(|e| match e.kind() {
         io::ErrorKind::UnexpectedEof => format!("truncated or corrupt archive ({e})"),
+        // A budget of the in-memory tree: the archive may be well formed.
+        io::ErrorKind::QuotaExceeded => e.to_string(),
         _ => format!("corrupt archive: {e}"),
     })?;
     if forced == Some(Forced::Snapshot) && snap.is_none() {

@@ -8,8 +8,8 @@
 //! pass through a symlink are resolved inside the tree (as `tar -x` and containerd do),
 //! never outside it.
 
-use super::{ImagePath, MAX_FILE_SIZE, NodeKind, Tree};
-use std::collections::BTreeMap;
+use super::{ImagePath, MAX_FILE_SIZE, MAX_SYMLINK_HOPS, NodeKind, Tree};
+use std::collections::{BTreeMap, HashMap};
 use std::io;
 use std::sync::Arc;
 
@@ -21,6 +21,37 @@ pub const MAX_KEPT_BYTES: u64 = 256 * 1024 * 1024;
 pub const MAX_MANAGER_BINARY: u64 = 64 * 1024 * 1024;
 /// Longest path or symlink target accepted.
 pub const MAX_PATH: usize = 4096;
+/// Most memory the tree's metadata of one input may take, by the cost model of
+/// [`ENTRY_BYTES`] and [`DIR_BYTES`] (names and symlink targets count their bytes too).
+pub const MAX_TREE_BYTES: u64 = 256 * 1024 * 1024;
+/// What one entry costs beside its name: its node (in a vector grown by doubling) and its
+/// slot in its directory's map.
+pub const ENTRY_BYTES: u64 = 96;
+/// What a directory costs on top: the first block of its map of children (a B-tree leaf of
+/// eleven slots, allocated whole for one child).
+pub const DIR_BYTES: u64 = 256;
+/// Most path components one input may walk while following symlinks inside it as it is read
+/// (parents of entries, hard link targets, whiteouts): each symlink followed costs one
+/// step plus the components of its target. A symlink resolved as a directory is
+/// remembered until a directory or symlink is replaced or removed, so real images spend a
+/// few steps per symlink.
+pub const MAX_LINK_STEPS: u64 = 16_000_000;
+
+/// A budget of the tree refused a further entry (exit 2, not a corrupt archive).
+fn over_budget(msg: String) -> io::Error {
+    io::Error::new(io::ErrorKind::QuotaExceeded, msg)
+}
+
+/// `e`, told at the entry `path` (a budget's error keeps its kind).
+fn at_path(path: &ImagePath, e: io::Error) -> io::Error {
+    let shown: String = path.as_str().chars().take(200).collect();
+    let more = if shown.len() < path.as_str().len() {
+        "…"
+    } else {
+        ""
+    };
+    io::Error::new(e.kind(), format!("at {shown}{more}: {e}"))
+}
 
 /// Unit-file suffixes (systemd.unit(5)).
 const UNIT_SUFFIXES: [&str; 11] = [
@@ -86,6 +117,9 @@ struct Node {
     kind: Kind,
     /// Index into `layers` + 1; 0 = no layer (a single archive or filesystem).
     layer: u32,
+    /// The directory this node was attached to (the root's is the root): `..` of a
+    /// directory, which has exactly one.
+    parent: u32,
 }
 
 /// What an input entry is, as handed to [`MemTree::insert`].
@@ -112,11 +146,26 @@ pub struct MemTree {
     nodes: Vec<Node>,
     layers: Vec<ImageLayer>,
     kept: u64,
+    /// Cost of the metadata so far ([`MAX_TREE_BYTES`]).
+    bytes: u64,
+    /// Components walked following symlinks so far ([`MAX_LINK_STEPS`]).
+    link_steps: u64,
+    /// Symlink node → the directory it leads to and the hops that took. Only ever holds
+    /// walks over existing directories and symlinks, so it is emptied when one of those is
+    /// replaced or removed (adding entries cannot change such a walk).
+    link_cache: HashMap<u32, (u32, usize)>,
     /// Problems met while reading the input (entries skipped), for the report.
     pub warnings: Vec<String>,
 }
 
 const ROOT: u32 = 0;
+
+/// Where [`MemTree::walk_path`] ended: the node of the last component (absent: `None`),
+/// and the symlink hops taken.
+struct Walked {
+    node: Option<u32>,
+    hops: usize,
+}
 
 impl MemTree {
     pub fn new(describe: impl Into<String>) -> Self {
@@ -125,9 +174,13 @@ impl MemTree {
             nodes: vec![Node {
                 kind: Kind::Dir(BTreeMap::new()),
                 layer: 0,
+                parent: ROOT,
             }],
             layers: Vec::new(),
             kept: 0,
+            bytes: ENTRY_BYTES + DIR_BYTES,
+            link_steps: 0,
+            link_cache: HashMap::new(),
             warnings: Vec::new(),
         }
     }
@@ -171,59 +224,197 @@ impl MemTree {
         Some(cur)
     }
 
+    /// Cost of the metadata read so far, by the model of [`MAX_TREE_BYTES`].
+    pub fn tree_bytes(&self) -> u64 {
+        self.bytes
+    }
+
+    /// Path components walked following symlinks so far ([`MAX_LINK_STEPS`]).
+    pub fn link_steps(&self) -> u64 {
+        self.link_steps
+    }
+
+    /// Refuse to go on when `extra` more bytes of metadata (held by a reader, e.g. a
+    /// layer's entries waiting for its whiteouts) would not fit in [`MAX_TREE_BYTES`].
+    pub fn check_room(&self, extra: u64) -> io::Result<()> {
+        if self.bytes.saturating_add(extra) > MAX_TREE_BYTES {
+            return Err(self.too_big());
+        }
+        Ok(())
+    }
+
+    fn too_big(&self) -> io::Error {
+        over_budget(format!(
+            "the entries' metadata would take more than {} MiB (names, directories: a path \
+             bomb?); refusing to read further",
+            MAX_TREE_BYTES >> 20
+        ))
+    }
+
+    fn charge_steps(&mut self, n: u64) -> io::Result<()> {
+        self.link_steps += n;
+        if self.link_steps > MAX_LINK_STEPS {
+            return Err(over_budget(format!(
+                "following symlinks inside the image took more than {MAX_LINK_STEPS} steps \
+                 (a symlink maze?); refusing to read further"
+            )));
+        }
+        Ok(())
+    }
+
+    /// A directory or symlink goes: walks remembered through it may be wrong now.
+    fn forget_walks(&mut self, id: u32) {
+        if matches!(
+            self.nodes[id as usize].kind,
+            Kind::Dir(_) | Kind::Symlink(_)
+        ) {
+            self.link_cache.clear();
+        }
+    }
+
+    /// The directory the symlink `link` (in directory `dir`) leads to, and the hops that
+    /// took; `None` when it leads nowhere, to something that is not a directory, or takes
+    /// more than `hops_left` hops.
+    fn link_dir(
+        &mut self,
+        link: u32,
+        dir: u32,
+        hops_left: usize,
+    ) -> io::Result<Option<(u32, usize)>> {
+        if hops_left == 0 {
+            return Ok(None);
+        }
+        if let Some(&(d, h)) = self.link_cache.get(&link) {
+            return Ok((h <= hops_left).then_some((d, h)));
+        }
+        let Kind::Symlink(target) = &self.nodes[link as usize].kind else {
+            return Ok(None);
+        };
+        let target = target.clone();
+        self.charge_steps(1 + target.split('/').filter(|c| !c.is_empty()).count() as u64)?;
+        let start = if target.starts_with('/') { ROOT } else { dir };
+        let Some(w) = self.walk_path(start, &target, true, hops_left - 1)? else {
+            return Ok(None);
+        };
+        match w.node {
+            Some(d) if matches!(self.nodes[d as usize].kind, Kind::Dir(_)) => {
+                self.link_cache.insert(link, (d, w.hops + 1));
+                Ok(Some((d, w.hops + 1)))
+            }
+            _ => Ok(None),
+        }
+    }
+
+    /// Walk `path` from directory `start` (from the root if absolute) by node, as
+    /// [`super::resolve`] does by path: symlinks followed inside the tree, `..` stops at the
+    /// root. Every symlink followed must lead to a directory; the last component is
+    /// followed only with `follow_last`. `None` when the walk breaks (missing or
+    /// non-directory parent, too many hops); an error past [`MAX_LINK_STEPS`].
+    fn walk_path(
+        &mut self,
+        start: u32,
+        path: &str,
+        follow_last: bool,
+        hops_left: usize,
+    ) -> io::Result<Option<Walked>> {
+        let comps: Vec<&str> = path
+            .split('/')
+            .filter(|c| !c.is_empty() && *c != ".")
+            .collect();
+        let mut cur = if path.starts_with('/') { ROOT } else { start };
+        let mut hops = 0;
+        for (i, &c) in comps.iter().enumerate() {
+            if c == ".." {
+                cur = self.nodes[cur as usize].parent;
+                continue;
+            }
+            let is_last = i + 1 == comps.len();
+            let child = self.children(cur).and_then(|m| m.get(c)).copied();
+            match child.map(|id| (id, &self.nodes[id as usize].kind)) {
+                Some((id, Kind::Symlink(_))) if !is_last || follow_last => {
+                    match self.link_dir(id, cur, hops_left - hops)? {
+                        Some((d, h)) => {
+                            cur = d;
+                            hops += h;
+                        }
+                        None => return Ok(None),
+                    }
+                }
+                Some((id, Kind::Dir(_))) => cur = id,
+                _ if is_last => {
+                    return Ok(Some(Walked { node: child, hops }));
+                }
+                _ => return Ok(None),
+            }
+        }
+        Ok(Some(Walked {
+            node: Some(cur),
+            hops,
+        }))
+    }
+
     /// The directory node `parent` names, created as needed, with intermediate symlinks
     /// resolved inside the tree. `None` when the path runs into something that cannot be
     /// a directory (a dangling or looping symlink).
-    fn dir_for(&mut self, parent: &ImagePath) -> Option<u32> {
+    fn dir_for(&mut self, parent: &ImagePath) -> io::Result<Option<u32>> {
         let mut cur = ROOT;
-        let mut cur_path = ImagePath::root();
         for c in parent.components() {
-            let next_path = cur_path.join(c);
             let child = self.children(cur).and_then(|m| m.get(c)).copied();
-            cur = match child.map(|id| &self.nodes[id as usize].kind) {
-                Some(Kind::Dir(_)) => child.unwrap_or(ROOT),
-                Some(Kind::Symlink(_)) => {
-                    let (p, kind) = super::stat(&*self, &next_path).ok()?;
-                    if kind != Some(NodeKind::Dir) {
-                        return None;
-                    }
-                    cur_path = p.clone();
-                    let id = self.lookup(&p)?;
-                    cur = id;
-                    continue;
-                }
+            cur = match child.map(|id| (id, &self.nodes[id as usize].kind)) {
+                Some((id, Kind::Dir(_))) => id,
+                Some((id, Kind::Symlink(_))) => match self.link_dir(id, cur, MAX_SYMLINK_HOPS)? {
+                    Some((d, _)) => d,
+                    None => return Ok(None),
+                },
                 // Absent, or a file a later layer's directory replaces.
-                _ => self.attach(cur, c, Kind::Dir(BTreeMap::new())),
+                _ => self.attach(cur, c, Kind::Dir(BTreeMap::new()))?,
             };
-            cur_path = next_path;
         }
-        Some(cur)
+        Ok(Some(cur))
     }
 
-    fn attach(&mut self, dir: u32, name: &str, kind: Kind) -> u32 {
+    fn attach(&mut self, dir: u32, name: &str, kind: Kind) -> io::Result<u32> {
+        if self.nodes.len() >= MAX_ENTRIES {
+            return Err(over_budget(format!(
+                "more than {MAX_ENTRIES} entries; refusing to read further"
+            )));
+        }
+        let cost = ENTRY_BYTES
+            + name.len() as u64
+            + match &kind {
+                Kind::Dir(_) => DIR_BYTES,
+                Kind::Symlink(t) => t.len() as u64,
+                _ => 0,
+            };
+        self.check_room(cost)?;
+        self.bytes += cost;
         let id = self.nodes.len() as u32;
         self.nodes.push(Node {
             kind,
             layer: self.current_layer(),
+            parent: dir,
         });
-        if let Kind::Dir(c) = &mut self.nodes[dir as usize].kind {
-            c.insert(name.into(), id);
+        if let Kind::Dir(c) = &mut self.nodes[dir as usize].kind
+            && let Some(old) = c.insert(name.into(), id)
+        {
+            self.forget_walks(old);
         }
-        id
+        Ok(id)
     }
 
-    /// Apply one entry at `path` (already sanitised: no `..`, inside the root).
+    /// Apply one entry at `path` (already sanitised: no `..`, inside the root). Past a
+    /// budget of the tree ([`MAX_ENTRIES`], [`MAX_KEPT_BYTES`], [`MAX_TREE_BYTES`],
+    /// [`MAX_LINK_STEPS`]) an error of kind [`io::ErrorKind::QuotaExceeded`] naming `path`.
     pub fn insert(&mut self, path: &ImagePath, entry: Entry) -> io::Result<()> {
-        if self.nodes.len() >= MAX_ENTRIES {
-            return Err(io::Error::other(format!(
-                "more than {MAX_ENTRIES} entries; refusing to read further"
-            )));
-        }
+        self.insert_entry(path, entry).map_err(|e| at_path(path, e))
+    }
+
+    fn insert_entry(&mut self, path: &ImagePath, entry: Entry) -> io::Result<()> {
         if path.is_root() {
             return Ok(()); // the root stays a directory
         }
         let parent = path.parent().unwrap_or_else(ImagePath::root);
-        let Some(dir) = self.dir_for(&parent) else {
+        let Some(dir) = self.dir_for(&parent)? else {
             self.warn(format!(
                 "{path}: parent is not a directory inside the image; entry skipped"
             ));
@@ -236,7 +427,7 @@ impl MemTree {
                 if let Some(d) = &data {
                     self.kept += d.len() as u64;
                     if self.kept > MAX_KEPT_BYTES {
-                        return Err(io::Error::other(format!(
+                        return Err(over_budget(format!(
                             "more than {MAX_KEPT_BYTES} bytes of unit files and related files"
                         )));
                     }
@@ -245,9 +436,9 @@ impl MemTree {
             }
             Entry::Symlink(t) => Kind::Symlink(t.into()),
             Entry::HardLink(target) => {
-                let node = super::resolve(&*self, &target, false)
-                    .ok()
-                    .and_then(|p| self.lookup(&p));
+                let node = self
+                    .walk_path(ROOT, target.as_str(), false, MAX_SYMLINK_HOPS)?
+                    .and_then(|w| w.node);
                 match node.map(|id| self.nodes[id as usize].kind.clone()) {
                     Some(k @ Kind::File { .. }) => k,
                     Some(k @ (Kind::CharDevice | Kind::Special)) => k,
@@ -270,35 +461,49 @@ impl MemTree {
             self.nodes[id as usize].layer = self.current_layer();
             return Ok(());
         }
-        self.attach(dir, name, kind);
+        self.attach(dir, name, kind)?;
         Ok(())
     }
 
-    /// Delete `path` and everything below it (a whiteout). Absent paths are fine.
-    pub fn remove(&mut self, path: &ImagePath) {
-        let Some(parent) = path.parent() else { return };
-        let Some(dir) = super::resolve(&*self, &parent, true)
-            .ok()
-            .and_then(|p| self.lookup(&p))
-        else {
-            return;
+    /// The directory `path` leads to, all symlinks followed (inside the tree).
+    fn dir_at(&mut self, path: &ImagePath) -> io::Result<Option<u32>> {
+        let w = self.walk_path(ROOT, path.as_str(), true, MAX_SYMLINK_HOPS)?;
+        Ok(w.and_then(|w| w.node)
+            .filter(|&id| matches!(self.nodes[id as usize].kind, Kind::Dir(_))))
+    }
+
+    /// Delete `path` and everything below it (a whiteout). Absent paths are fine; an error
+    /// only past [`MAX_LINK_STEPS`].
+    pub fn remove(&mut self, path: &ImagePath) -> io::Result<()> {
+        let Some(parent) = path.parent() else {
+            return Ok(());
         };
-        if let Kind::Dir(c) = &mut self.nodes[dir as usize].kind {
-            c.remove(path.file_name());
+        let Some(dir) = self.dir_at(&parent).map_err(|e| at_path(path, e))? else {
+            return Ok(());
+        };
+        let old = match &mut self.nodes[dir as usize].kind {
+            Kind::Dir(c) => c.remove(path.file_name()),
+            _ => None,
+        };
+        if let Some(old) = old {
+            self.forget_walks(old);
         }
+        Ok(())
     }
 
     /// Empty the directory at `path` (an opaque marker): lower layers' children vanish.
-    pub fn clear_dir(&mut self, path: &ImagePath) {
-        let Some(dir) = super::resolve(&*self, path, true)
-            .ok()
-            .and_then(|p| self.lookup(&p))
-        else {
-            return;
+    /// An error only past [`MAX_LINK_STEPS`].
+    pub fn clear_dir(&mut self, path: &ImagePath) -> io::Result<()> {
+        let Some(dir) = self.dir_at(path).map_err(|e| at_path(path, e))? else {
+            return Ok(());
         };
-        if let Kind::Dir(c) = &mut self.nodes[dir as usize].kind {
+        if let Kind::Dir(c) = &mut self.nodes[dir as usize].kind
+            && !c.is_empty()
+        {
             c.clear();
+            self.link_cache.clear();
         }
+        Ok(())
     }
 
     /// The layers of a layered image (empty otherwise).
@@ -488,12 +693,12 @@ mod tests {
             t.layer_index(&ImagePath::new("/usr/lib/a.service")),
             Some(1)
         );
-        t.remove(&ImagePath::new("/usr/lib/a.service"));
+        t.remove(&ImagePath::new("/usr/lib/a.service")).unwrap();
         assert_eq!(
             t.lstat(&ImagePath::new("/usr/lib/a.service")).unwrap(),
             None
         );
-        t.clear_dir(&ImagePath::new("/usr/lib"));
+        t.clear_dir(&ImagePath::new("/usr/lib")).unwrap();
         assert!(t.read_dir(&ImagePath::new("/usr/lib")).unwrap().is_empty());
     }
 
