@@ -511,19 +511,29 @@ impl MemTree {
         &self.layers
     }
 
-    /// Every node below `path` (depth first, sorted), for snapshots: physical path, kind,
-    /// size, kept contents, symlink target, layer (from 1; 0 = none).
-    pub fn walk(&self, mut f: impl FnMut(&ImagePath, WalkEntry<'_>)) {
-        let mut stack = vec![(ImagePath::root(), ROOT)];
-        while let Some((path, id)) = stack.pop() {
+    /// Every node of the tree (depth first, sorted), for snapshots: physical path, kind,
+    /// size, kept contents, symlink target, and the layer (from 1) when the node has one.
+    /// Holds one path and one iterator per directory level, not the paths of all siblings
+    /// or of every level.
+    pub fn walk(&self, mut f: impl FnMut(&ImagePath, WalkEntry<'_>, Option<usize>)) {
+        let Some(top) = self.children(ROOT) else {
+            return;
+        };
+        let mut buf = String::new();
+        let mut stack = vec![(top.iter(), 0usize)];
+        while let Some((it, len)) = stack.last_mut() {
+            let len = *len;
+            let Some((name, &id)) = it.next() else {
+                stack.pop();
+                continue;
+            };
+            buf.truncate(len);
+            buf.push('/');
+            buf.push_str(name);
+            let path = ImagePath(buf.as_str().into());
             let node = &self.nodes[id as usize];
             let e = match &node.kind {
-                Kind::Dir(c) => {
-                    for (name, child) in c.iter().rev() {
-                        stack.push((path.join(name), *child));
-                    }
-                    WalkEntry::Dir
-                }
+                Kind::Dir(_) => WalkEntry::Dir,
                 Kind::File { size, data } => WalkEntry::File {
                     size: *size,
                     data: data.as_deref(),
@@ -532,10 +542,10 @@ impl MemTree {
                 Kind::CharDevice => WalkEntry::CharDevice,
                 Kind::Special => WalkEntry::Special,
             };
-            if !path.is_root() {
-                f(&path, e);
+            f(&path, e, (node.layer > 0).then_some(node.layer as usize));
+            if let Kind::Dir(c) = &node.kind {
+                stack.push((c.iter(), buf.len()));
             }
-            let _ = node.layer;
         }
     }
 

@@ -135,17 +135,24 @@ fn header(ty: tar::EntryType, size: u64, mode: u32) -> tar::Header {
     h
 }
 
-/// Write a snapshot of `tree` (read from `source`) to `out`.
-pub fn write(tree: &MemTree, source: &str, out: impl Write) -> io::Result<()> {
-    let mut payload = tar::Builder::new(Vec::new());
+/// Most bytes a snapshot's tar may have before compression: the kept contents of an image
+/// (at most [`mem::MAX_KEPT_BYTES`]) and the headers of its directories and symlinks fit
+/// many times over; only an image of very deep paths comes near it.
+pub const MAX_SNAPSHOT_BYTES: u64 = 1024 * 1024 * 1024;
+/// Uncompressed bytes compressed as one zstd frame (a stream of frames is one stream to any
+/// zstd reader): the memory the writer holds, whatever the size of the image.
+const FRAME_BYTES: usize = 4 * 1024 * 1024;
+
+/// Write every entry of `tree` into `b`, in the order of [`MemTree::walk`].
+fn entries<W: Write>(tree: &MemTree, payload: &mut tar::Builder<W>) -> io::Result<()> {
     let mut err = None;
-    tree.walk(|path, e| {
+    tree.walk(|path, e, layer| {
         if err.is_some() {
             return;
         }
         let rel = path.relative();
         let mut records = Vec::new();
-        if let Some(l) = tree.layer_index(path) {
+        if let Some(l) = layer {
             records.push((PAX_LAYER, l.to_string()));
         }
         let r = (|| -> io::Result<()> {
@@ -185,32 +192,143 @@ pub fn write(tree: &MemTree, source: &str, out: impl Write) -> io::Result<()> {
             err = Some(e);
         }
     });
-    if let Some(e) = err {
-        return Err(e);
+    err.map_or(Ok(()), Err)
+}
+
+/// Hashes and counts the tar entries of the first pass; refuses past
+/// [`MAX_SNAPSHOT_BYTES`].
+struct Hashed {
+    hash: Sha256,
+    len: u64,
+}
+
+impl Write for Hashed {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.len += buf.len() as u64;
+        if self.len > MAX_SNAPSHOT_BYTES {
+            return Err(io::Error::new(
+                io::ErrorKind::QuotaExceeded,
+                format!(
+                    "the snapshot would be more than {} MiB before compression (paths this \
+                     deep or this many of them are no OS image); not written",
+                    MAX_SNAPSHOT_BYTES >> 20
+                ),
+            ));
+        }
+        self.hash.update(buf);
+        Ok(buf.len())
     }
-    let payload = payload.into_inner()?;
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// The output of the zstd encoder, which cannot report a failed write (it unwraps): the
+/// first error is kept, later output dropped, and [`Frames::finish`] returns it.
+struct Drain<W> {
+    inner: W,
+    err: Option<io::Error>,
+}
+
+impl<W: Write> Write for Drain<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        if self.err.is_none()
+            && let Err(e) = self.inner.write_all(buf)
+        {
+            self.err = Some(e);
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Compresses what is written as zstd, [`FRAME_BYTES`] at a time, one frame each.
+struct Frames<W> {
+    buf: Vec<u8>,
+    out: Drain<W>,
+}
+
+impl<W: Write> Frames<W> {
+    fn new(out: W) -> Self {
+        Frames {
+            buf: Vec::with_capacity(FRAME_BYTES),
+            out: Drain {
+                inner: out,
+                err: None,
+            },
+        }
+    }
+
+    fn frame(&mut self) -> io::Result<()> {
+        if !self.buf.is_empty() {
+            ruzstd::encoding::compress(
+                &self.buf[..],
+                &mut self.out,
+                ruzstd::encoding::CompressionLevel::Fastest,
+            );
+            self.buf.clear();
+        }
+        match self.out.err.take() {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
+    }
+
+    fn finish(mut self) -> io::Result<()> {
+        self.frame()?;
+        self.out.inner.flush()
+    }
+}
+
+impl<W: Write> Write for Frames<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = buf.len().min(FRAME_BYTES - self.buf.len());
+        self.buf.extend_from_slice(&buf[..n]);
+        if self.buf.len() == FRAME_BYTES {
+            self.frame()?;
+        }
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Write a snapshot of `tree` (read from `source`) to `out`, streaming: the entries are
+/// walked twice, once for the digest the metadata entry (first) holds, once to compress
+/// them into `out`; neither pass holds more than a frame. A snapshot larger than
+/// [`MAX_SNAPSHOT_BYTES`] uncompressed is refused before anything is written.
+pub fn write(tree: &MemTree, source: &str, out: impl Write) -> io::Result<()> {
+    let mut first = tar::Builder::new(Hashed {
+        hash: Sha256::new(),
+        len: 0,
+    });
+    entries(tree, &mut first)?;
+    let digest = first.into_inner()?.hash.finalize();
     let meta = Meta {
         format: FORMAT.to_string(),
         version: 1,
         tool: format!("unitdiff {}", env!("CARGO_PKG_VERSION")),
         source: source.to_string(),
-        digest: format!("sha256:{}", hex::encode(Sha256::digest(&payload))),
+        digest: format!("sha256:{}", hex::encode(digest)),
         layers: tree.image_layers().to_vec(),
     };
     let meta_json = serde_json::to_vec_pretty(&meta).map_err(io::Error::other)?;
     let mut head = tar::Builder::new(Vec::new());
     let mut h = header(tar::EntryType::Regular, meta_json.len() as u64, 0o644);
     head.append_data(&mut h, META_NAME, &meta_json[..])?;
-    let mut all = head.into_inner()?;
-    all.truncate(all.len() - 1024); // drop the end-of-archive blocks
-    all.extend_from_slice(&payload);
-    let mut enc = out;
-    ruzstd::encoding::compress(
-        &all[..],
-        &mut enc,
-        ruzstd::encoding::CompressionLevel::Fastest,
-    );
-    enc.flush()
+    let mut head = head.into_inner()?;
+    head.truncate(head.len() - 1024); // drop the end-of-archive blocks
+    let mut frames = Frames::new(out);
+    frames.write_all(&head)?;
+    let mut payload = tar::Builder::new(frames);
+    entries(tree, &mut payload)?;
+    payload.into_inner()?.finish()
 }
 
 /// Parse a snapshot's metadata entry.
