@@ -588,7 +588,7 @@ fn oneshot_refusal(unit: &Unit, version: u32) -> Option<&'static str> {
     let restart = service()
         .filter(|s| s.key == "Restart")
         .map(|s| s.value.as_str())
-        .filter(|v| {
+        .rfind(|v| {
             matches!(
                 *v,
                 "no" | "on-success"
@@ -598,29 +598,22 @@ fn oneshot_refusal(unit: &Unit, version: u32) -> Option<&'static str> {
                     | "on-abort"
                     | "always"
             )
-        })
-        .next_back();
+        });
     if matches!(restart, Some("always" | "on-success")) {
         return Some("Type=oneshot with Restart=always or on-success");
     }
-    // A list: an empty assignment clears it.
+    // A list: an empty assignment clears it, so it is set when the last assignment is not
+    // empty.
     let force = service()
-        .filter(|s| s.key == "RestartForceExitStatus")
-        .fold(false, |set, s| {
-            if s.value.is_empty() {
-                false
-            } else {
-                set || !s.value.split_whitespace().next().unwrap_or("").is_empty()
-            }
-        });
+        .rfind(|s| s.key == "RestartForceExitStatus")
+        .is_some_and(|s| !s.value.is_empty());
     if force && version < 256 {
         return Some("Type=oneshot with RestartForceExitStatus=");
     }
     let exit_type = service()
         .filter(|s| s.key == "ExitType")
         .map(|s| s.value.as_str())
-        .filter(|v| matches!(*v, "main" | "cgroup"))
-        .next_back();
+        .rfind(|v| matches!(*v, "main" | "cgroup"));
     if version >= 250 && exit_type == Some("cgroup") {
         return Some("Type=oneshot with ExitType=cgroup");
     }
