@@ -430,6 +430,22 @@ mod tests {
         }
     }
 
+    /// The units of vendor services with these `[Unit]` sections, loaded as systemd 257.
+    fn services(units: &[(&str, &str)]) -> crate::unit::UnitSet {
+        use crate::tree::mem::{Entry, MemTree};
+        let mut t = MemTree::new("t");
+        for (name, unit) in units {
+            let body = format!("{unit}[Service]\nExecStart=/bin/true\n");
+            let entry = Entry::File {
+                size: body.len() as u64,
+                data: Some(body.into_bytes().into()),
+            };
+            let path = format!("/usr/lib/systemd/system/{name}");
+            t.insert(&ImagePath::new(&path), entry).unwrap();
+        }
+        crate::unit::load(&t, crate::unit::Rules::new(257, 13))
+    }
+
     #[test]
     fn an_edge_is_a_pair_in_size() {
         // `DepGraph::new` turns the loader's list into pairs in its own buffer.
@@ -477,23 +493,11 @@ mod tests {
 
     #[test]
     fn edges_to_a_unit_are_every_unit_edge_naming_it() {
-        use crate::tree::mem::{Entry, MemTree};
-        let mut t = MemTree::new("t");
-        let dir = "/usr/lib/systemd/system";
-        for (name, body) in [
+        let set = services(&[
             ("a.service", "[Unit]\nWants=c.service\nAfter=c.service\n"),
             ("b.service", "[Unit]\nRequires=c.service\nWants=a.service\n"),
             ("c.service", "[Unit]\nBefore=b.service\n"),
-        ] {
-            let body = format!("{body}[Service]\nExecStart=/bin/true\n");
-            let entry = Entry::File {
-                size: body.len() as u64,
-                data: Some(body.into_bytes().into()),
-            };
-            t.insert(&ImagePath::new(&format!("{dir}/{name}")), entry)
-                .unwrap();
-        }
-        let set = crate::unit::load(&t, crate::unit::Rules::new(257, 13));
+        ]);
         let g = DepGraph::new("t", set);
         let to = |u: &str| -> Vec<(String, DepKind)> {
             g.edges_to(u)
@@ -527,23 +531,11 @@ mod tests {
     /// reached.
     #[test]
     fn edges_of_names_that_are_no_units_are_in_neither_index() {
-        use crate::tree::mem::{Entry, MemTree};
-        let mut t = MemTree::new("t");
-        let dir = "/usr/lib/systemd/system";
-        for (name, body) in [
+        let mut set = services(&[
             ("a.service", "[Unit]\nWants=b.service c.service\n"),
             ("b.service", "[Unit]\nAfter=c.service\n"),
             ("c.service", "[Unit]\n"),
-        ] {
-            let body = format!("{body}[Service]\nExecStart=/bin/true\n");
-            let entry = Entry::File {
-                size: body.len() as u64,
-                data: Some(body.into_bytes().into()),
-            };
-            t.insert(&ImagePath::new(&format!("{dir}/{name}")), entry)
-                .unwrap();
-        }
-        let mut set = crate::unit::load(&t, crate::unit::Rules::new(257, 13));
+        ]);
         let edge = |from: &str, kind, to: &str| Edge {
             from: from.into(),
             kind,

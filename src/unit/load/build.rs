@@ -308,9 +308,7 @@ impl<'t> Loader<'t> {
                     self.add_edge(&id, DepKind::Triggers, svc, prov);
                 }
                 if let Some(why) = refusal {
-                    unit.state = LoadState::BadSetting;
-                    let path = unit.fragment.as_ref().map(|f| f.path.clone());
-                    self.warn(path.as_ref(), None, format!("{id}: {why}, bad-setting"));
+                    self.refuse(unit, LoadState::BadSetting, &why);
                 }
             }
             UnitType::Timer | UnitType::Path => {
@@ -380,29 +378,30 @@ impl<'t> Loader<'t> {
             }
             UnitType::Mount => {
                 if let Some(why) = self.mount_refusal(unit) {
-                    unit.state = LoadState::BadSetting;
-                    let path = unit.fragment.as_ref().map(|f| f.path.clone());
-                    self.warn(path.as_ref(), None, format!("{id}: {why}, bad-setting"));
+                    self.refuse(unit, LoadState::BadSetting, &why);
                 }
             }
             UnitType::Automount => {
                 if let Some((state, why)) = self.automount_refusal(unit) {
-                    unit.state = state;
-                    let path = unit.fragment.as_ref().map(|f| f.path.clone());
-                    let s = state.as_str();
-                    self.warn(path.as_ref(), None, format!("{id}: {why}, {s}"));
+                    self.refuse(unit, state, &why);
                 }
             }
             UnitType::Swap => {
                 if let Some((state, why)) = self.swap_refusal(unit) {
-                    unit.state = state;
-                    let path = unit.fragment.as_ref().map(|f| f.path.clone());
-                    let s = state.as_str();
-                    self.warn(path.as_ref(), None, format!("{id}: {why}, {s}"));
+                    self.refuse(unit, state, &why);
                 }
             }
             _ => {}
         }
+    }
+
+    /// Leave `unit` in `state` (systemd refused it while loading), with a warning at its
+    /// fragment.
+    fn refuse(&mut self, unit: &mut Unit, state: LoadState, why: &str) {
+        unit.state = state;
+        let path = unit.fragment.as_ref().map(|f| f.path.clone());
+        let msg = format!("{}: {why}, {}", unit.id, state.as_str());
+        self.warn(path.as_ref(), None, msg);
     }
 
     /// `mount_verify`: why systemd refuses a mount unit that loaded from a file (v225–262).
