@@ -10,7 +10,8 @@
 //! the layer's own entries, whatever their order in the tar.
 //!
 //! Limits per input (all stated in docs/inputs.md): decompressed bytes at most
-//! max(1 GiB, 250 × the compressed size), capped at [`MAX_DECOMPRESSED_CAP`]; entries,
+//! max(1 GiB, 250 × the compressed size), capped at [`MAX_DECOMPRESSED_CAP`], one
+//! [`Allowance`] for all the layers of an image together; entries,
 //! kept bytes and path lengths as in [`super::mem`].
 
 use super::ImagePath;
@@ -72,23 +73,73 @@ impl Compression {
     }
 }
 
-/// Stops with an error once more than `left` bytes came through.
-struct Limited<R> {
-    inner: R,
-    left: u64,
-    limit: u64,
+/// An allowance of decompressed bytes for one input, shared by every stream read from it
+/// (the layers of a container image draw on one allowance, so an image cannot multiply it by
+/// listing a layer many times).
+#[derive(Debug)]
+pub struct Allowance {
+    limit: std::cell::Cell<u64>,
+    used: std::cell::Cell<u64>,
+    /// How the limit is described in the error (`""`, or ` in all layers together`).
+    scope: &'static str,
 }
 
-impl<R: Read> Read for Limited<R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        if n as u64 > self.left {
+impl Allowance {
+    /// An allowance of `limit` bytes for a single stream.
+    pub fn new(limit: u64) -> Self {
+        Allowance {
+            limit: std::cell::Cell::new(limit),
+            used: std::cell::Cell::new(0),
+            scope: "",
+        }
+    }
+
+    /// An allowance of `limit` bytes shared by several streams (the layers of an image).
+    pub fn shared(limit: u64) -> Self {
+        Allowance {
+            scope: " in all layers together",
+            ..Allowance::new(limit)
+        }
+    }
+
+    /// Raise the limit to `limit` (never lowers it).
+    pub fn raise_to(&self, limit: u64) {
+        self.limit.set(self.limit.get().max(limit));
+    }
+
+    /// Decompressed bytes read so far.
+    pub fn used(&self) -> u64 {
+        self.used.get()
+    }
+
+    pub fn limit(&self) -> u64 {
+        self.limit.get()
+    }
+
+    fn take(&self, n: u64) -> io::Result<()> {
+        let used = self.used.get().saturating_add(n);
+        if used > self.limit.get() {
             return Err(io::Error::other(format!(
-                "more than {} bytes after decompression; refusing to read further (a compression bomb?)",
-                self.limit
+                "more than {} bytes after decompression{}; refusing to read further (a compression bomb?)",
+                self.limit.get(),
+                self.scope
             )));
         }
-        self.left -= n as u64;
+        self.used.set(used);
+        Ok(())
+    }
+}
+
+/// Stops with an error once the allowance is used up.
+struct Limited<R, A> {
+    inner: R,
+    allowance: A,
+}
+
+impl<R: Read, A: std::borrow::Borrow<Allowance>> Read for Limited<R, A> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.allowance.borrow().take(n as u64)?;
         Ok(n)
     }
 }
@@ -130,6 +181,26 @@ pub fn decompress<'a, R: Read + 'a>(
     r: R,
     limit: u64,
 ) -> io::Result<(Box<dyn Read + 'a>, Compression)> {
+    let (inner, c) = decompressor(r)?;
+    Ok((
+        Box::new(Limited {
+            inner,
+            allowance: Allowance::new(limit),
+        }),
+        c,
+    ))
+}
+
+/// [`decompress`], drawing on an allowance shared with other streams of the same input.
+pub fn decompress_within<'a, R: Read + 'a>(
+    r: R,
+    allowance: &'a Allowance,
+) -> io::Result<(Box<dyn Read + 'a>, Compression)> {
+    let (inner, c) = decompressor(r)?;
+    Ok((Box::new(Limited { inner, allowance }), c))
+}
+
+fn decompressor<'a, R: Read + 'a>(r: R) -> io::Result<(Box<dyn Read + 'a>, Compression)> {
     let mut br = BufReader::with_capacity(256 * 1024, r);
     let c = Compression::sniff(br.fill_buf()?);
     let inner: Box<dyn Read + 'a> = match c {
@@ -145,14 +216,7 @@ pub fn decompress<'a, R: Read + 'a>(
         )),
         Compression::Bzip2 => Box::new(bzip2::bufread::MultiBzDecoder::new(br)),
     };
-    Ok((
-        Box::new(Limited {
-            inner,
-            left: limit,
-            limit,
-        }),
-        c,
-    ))
+    Ok((inner, c))
 }
 
 /// An entry name made safe, or why it was refused.
@@ -503,5 +567,23 @@ mod tests {
         assert_eq!(c, Compression::Gzip);
         let err = std::io::copy(&mut r, &mut std::io::sink()).unwrap_err();
         assert!(err.to_string().contains("compression bomb"), "{err}");
+    }
+
+    #[test]
+    fn streams_of_one_input_share_its_allowance() {
+        // Two 600 KiB streams on a 1 MiB allowance: the first is read, the second stops.
+        let gz = {
+            let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+            std::io::Write::write_all(&mut enc, &vec![0u8; 600 * 1024]).unwrap();
+            enc.finish().unwrap()
+        };
+        let a = Allowance::shared(1024 * 1024);
+        let (mut r, _) = decompress_within(&gz[..], &a).unwrap();
+        std::io::copy(&mut r, &mut std::io::sink()).unwrap();
+        assert_eq!(a.used(), 600 * 1024);
+        let (mut r, _) = decompress_within(&gz[..], &a).unwrap();
+        let err = std::io::copy(&mut r, &mut std::io::sink()).unwrap_err();
+        assert!(err.to_string().contains("in all layers together"), "{err}");
+        assert!(a.used() <= a.limit());
     }
 }

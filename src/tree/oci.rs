@@ -118,6 +118,11 @@ impl Store {
         }
     }
 
+    /// The size of the file `name`, if it is there.
+    fn size(&self, name: &str) -> Option<u64> {
+        self.open(name).ok().map(|(_, size)| size)
+    }
+
     fn read_small(&self, name: &str) -> io::Result<Vec<u8>> {
         let (r, size) = self.open(name)?;
         if size > MAX_JSON {
@@ -313,6 +318,17 @@ pub fn read(store: &Store, sel: &Select, what: &str) -> io::Result<MemTree> {
     };
     let mut tree = MemTree::new(plan.describe.clone());
     let total = plan.layers.len();
+    // One decompression allowance for the whole image, from the compressed size of its
+    // distinct layer blobs: a blob listed many times is counted once, so repeating a layer
+    // (legal, and read again each time) cannot multiply the work.
+    let mut distinct = std::collections::HashSet::new();
+    let compressed: u64 = plan
+        .layers
+        .iter()
+        .filter(|(name, _)| distinct.insert(name.as_str()))
+        .filter_map(|(name, _)| store.size(name))
+        .fold(0, u64::saturating_add);
+    let allowance = archive::Allowance::shared(archive::decompressed_limit(compressed));
     for (i, (name, digest)) in plan.layers.iter().enumerate() {
         tree.push_layer(ImageLayer {
             index: i + 1,
@@ -333,7 +349,7 @@ pub fn read(store: &Store, sel: &Select, what: &str) -> io::Result<MemTree> {
             inner: r,
             hash: Sha256::new(),
         };
-        let read = archive::decompress(&mut h, archive::decompressed_limit(size))
+        let read = archive::decompress_within(&mut h, &allowance)
             .and_then(|(dec, _)| archive::read_tar(dec, &mut tree, Mode::Layer));
         // Hash the rest (padding after the tar's end, or what a broken tar left unread)
         // so the whole blob is checked; a wrong digest explains a broken layer best.

@@ -1,0 +1,163 @@
+//! Hostile images whose work multiplies: a container image listing one layer many times, an
+//! ext2/3/4 image whose directories loop or are hard-linked, a GPT disk whose partitions
+//! all point at the same filesystem. Each is refused (exit 2, one line naming the input and
+//! what is wrong) after bounded work; a hang guard turns a run that does not end into a
+//! failure, and the error says how far the reading got (which layer, which partitions).
+
+#[path = "support/bounded.rs"]
+mod bounded;
+#[path = "support/tools.rs"]
+mod tools;
+
+use sha2::{Digest, Sha256};
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+/// Past this a run is taken as a hang (each case ends in seconds when bounded).
+const DEADLINE: Duration = Duration::from_secs(180);
+
+/// `unitdiff -q graph ROOT --format json`, under the hang guard.
+fn graph(root: &Path) -> bounded::Output {
+    let child = Command::new(env!("CARGO_BIN_EXE_unitdiff"))
+        .args(["-q", "graph"])
+        .arg(root)
+        .args(["--format", "json"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    bounded::wait(
+        child,
+        DEADLINE,
+        &format!("unitdiff graph {}", root.display()),
+    )
+}
+
+/// The run was refused with exit 2 and one line naming `root`; that line.
+fn refused(o: &bounded::Output, root: &Path) -> String {
+    let err = String::from_utf8_lossy(&o.stderr).into_owned();
+    assert_eq!(o.code, Some(2), "{err}");
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+    assert!(err.contains(&*root.to_string_lossy()), "{err}");
+    err
+}
+
+fn run(cmd: &str, args: &[&str]) {
+    let st = Command::new(cmd)
+        .args(args)
+        .stdout(Stdio::null())
+        .status()
+        .unwrap_or_else(|e| panic!("{cmd}: {e}"));
+    assert!(st.success(), "{cmd} {args:?} failed");
+}
+
+fn gzip(data: &[u8]) -> Vec<u8> {
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    enc.write_all(data).unwrap();
+    enc.finish().unwrap()
+}
+
+fn sha(b: &[u8]) -> String {
+    Sha256::digest(b)
+        .iter()
+        .map(|x| format!("{x:02x}"))
+        .collect()
+}
+
+/// An OCI layout in `dir` with one image whose manifest lists `layer` `times` times.
+fn oci_repeating(dir: &Path, layer: &[u8], times: usize) {
+    let blobs = dir.join("blobs/sha256");
+    std::fs::create_dir_all(&blobs).unwrap();
+    let put = |b: &[u8]| {
+        let d = sha(b);
+        std::fs::write(blobs.join(&d), b).unwrap();
+        format!("sha256:{d}")
+    };
+    let config = serde_json::to_vec(&serde_json::json!({"os": "linux", "architecture": "amd64",
+        "rootfs": {"type": "layers", "diff_ids": []}}))
+    .unwrap();
+    let cd = put(&config);
+    let ld = put(layer);
+    let layers: Vec<_> = (0..times)
+        .map(|_| {
+            serde_json::json!({"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip",
+            "digest": ld, "size": layer.len()})
+        })
+        .collect();
+    let m = serde_json::to_vec(&serde_json::json!({"schemaVersion": 2,
+        "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": cd,
+            "size": config.len()},
+        "layers": layers}))
+    .unwrap();
+    let md = put(&m);
+    std::fs::write(dir.join("oci-layout"), r#"{"imageLayoutVersion":"1.0.0"}"#).unwrap();
+    std::fs::write(
+        dir.join("index.json"),
+        serde_json::to_vec(&serde_json::json!({"schemaVersion": 2, "manifests": [
+            {"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": md,
+             "size": m.len()}]}))
+        .unwrap(),
+    )
+    .unwrap();
+}
+
+/// A gzip layer holding a unit file and `chunks` × 8 MiB of zeros in one file, made of
+/// concatenated gzip members (one compressed chunk repeated), so it is small to make.
+fn zeros_layer(chunks: usize) -> Vec<u8> {
+    const CHUNK: usize = 8 << 20;
+    let mut b = tar::Builder::new(Vec::new());
+    let unit = b"[Service]\nExecStart=/bin/true\n";
+    let mut h = tar::Header::new_gnu();
+    h.set_size(unit.len() as u64);
+    h.set_mode(0o644);
+    h.set_entry_type(tar::EntryType::Regular);
+    b.append_data(&mut h, "usr/lib/systemd/system/a.service", &unit[..])
+        .unwrap();
+    let mut head = b.into_inner().unwrap();
+    head.truncate(head.len() - 1024); // the end-of-archive blocks come last
+    let mut h = tar::Header::new_gnu();
+    h.set_path("big").unwrap();
+    h.set_size((chunks * CHUNK) as u64);
+    h.set_mode(0o644);
+    h.set_entry_type(tar::EntryType::Regular);
+    h.set_cksum();
+    head.extend_from_slice(h.as_bytes());
+    let mut out = gzip(&head);
+    let chunk = gzip(&vec![0u8; CHUNK]);
+    for _ in 0..chunks {
+        out.extend_from_slice(&chunk);
+    }
+    out.extend_from_slice(&gzip(&[0u8; 1024]));
+    out
+}
+
+#[test]
+fn a_layer_listed_again_is_read_again_within_one_budget() {
+    // A small layer applied twice is legal and reads as once.
+    let t = tempfile::tempdir().unwrap();
+    let layer = zeros_layer(1);
+    oci_repeating(t.path(), &layer, 2);
+    let o = graph(t.path());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.code, Some(0), "{err}");
+    let g: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert!(g.to_string().contains("a.service"), "{g}");
+}
+
+#[test]
+#[ignore = "decompresses 1 GiB"]
+fn a_layer_listed_a_thousand_times_shares_one_decompression_budget() {
+    // 700 KB of gzip, 696 MiB inside: under the limit once, 680 GiB if the limit were per
+    // layer. The whole image has one budget (1 GiB here), so the second copy is refused.
+    let t = tempfile::tempdir().unwrap();
+    let layer = zeros_layer(87);
+    assert!(layer.len() < 1 << 20, "{}", layer.len());
+    oci_repeating(t.path(), &layer, 1000);
+    let err = refused(&graph(t.path()), t.path());
+    assert!(err.contains("layer 2 of 1000"), "{err}");
+    assert!(err.contains("in all layers together"), "{err}");
+    assert!(err.contains("compression bomb"), "{err}");
+}
