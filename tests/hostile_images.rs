@@ -161,3 +161,51 @@ fn a_layer_listed_a_thousand_times_shares_one_decompression_budget() {
     assert!(err.contains("in all layers together"), "{err}");
     assert!(err.contains("compression bomb"), "{err}");
 }
+
+/// A small ext4 image of a tree with one unit, then `debugfs -w` commands run on it.
+fn ext4_with(dir: &Path, debugfs: &[String]) -> std::path::PathBuf {
+    tools::require("mkfs.ext4", "e2fsprogs");
+    tools::require("debugfs", "e2fsprogs");
+    let src = dir.join("src");
+    std::fs::create_dir_all(src.join("usr/lib/systemd/system")).unwrap();
+    std::fs::write(
+        src.join("usr/lib/systemd/system/a.service"),
+        "[Service]\nExecStart=/bin/true\n",
+    )
+    .unwrap();
+    let img = dir.join("r.ext4");
+    let (s, i) = (src.to_str().unwrap(), img.to_str().unwrap());
+    run("mkfs.ext4", &["-q", "-F", "-d", s, i, "4M"]);
+    for c in debugfs {
+        run("debugfs", &["-w", "-R", c, i]);
+    }
+    img
+}
+
+#[test]
+#[ignore = "needs mkfs.ext4 and debugfs (e2fsprogs)"]
+fn an_ext4_directory_cycle_is_refused() {
+    // Three names for the root in the root: 3^128 paths to a walk that follows them.
+    let t = tempfile::tempdir().unwrap();
+    let links: Vec<String> = (1..=3).map(|i| format!("link <2> /loop{i}")).collect();
+    let img = ext4_with(t.path(), &links);
+    let err = refused(&graph(&img), &img);
+    assert!(err.contains("corrupt ext2/3/4 image"), "{err}");
+    assert!(err.contains("directory cycle: /loop"), "{err}");
+    // The image is fine without them.
+    let t = tempfile::tempdir().unwrap();
+    let img = ext4_with(t.path(), &[]);
+    let o = graph(&img);
+    assert_eq!(o.code, Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+}
+
+#[test]
+#[ignore = "needs mkfs.ext4 and debugfs (e2fsprogs)"]
+fn an_ext4_directory_hard_link_is_refused() {
+    // `/ulib` is `/usr/lib` again: not a cycle, but every such link doubles what is below.
+    let t = tempfile::tempdir().unwrap();
+    let img = ext4_with(t.path(), &["link /usr/lib /ulib".to_string()]);
+    let err = refused(&graph(&img), &img);
+    assert!(err.contains("directory hard link"), "{err}");
+    assert!(err.contains("/usr/lib"), "{err}");
+}

@@ -3,10 +3,13 @@
 //!
 //! Each reader walks the whole directory tree once (metadata of every entry; contents only
 //! of the files the loader reads), depth at most [`MAX_DEPTH`], entries bounded as in
-//! [`super::mem`]. A filesystem image may start at an offset (a GPT partition).
+//! [`super::mem`]. A directory reached twice (a cycle or a directory hard link, which only
+//! a corrupt image has) is an error: ext2/3/4 tells it by inode number, EROFS by the
+//! ancestors' inodes. A filesystem image may start at an offset (a GPT partition).
 
 use super::ImagePath;
 use super::mem::{self, Entry, MemTree};
+use std::collections::HashMap;
 use std::fs::File;
 use std::io::{self, BufReader, Read};
 use std::os::unix::fs::FileExt;
@@ -15,6 +18,8 @@ use std::sync::Arc;
 
 /// Deepest directory nesting walked (a corrupt image may loop).
 pub const MAX_DEPTH: usize = 128;
+/// The inode of an ext2/3/4 root directory.
+const EXT_ROOT_INODE: u32 = 2;
 
 /// A filesystem format, told by its superblock magic.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -119,6 +124,10 @@ fn read_ext(path: &Path, offset: u64, tree: &mut MemTree) -> io::Result<()> {
         .map_err(|e| corrupt("ext2/3/4", e))?;
     let mut stack: Vec<(ext4_view::PathBuf, ImagePath, usize)> =
         vec![(ext4_view::PathBuf::new("/"), ImagePath::root(), 0)];
+    // Each directory's inode and where it was met first. ext2/3/4 has no directory hard
+    // links, so a directory inode met twice is a corrupt (or hostile) image; walking it as a
+    // tree would list it again under every name, exponentially.
+    let mut dirs: HashMap<u32, ImagePath> = HashMap::from([(EXT_ROOT_INODE, ImagePath::root())]);
     while let Some((dir, ipath, depth)) = stack.pop() {
         if depth >= MAX_DEPTH {
             tree.warn(format!("{ipath}: nested too deeply; not read further"));
@@ -149,6 +158,17 @@ fn read_ext(path: &Path, offset: u64, tree: &mut MemTree) -> io::Result<()> {
                 }
             };
             let entry = if ft.is_dir() {
+                if let Some(first) = dirs.get(&ent.inode()) {
+                    return Err(corrupt(
+                        "ext2/3/4",
+                        if child.starts_with(first) {
+                            format!("directory cycle: {child} is {first} again")
+                        } else {
+                            format!("directory hard link: {child} is {first} again")
+                        },
+                    ));
+                }
+                dirs.insert(ent.inode(), child.clone());
                 stack.push((epath, child.clone(), depth + 1));
                 Entry::Dir
             } else if ft.is_symlink() {
