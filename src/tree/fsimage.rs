@@ -330,7 +330,17 @@ pub struct Partition {
     pub number: u32,
     pub label: String,
     pub offset: u64,
+    /// Bytes, as the table says (the last LBA included; cut at the end of the image).
+    pub size: u64,
     pub fs: Option<FsKind>,
+}
+
+impl Partition {
+    /// Whether the byte ranges of `self` and `other` meet.
+    pub fn overlaps(&self, other: &Partition) -> bool {
+        self.offset < other.offset.saturating_add(other.size)
+            && other.offset < self.offset.saturating_add(self.size)
+    }
 }
 
 /// The used partitions of the GPT disk image `path`.
@@ -347,10 +357,16 @@ pub fn partitions(path: &Path) -> io::Result<Vec<Partition>> {
         if offset >= len {
             continue;
         }
+        let end = p
+            .ending_lba
+            .saturating_add(1)
+            .saturating_mul(gpt.sector_size)
+            .min(len);
         out.push(Partition {
             number: n,
             label: p.partition_name.as_str().to_string(),
             offset,
+            size: end.saturating_sub(offset),
             fs: sniff(&f, offset),
         });
     }

@@ -284,10 +284,17 @@ fn has_units(t: &MemTree) -> bool {
     .any(|d| super::stat(t, &ImagePath::new(d)).is_ok_and(|(_, k)| k == Some(NodeKind::Dir)))
 }
 
+/// Most partitions of a GPT disk read while looking for the one holding the unit
+/// directories (a disk has a root, maybe `/usr`, `/home`, `/var`, an A/B pair: a handful).
+pub const MAX_PROBED_PARTITIONS: usize = 8;
+/// Most partitions named in an error's listing.
+const MAX_LISTED_PARTITIONS: usize = 16;
+
 fn open_gpt(path: &Path, opts: &InputOptions) -> Result<Opened, String> {
     let parts = fsimage::partitions(path).map_err(msg)?;
-    let listing = parts
+    let mut listing = parts
         .iter()
+        .take(MAX_LISTED_PARTITIONS)
         .map(|p| {
             format!(
                 "{} {:?} ({})",
@@ -298,17 +305,9 @@ fn open_gpt(path: &Path, opts: &InputOptions) -> Result<Opened, String> {
         })
         .collect::<Vec<_>>()
         .join("; ");
-    let read = |p: &fsimage::Partition| -> Result<MemTree, String> {
-        let kind = p.fs.ok_or_else(|| {
-            format!(
-                "partition {} has no filesystem unitdiff reads; partitions: {listing}",
-                p.number
-            )
-        })?;
-        let mut t = MemTree::new("");
-        fsimage::read_fs(path, p.offset, kind, &mut t).map_err(msg)?;
-        Ok(t)
-    };
+    if parts.len() > MAX_LISTED_PARTITIONS {
+        listing += &format!("; and {} more", parts.len() - MAX_LISTED_PARTITIONS);
+    }
     let describe = |p: &fsimage::Partition, how: &str| {
         format!(
             "GPT disk, partition {} {:?} ({}{how})",
@@ -322,23 +321,68 @@ fn open_gpt(path: &Path, opts: &InputOptions) -> Result<Opened, String> {
             .iter()
             .find(|p| p.number.to_string() == *want || p.label == *want)
             .ok_or_else(|| format!("no partition {want:?}; partitions: {listing}"))?;
-        let t = read(p)?;
+        let kind = p.fs.ok_or_else(|| {
+            format!(
+                "partition {} has no filesystem unitdiff reads; partitions: {listing}",
+                p.number
+            )
+        })?;
+        let mut t = MemTree::new("");
+        fsimage::read_fs(path, p.offset, kind, &mut t).map_err(msg)?;
         return Ok(mem_opened(t, describe(p, "")));
     }
+    // Looking through the partitions is one input's work: a partition whose bytes overlap
+    // one already read is not read again, at most MAX_PROBED_PARTITIONS are read, and all
+    // of them share one budget of entries.
+    let mut tried: Vec<&fsimage::Partition> = Vec::new();
+    let mut entries_left = super::mem::MAX_ENTRIES;
+    let mut overlapping = 0;
     for p in &parts {
-        if matches!(p.fs, None | Some(FsKind::Btrfs)) {
+        let Some(kind) = p.fs.filter(|k| *k != FsKind::Btrfs) else {
+            continue;
+        };
+        if tried.iter().any(|q| q.overlaps(p)) {
+            overlapping += 1;
             continue;
         }
-        if let Ok(t) = read(p)
-            && has_units(&t)
-        {
-            return Ok(mem_opened(
-                t,
-                describe(p, ", the partition holding the unit directories"),
+        if tried.len() == MAX_PROBED_PARTITIONS {
+            return Err(format!(
+                "more than {MAX_PROBED_PARTITIONS} partitions to look through for the unit \
+                 directories; choose one with --partition: {listing}"
             ));
         }
+        tried.push(p);
+        let mut t = MemTree::with_entry_limit("", entries_left);
+        match fsimage::read_fs(path, p.offset, kind, &mut t) {
+            Ok(()) if has_units(&t) => {
+                return Ok(mem_opened(
+                    t,
+                    describe(p, ", the partition holding the unit directories"),
+                ));
+            }
+            Ok(()) => {}
+            Err(e) if t.is_full_error(&e) => {
+                return Err(format!(
+                    "the partitions looked through for the unit directories hold more than {} \
+                     entries together (partition {} {:?} is past it); choose one with \
+                     --partition: {listing}",
+                    super::mem::MAX_ENTRIES,
+                    p.number,
+                    p.label
+                ));
+            }
+            // A partition that cannot be read is not the one.
+            Err(_) => {}
+        }
+        entries_left = entries_left.saturating_sub(t.entries());
     }
+    let skipped = match overlapping {
+        0 => String::new(),
+        1 => " (1 partition overlapping one already read was not read)".to_string(),
+        n => format!(" ({n} partitions overlapping one already read were not read)"),
+    };
     Err(format!(
-        "no partition holds systemd unit directories; choose one with --partition: {listing}"
+        "no partition holds systemd unit directories{skipped}; choose one with --partition: \
+         {listing}"
     ))
 }

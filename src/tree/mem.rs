@@ -154,6 +154,8 @@ pub struct MemTree {
     /// walks over existing directories and symlinks, so it is emptied when one of those is
     /// replaced or removed (adding entries cannot change such a walk).
     link_cache: HashMap<u32, (u32, usize)>,
+    /// Most nodes this tree may hold ([`MAX_ENTRIES`] unless lowered).
+    entry_limit: usize,
     /// Problems met while reading the input (entries skipped), for the report.
     pub warnings: Vec<String>,
 }
@@ -181,8 +183,28 @@ impl MemTree {
             bytes: ENTRY_BYTES + DIR_BYTES,
             link_steps: 0,
             link_cache: HashMap::new(),
+            entry_limit: MAX_ENTRIES,
             warnings: Vec::new(),
         }
+    }
+
+    /// A tree that holds at most `limit` entries (below [`MAX_ENTRIES`]): for inputs read
+    /// in several trees that share one budget (the partitions of a disk).
+    pub fn with_entry_limit(describe: impl Into<String>, limit: usize) -> Self {
+        MemTree {
+            entry_limit: limit.min(MAX_ENTRIES),
+            ..MemTree::new(describe)
+        }
+    }
+
+    /// Entries held (every node created, the root included).
+    pub fn entries(&self) -> usize {
+        self.nodes.len()
+    }
+
+    /// Whether `e` is the error of a full tree ([`MemTree::insert`] past its entry limit).
+    pub fn is_full_error(&self, e: &io::Error) -> bool {
+        self.nodes.len() >= self.entry_limit && e.kind() == io::ErrorKind::QuotaExceeded
     }
 
     pub fn set_describe(&mut self, d: impl Into<String>) {
@@ -374,9 +396,10 @@ impl MemTree {
     }
 
     fn attach(&mut self, dir: u32, name: &str, kind: Kind) -> io::Result<u32> {
-        if self.nodes.len() >= MAX_ENTRIES {
+        if self.nodes.len() >= self.entry_limit {
             return Err(over_budget(format!(
-                "more than {MAX_ENTRIES} entries; refusing to read further"
+                "more than {} entries; refusing to read further",
+                self.entry_limit
             )));
         }
         let cost = ENTRY_BYTES
