@@ -760,3 +760,42 @@ fn swaps_systemd_refuses() {
     assert!(!targets(&g, "dev-sdz9.swap", DepKind::Requires).contains(&"system.slice".into()));
     assert!(targets(&g, "dev-sdx1.swap", DepKind::Requires).contains(&"system.slice".into()));
 }
+
+/// `unit_verify_contexts` of 257 (checked against 257.13's `systemd --test`; 252 loads all
+/// of these, `fidelity::rule_exec_and_socket_verify`): refused before the type's extras, so
+/// without default, exec or slice edges; PAM accepts the mixed kill mode.
+#[test]
+fn contexts_systemd_257_refuses() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/rules/exec-socket-verify");
+    let old = unitdiff::load_dir(&root, Rules::default()).unwrap();
+    let g = unitdiff::load_dir(&root, Rules::new(257, 13)).unwrap();
+    for u in [
+        "r10-dyn-home.service",
+        "r10-pids.socket",
+        "p9p.socket",
+        "srv-p9p.mount",
+        "r7-pam.socket",
+    ] {
+        assert_eq!(state(&g, u), LoadState::BadSetting, "{u}");
+        for kind in [DepKind::Requires, DepKind::After, DepKind::Before] {
+            assert!(
+                targets(&g, u, kind).iter().all(|t| !t.ends_with(".target")
+                    && !t.ends_with(".slice")
+                    && t != "systemd-journald.socket"),
+                "{u} {kind:?}: {:?}",
+                targets(&g, u, kind)
+            );
+        }
+    }
+    // A refused socket still triggers its service.
+    assert!(targets(&g, "r7-pam.socket", DepKind::Triggers).contains(&"r7-pam.service".into()));
+    for u in ["p9m.socket", "srv-p9m.mount", "r10-wd-proc-plain.service"] {
+        assert_eq!(state(&g, u), LoadState::Loaded, "{u}");
+    }
+    // 252: the mixed kill mode is refused for sockets and mounts, after their extras; the
+    // others load.
+    assert_eq!(state(&old, "p9m.socket"), LoadState::BadSetting);
+    assert!(targets(&old, "p9p.socket", DepKind::Before).contains(&"sockets.target".into()));
+    assert_eq!(state(&old, "r10-dyn-home.service"), LoadState::Loaded);
+    assert_eq!(state(&old, "r10-pids.socket"), LoadState::Loaded);
+}

@@ -234,6 +234,15 @@ impl<'t> Loader<'t> {
             self.add_edge(id, DepKind::InSlice, slice, prov);
         }
         if unit.state == LoadState::Loaded {
+            if let Some(why) = self.context_refusal(&unit) {
+                // Refused before the type's extras: no implicit, default, exec or slice
+                // edges; a socket still triggers its service.
+                self.refuse(&mut unit, LoadState::BadSetting, &why);
+                if unit.unit_type == UnitType::Socket {
+                    self.type_extras(&mut unit, &mut st);
+                }
+                return unit;
+            }
             self.implicit_at_load(&unit, explicit_slice);
             self.type_extras(&mut unit, &mut st);
         }
@@ -292,7 +301,9 @@ impl<'t> Loader<'t> {
                         .listeners
                         .iter()
                         .any(|(l, _)| l != "ListenStream" && l != "ListenSequentialPacket");
-                let refusal = self.socket_refusal(unit, st);
+                let refusal = (unit.state == LoadState::Loaded)
+                    .then(|| self.socket_refusal(unit, st))
+                    .flatten();
                 if non_accept {
                     let (svc, prov) = match st.socket_service.take() {
                         Some((s, mut p)) => {
@@ -395,6 +406,48 @@ impl<'t> Loader<'t> {
         }
     }
 
+    /// `unit_verify_contexts` (257; 253–256 not checked, 252 has none of it): why systemd
+    /// refuses a unit with an execution context before adding its type's extras (checked
+    /// against 257.13's `systemd --test`). PAM with a kill mode other than `control-group`
+    /// or `mixed`; `DynamicUser=` with `WorkingDirectory=~`, or in a user manager;
+    /// `PrivatePIDs=` outside a service. Not modelled: `WorkingDirectory=` below `/proc`,
+    /// `/sys` or `/dev` with a mount namespace.
+    fn context_refusal(&self, unit: &Unit) -> Option<String> {
+        if self.rules.version < 257 {
+            return None;
+        }
+        let section = match unit.unit_type {
+            UnitType::Service => "Service",
+            UnitType::Socket => "Socket",
+            UnitType::Mount => "Mount",
+            UnitType::Swap => "Swap",
+            _ => return None,
+        };
+        let last = |key: &str| {
+            unit.settings
+                .iter()
+                .rev()
+                .find(|s| s.section == section && s.key == key)
+                .map(|s| s.value.as_str())
+        };
+        let yes = |key: &str| last(key).and_then(super::parse_bool).unwrap_or(false);
+        if yes("DynamicUser") {
+            if self.scope.is_user() {
+                return Some("DynamicUser= in a user manager".into());
+            }
+            if last("WorkingDirectory").is_some_and(|w| w.trim_start_matches('-') == "~") {
+                return Some("WorkingDirectory=~ with DynamicUser=yes".into());
+            }
+        }
+        if unit.unit_type != UnitType::Service && yes("PrivatePIDs") {
+            return Some("PrivatePIDs= outside a service".into());
+        }
+        if pam_kill_mode(unit, section).is_some_and(|k| !matches!(k, "control-group" | "mixed")) {
+            return Some("unit has PAM enabled, kill mode must be control-group or mixed".into());
+        }
+        None
+    }
+
     /// Leave `unit` in `state` (systemd refused it while loading), with a warning at its
     /// fragment.
     fn refuse(&mut self, unit: &mut Unit, state: LoadState, why: &str) {
@@ -440,7 +493,7 @@ impl<'t> Loader<'t> {
         if !perpetual && last("What").is_none_or(str::is_empty) {
             return Some("What= setting is missing".into());
         }
-        pam_refusal(unit, "Mount")
+        pam_refusal(unit, "Mount", self.rules.version)
     }
 
     /// `automount_verify`: why systemd refuses an automount unit (checked against 252's and
@@ -507,7 +560,7 @@ impl<'t> Loader<'t> {
                 Ok(_) => {}
             }
         }
-        pam_refusal(unit, "Swap").map(|why| (LoadState::BadSetting, why))
+        pam_refusal(unit, "Swap", self.rules.version).map(|why| (LoadState::BadSetting, why))
     }
 
     /// `socket_verify`: why systemd refuses a socket unit that loaded from a file (v225–262),
@@ -538,7 +591,7 @@ impl<'t> Loader<'t> {
                 return Some("Accept=yes with an explicit Service=".into());
             }
         }
-        if let Some(why) = pam_refusal(unit, "Socket") {
+        if let Some(why) = pam_refusal(unit, "Socket", self.rules.version) {
             return Some(why);
         }
         // `Symlinks=` needs exactly one listener in the file system to point to
@@ -621,7 +674,11 @@ fn oneshot_refusal(unit: &Unit, version: u32) -> Option<&'static str> {
 
 /// systemd refuses a mount or socket unit with `PAMName=` and a kill mode other than
 /// `control-group`.
-fn pam_refusal(unit: &Unit, section: &str) -> Option<String> {
+fn pam_refusal(unit: &Unit, section: &str, version: u32) -> Option<String> {
+    if version >= 257 {
+        // `unit_verify_contexts` decides, earlier ([`Loader::context_refusal`]).
+        return None;
+    }
     pam_kill_mode(unit, section)
         .filter(|k| *k != "control-group")
         .map(|_| "unit has PAM enabled, kill mode must be control-group".into())
