@@ -1,5 +1,6 @@
 //! Building one unit: fragment, aliases, drop-ins and dependency directories merged, load state decided, and the type-specific extras (sockets, timers, paths, mounts).
 
+use super::implicit::last;
 use super::*;
 use crate::unit::fs::{mount_point_ignore, mount_point_is_api, tag_to_device};
 use crate::unit::path_util;
@@ -423,13 +424,7 @@ impl<'t> Loader<'t> {
             UnitType::Swap => "Swap",
             _ => return None,
         };
-        let last = |key: &str| {
-            unit.settings
-                .iter()
-                .rev()
-                .find(|s| s.section == section && s.key == key)
-                .map(|s| s.value.as_str())
-        };
+        let last = |key: &str| last(unit, section, key).map(|s| s.value.as_str());
         let yes = |key: &str| last(key).and_then(super::parse_bool).unwrap_or(false);
         if yes("DynamicUser") {
             if self.scope.is_user() {
@@ -500,11 +495,7 @@ impl<'t> Loader<'t> {
     /// 257's `systemd --test`): `Where=` (simplified) must name the unit and must not be `/`.
     /// Without `Where=` the mount point comes from the name.
     fn automount_refusal(&self, unit: &Unit) -> Option<(LoadState, String)> {
-        let where_ = unit
-            .settings
-            .iter()
-            .rev()
-            .find(|s| s.section == "Automount" && s.key == "Where")
+        let where_ = last(unit, "Automount", "Where")
             .filter(|s| s.value.starts_with('/') && !s.value.contains('%'))?;
         let path = path_util::path_simplify(&where_.value);
         if path == "/" {
@@ -532,12 +523,7 @@ impl<'t> Loader<'t> {
     /// control group kill mode. Without `What=` the device comes from the name.
     fn swap_refusal(&self, unit: &Unit) -> Option<(LoadState, String)> {
         let v = self.rules.version;
-        let what = unit
-            .settings
-            .iter()
-            .rev()
-            .find(|s| s.section == "Swap" && s.key == "What")
-            .filter(|s| !s.value.is_empty() && !s.value.contains('%'));
+        let what = last(unit, "Swap", "What").filter(|s| !s.value.contains('%'));
         if let Some(what) = what {
             // 256+: LABEL=/UUID=/PARTUUID=/PARTLABEL= name a /dev/disk/by-… link.
             let path = match tag_to_device(&what.value).filter(|_| v >= 256) {
@@ -688,15 +674,7 @@ fn pam_refusal(unit: &Unit, section: &str, version: u32) -> Option<String> {
 /// (a value systemd cannot parse is ignored, the previous one stays; unset, the default
 /// `control-group`).
 fn pam_kill_mode<'u>(unit: &'u Unit, section: &str) -> Option<&'u str> {
-    let pam = unit
-        .settings
-        .iter()
-        .rev()
-        .find(|s| s.section == section && s.key == "PAMName")
-        .is_some_and(|p| !p.value.is_empty());
-    if !pam {
-        return None;
-    }
+    last(unit, section, "PAMName")?;
     let kill_mode = unit
         .settings
         .iter()

@@ -55,7 +55,7 @@ fn from_setting(origin: Origin, r: RuleName, s: &Setting) -> Provenance {
 }
 
 /// The last assignment of a key (an empty assignment resets it: `None`).
-fn last<'a>(u: &'a Unit, section: &str, key: &str) -> Option<&'a Setting> {
+pub(super) fn last<'a>(u: &'a Unit, section: &str, key: &str) -> Option<&'a Setting> {
     u.settings
         .iter()
         .rev()
