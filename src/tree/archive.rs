@@ -292,6 +292,7 @@ pub fn read_tar(
     let mut pending: Vec<(ImagePath, Entry)> = Vec::new();
     let mut markers: Vec<Marker> = Vec::new();
     let mut held = 0u64;
+    let mut held_data = 0u64;
     let mut count = 0usize;
     let mut snapshot = None;
     for e in ar.entries()? {
@@ -414,9 +415,24 @@ pub fn read_tar(
             }
             Mode::Layer => {
                 // Held until the layer's whiteouts are applied: counted against the tree's
-                // memory budget meanwhile.
-                held += mem::ENTRY_BYTES + path.as_str().len() as u64;
+                // memory budgets meanwhile (its metadata, and the contents it keeps).
+                let (target, data) = match &entry {
+                    Entry::Symlink(t) => (t.len() as u64, 0),
+                    Entry::File { data: Some(d), .. } => (0, d.len() as u64),
+                    _ => (0, 0),
+                };
+                held += mem::ENTRY_BYTES + path.as_str().len() as u64 + target;
                 room_for(tree, held, &path)?;
+                held_data += data;
+                if tree.kept_bytes() + held_data > mem::MAX_KEPT_BYTES {
+                    return Err(io::Error::new(
+                        io::ErrorKind::QuotaExceeded,
+                        format!(
+                            "at {path}: more than {} bytes of unit files and related files",
+                            mem::MAX_KEPT_BYTES
+                        ),
+                    ));
+                }
                 pending.push((path, entry))
             }
         }
@@ -442,6 +458,47 @@ pub fn read_tar(
 mod tests {
     use super::*;
     use crate::tree::Tree;
+
+    /// A layer's entries wait for its whiteouts with their contents: those count against
+    /// the kept-contents budget while they wait, so five 64 MiB manager binaries in one
+    /// layer are refused (exit 2) instead of held (an attack round's 22 MB image of 62 of
+    /// them aborted on an allocation).
+    #[test]
+    fn contents_a_layer_holds_are_budgeted() {
+        const SIZE: u64 = 64 * 1024 * 1024;
+        let mut parts: Vec<Box<dyn Read>> = Vec::new();
+        for i in 0..5 {
+            let mut h = tar::Header::new_gnu();
+            h.set_path(format!("x{i}/systemd/systemd")).unwrap();
+            h.set_size(SIZE);
+            h.set_mode(0o755);
+            h.set_entry_type(tar::EntryType::Regular);
+            h.set_cksum();
+            parts.push(Box::new(io::Cursor::new(h.as_bytes().to_vec())));
+            parts.push(Box::new(io::repeat(0).take(SIZE)));
+        }
+        parts.push(Box::new(io::Cursor::new(vec![0u8; 1024])));
+        let stream = parts
+            .into_iter()
+            .reduce(|a, b| Box::new(a.chain(b)))
+            .unwrap();
+        let mut tree = MemTree::new("layer");
+        let err = read_tar(stream, &mut tree, Mode::Layer).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::QuotaExceeded, "{err}");
+        assert!(err.to_string().contains("/x4/systemd/systemd"), "{err}");
+        // The same entries in a root filesystem archive are refused by the tree itself.
+        let mut tree = MemTree::new("rootfs");
+        let mut one = tar::Header::new_gnu();
+        one.set_path("x0/systemd/systemd").unwrap();
+        one.set_size(SIZE);
+        one.set_entry_type(tar::EntryType::Regular);
+        one.set_cksum();
+        let stream = io::Cursor::new(one.as_bytes().to_vec())
+            .chain(io::repeat(0).take(SIZE))
+            .chain(io::Cursor::new(vec![0u8; 1024]));
+        assert!(read_tar(stream, &mut tree, Mode::Rootfs).unwrap().is_none());
+        assert_eq!(tree.kept_bytes(), SIZE);
+    }
 
     #[test]
     fn sniffs_and_sanitises() {

@@ -343,9 +343,44 @@ impl Partition {
     }
 }
 
+/// Most partition entries a GPT header may declare (the UEFI minimum is 128; partitioning
+/// tools allow a few thousand). gptman allocates what the header declares before reading.
+const MAX_GPT_ENTRIES: u32 = 4096;
+
+/// Check what gptman trusts in a GPT header before it reads one: the number of partition
+/// entries (it allocates for all of them) and their size (it supports only 128 bytes and
+/// asserts it). Headers are looked for at LBA 1 of 512- and 4096-byte sectors, as gptman
+/// does.
+fn check_gpt_header(f: &File) -> io::Result<()> {
+    for sector in [512u64, 4096] {
+        let mut h = [0u8; 92];
+        if f.read_exact_at(&mut h, sector).is_err() || &h[..8] != b"EFI PART" {
+            continue;
+        }
+        let word = |at: usize| u32::from_le_bytes([h[at], h[at + 1], h[at + 2], h[at + 3]]);
+        let (entries, entry_size) = (word(80), word(84));
+        if entries > MAX_GPT_ENTRIES {
+            return Err(corrupt(
+                "GPT disk",
+                format!(
+                    "the header declares {entries} partition entries (at most {MAX_GPT_ENTRIES} read)"
+                ),
+            ));
+        }
+        if entry_size != 128 {
+            return Err(corrupt(
+                "GPT disk",
+                format!("partition entries of {entry_size} bytes are not supported (128)"),
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// The used partitions of the GPT disk image `path`.
 pub fn partitions(path: &Path) -> io::Result<Vec<Partition>> {
     let mut f = File::open(path)?;
+    check_gpt_header(&f)?;
     let gpt = gptman::GPT::find_from(&mut f).map_err(|e| corrupt("GPT disk", e))?;
     let len = f.metadata()?.len();
     let mut out = Vec::new();
@@ -371,4 +406,40 @@ pub fn partitions(path: &Path) -> io::Result<Vec<Partition>> {
         });
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A GPT header at LBA 1 (512-byte sectors) declaring `entries` entries of
+    /// `entry_size` bytes; nothing else of the disk is valid.
+    fn disk(entries: u32, entry_size: u32) -> tempfile::NamedTempFile {
+        let mut d = vec![0u8; 64 * 1024];
+        d[512..520].copy_from_slice(b"EFI PART");
+        d[512 + 80..512 + 84].copy_from_slice(&entries.to_le_bytes());
+        d[512 + 84..512 + 88].copy_from_slice(&entry_size.to_le_bytes());
+        let f = tempfile::NamedTempFile::new().unwrap();
+        std::fs::write(f.path(), d).unwrap();
+        f
+    }
+
+    /// gptman allocates what a header declares and asserts 128-byte entries: an attack
+    /// round's headers made it abort (4,294,967,295 entries) or panic (256-byte entries).
+    #[test]
+    fn gpt_headers_are_checked_before_gptman_reads_them() {
+        for (entries, size, want) in [
+            (u32::MAX, 128, "declares 4294967295 partition entries"),
+            (50_000_000, 128, "declares 50000000 partition entries"),
+            (128, 256, "entries of 256 bytes are not supported"),
+        ] {
+            let f = disk(entries, size);
+            let err = partitions(f.path()).unwrap_err();
+            assert_eq!(err.kind(), io::ErrorKind::InvalidData);
+            assert!(err.to_string().contains(want), "{err}");
+        }
+        // A plausible header passes the check and is gptman's to judge (its CRC is wrong).
+        let err = partitions(disk(128, 128).path()).unwrap_err();
+        assert!(!err.to_string().contains("declares"), "{err}");
+    }
 }

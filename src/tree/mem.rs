@@ -246,6 +246,11 @@ impl MemTree {
         Some(cur)
     }
 
+    /// Bytes of file contents kept so far ([`MAX_KEPT_BYTES`]).
+    pub fn kept_bytes(&self) -> u64 {
+        self.kept
+    }
+
     /// Cost of the metadata read so far, by the model of [`MAX_TREE_BYTES`].
     pub fn tree_bytes(&self) -> u64 {
         self.bytes
