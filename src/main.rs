@@ -745,18 +745,22 @@ fn run(cli: Cli) -> Result<u8, anyhow::Error> {
                 let g = load(&roots[0], flags, systemd_version, &[&asked])?;
                 let unit = unit_in(&[&g], &asked, false)?;
                 let (t, cut) = query::deps_with_cut(&g, &unit, direction, all);
+                let was_cut = cut.is_some();
                 warn_cut(&g.root, cut, flags.quiet);
                 match out.format {
                     Format::Json => {
                         // Keys in sorted order, as every JSON document here has them.
                         #[derive(serde::Serialize)]
                         struct Doc<'a> {
+                            #[serde(skip_serializing_if = "std::ops::Not::not")]
+                            cut: bool,
                             root: &'a str,
                             schema: &'static str,
                             scope: unitdiff::unit::Scope,
                             tree: report::json::SortedTree<'a>,
                         }
                         report::json::pretty_bytes(&Doc {
+                            cut: was_cut,
                             root: &g.root,
                             schema: "unitdiff.deps.v1",
                             scope: g.set.scope,
@@ -783,12 +787,15 @@ fn run(cli: Cli) -> Result<u8, anyhow::Error> {
                     query::deps_with_cut(&og, &unit, direction, expand),
                     query::deps_with_cut(&ng, &unit, direction, expand),
                 );
+                let (ocut_b, ncut_b) = (ocut.is_some(), ncut.is_some());
                 warn_cut(&og.root, ocut, flags.quiet);
                 warn_cut(&ng.root, ncut, flags.quiet);
                 match out.format {
                     Format::Json => {
                         #[derive(serde::Serialize)]
                         struct Side<'a> {
+                            #[serde(skip_serializing_if = "std::ops::Not::not")]
+                            cut: bool,
                             root: &'a str,
                             tree: report::json::SortedTree<'a>,
                         }
@@ -801,10 +808,12 @@ fn run(cli: Cli) -> Result<u8, anyhow::Error> {
                         }
                         report::json::pretty_bytes(&Doc {
                             new: Side {
+                                cut: ncut_b,
                                 root: &ng.root,
                                 tree: report::json::SortedTree(&nt),
                             },
                             old: Side {
+                                cut: ocut_b,
                                 root: &og.root,
                                 tree: report::json::SortedTree(&ot),
                             },

@@ -258,7 +258,8 @@ impl Drop for TreeNode {
 }
 
 /// Every dependency path from `from` to `to` over the dependency kinds systemd acts on
-/// (everything but ordering, Conflicts and slice bookkeeping), shortest first, at most
+/// (everything but ordering, Conflicts and slice bookkeeping, with ConsistsOf: the inverse
+/// of PartOf, which systemd stores on the other unit and `deps` lists), shortest first, at most
 /// `limit` paths of at most `max_hops` hops. Parallel edges between two units are one hop
 /// (the strongest kind), and the search only extends paths that can still reach `to` within
 /// the bound, so it stays cheap on dense graphs.
@@ -290,13 +291,21 @@ pub fn why_paths(g: &DepGraph, from: &str, to: &str, limit: usize, max_hops: usi
             DepKind::Before | DepKind::After | DepKind::Conflicts | DepKind::InSlice
         )
     };
-    // One hop per (from, to): the first kind in DepKind's order (Requires first).
-    let mut next: BTreeMap<&str, BTreeMap<&str, &EdgeKey>> = BTreeMap::new();
+    // One hop per (from, to): the first kind in DepKind's order (Requires first), then
+    // ConsistsOf (a PartOf walked against it, as `deps` lists it) where no edge of its own
+    // leads there.
+    let mut next: BTreeMap<&str, BTreeMap<&str, (&EdgeKey, bool)>> = BTreeMap::new();
     for k in g.edges.keys().filter(|k| follows(k.1)) {
         next.entry(k.0.as_str())
             .or_default()
             .entry(k.2.as_str())
-            .or_insert(k);
+            .or_insert((k, false));
+    }
+    for k in g.edges.keys().filter(|k| k.1 == DepKind::PartOf) {
+        next.entry(k.2.as_str())
+            .or_default()
+            .entry(k.0.as_str())
+            .or_insert((k, true));
     }
     // Distance from every unit to `to`, backwards.
     let mut back: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
@@ -325,7 +334,10 @@ pub fn why_paths(g: &DepGraph, from: &str, to: &str, limit: usize, max_hops: usi
     }
     let to_hops = |p: &[&str]| -> Vec<Hop> {
         p.windows(2)
-            .map(|w| hop(g, next[w[0]][w[1]], false))
+            .map(|w| {
+                let (k, inverse) = next[w[0]][w[1]];
+                hop(g, k, inverse)
+            })
             .collect()
     };
     // The shortest paths, in the order a breadth-first search meets them (by the names

@@ -431,6 +431,98 @@ fn why_finds_shortest_paths_in_a_dense_lattice() {
     assert!(String::from_utf8_lossy(&o.stderr).contains("stopped at its budget"));
 }
 
+/// `deps` lists a unit that is `PartOf=` the root under it (ConsistsOf); `why` finds the
+/// same hop, walked against the stored PartOf, and still walks PartOf itself. An edge of the
+/// unit's own to the same unit is preferred to the inverse hop.
+#[test]
+fn why_walks_consists_of_as_deps_lists_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let sys = dir.path().join("usr/lib/systemd/system");
+    std::fs::create_dir_all(&sys).unwrap();
+    let svc = |unit: &str| format!("[Unit]\n{unit}[Service]\nExecStart=/bin/true\n");
+    std::fs::write(sys.join("group.target"), "[Unit]\nDescription=group\n").unwrap();
+    std::fs::write(sys.join("member.service"), svc("PartOf=group.target\n")).unwrap();
+    std::fs::write(sys.join("leaf.service"), svc("")).unwrap();
+    std::fs::write(
+        sys.join("both.service"),
+        svc("PartOf=group.target\nWants=leaf.service\n"),
+    )
+    .unwrap();
+    std::fs::write(
+        sys.join("other.target"),
+        "[Unit]\nWants=both.service\nPartOf=both.service\n",
+    )
+    .unwrap();
+    let root = dir.path().to_str().unwrap();
+    let why = |from: &str, to: &str| -> serde_json::Value {
+        let o = unitdiff(&["why", root, from, to, "--format", "json"]);
+        json(&o)
+    };
+    let deps = stdout(&unitdiff(&[
+        "deps",
+        root,
+        "group.target",
+        "--color",
+        "never",
+    ]));
+    assert!(deps.contains("member.service"), "{deps}");
+    // group.target → member.service: one hop, ConsistsOf, i.e. member's PartOf inverted.
+    let v = why("group.target", "member.service");
+    let paths = v["paths"].as_array().unwrap();
+    assert_eq!(paths.len(), 1, "{v}");
+    let hop = &paths[0][0];
+    assert_eq!(
+        (&hop["from"], &hop["kind"], &hop["to"], &hop["inverse"]),
+        (
+            &serde_json::json!("group.target"),
+            &serde_json::json!("PartOf"),
+            &serde_json::json!("member.service"),
+            &serde_json::json!(true)
+        ),
+        "{v}"
+    );
+    assert!(
+        hop["provenance"][0]["path"]
+            .as_str()
+            .unwrap()
+            .ends_with("/member.service")
+    );
+    // The text shows the edge as stored, and the way it was walked.
+    let o = unitdiff(&["why", root, "group.target", "member.service"]);
+    let text = stdout(&o);
+    assert!(
+        text.contains("   member.service PartOf group.target (group.target ConsistsOf member.service)   /usr/lib/systemd/system/member.service:2"),
+        "{text}"
+    );
+    // Through it, on to what the member wants.
+    let v = why("group.target", "leaf.service");
+    let hops: Vec<(String, bool)> = v["paths"][0]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| (h["to"].as_str().unwrap().to_string(), h["inverse"] == true))
+        .collect();
+    assert_eq!(
+        hops,
+        [
+            ("both.service".to_string(), true),
+            ("leaf.service".to_string(), false)
+        ],
+        "{v}"
+    );
+    // PartOf itself is still a hop, forward.
+    let v = why("member.service", "group.target");
+    assert_eq!(v["paths"][0][0]["inverse"], false, "{v}");
+    assert_eq!(v["paths"][0][0]["kind"], "PartOf", "{v}");
+    // other.target wants both.service and is PartOf it: the hop other → both is its own
+    // Wants; the way back, both → other, is other's PartOf walked against it.
+    let v = why("other.target", "both.service");
+    assert_eq!(v["paths"][0][0]["kind"], "Wants", "{v}");
+    assert_eq!(v["paths"][0][0]["inverse"], false, "{v}");
+    let v = why("both.service", "other.target");
+    assert_eq!(v["paths"][0][0]["inverse"], true, "{v}");
+}
+
 /// A chain of 300 units: the drawn tree shows lines deeper than 100 levels as
 /// `[N levels]` and their last levels (not ~4 bytes a level on every line), and the JSON
 /// nests compact beyond 100 levels; both keep every unit.
@@ -493,4 +585,60 @@ fn a_deep_tree_is_drawn_in_bounded_width() {
     }
     assert_eq!(depth, 0);
     assert!(deepest > 600, "{deepest}");
+    // Nothing was cut.
+    assert!(json.starts_with("{\n  \"root\""), "{}", &json[..80]);
+}
+
+/// A chain deeper than the tree's depth budget (2,048 levels): the units past it are
+/// listed, not expanded, stderr says so, and the JSON says `"cut": true` (for one root, and
+/// for the side that was cut of two).
+#[test]
+fn a_tree_cut_by_its_budget_says_so_in_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let sys = dir.path().join("usr/lib/systemd/system");
+    std::fs::create_dir_all(&sys).unwrap();
+    for i in 0..2_100 {
+        std::fs::write(
+            sys.join(format!("c{i}.service")),
+            format!(
+                "[Unit]\nWants=c{}.service\n[Service]\nExecStart=/bin/true\n",
+                i + 1
+            ),
+        )
+        .unwrap();
+    }
+    let short = tempfile::tempdir().unwrap();
+    let ssys = short.path().join("usr/lib/systemd/system");
+    std::fs::create_dir_all(&ssys).unwrap();
+    std::fs::write(
+        ssys.join("c0.service"),
+        "[Unit]\nWants=c1.service\n[Service]\nExecStart=/bin/true\n",
+    )
+    .unwrap();
+    let (deep, shallow) = (dir.path().to_str().unwrap(), short.path().to_str().unwrap());
+    let args = ["c0.service", "--all", "--no-generators", "--format", "json"];
+    let o = unitdiff(&[&["deps", deep][..], &args].concat());
+    assert_eq!(o.status.code(), Some(0), "{o:?}");
+    let json = String::from_utf8(o.stdout).unwrap();
+    assert!(
+        json.starts_with("{\n  \"cut\": true,\n  \"root\""),
+        "{}",
+        &json[..80]
+    );
+    assert!(String::from_utf8_lossy(&o.stderr).contains("deeper than 2048 levels"));
+    // Two roots: only the deep side is cut.
+    let o = unitdiff(&[&["deps", shallow, deep][..], &args].concat());
+    assert_eq!(o.status.code(), Some(0), "{o:?}");
+    let json = String::from_utf8(o.stdout).unwrap();
+    assert!(
+        json.starts_with("{\n  \"new\": {\n    \"cut\": true,"),
+        "{}",
+        &json[..80]
+    );
+    let old = &json[json.find("\n  \"old\": {").expect("old side")..];
+    assert!(
+        old.starts_with("\n  \"old\": {\n    \"root\""),
+        "{}",
+        &old[..60]
+    );
 }

@@ -249,12 +249,22 @@ pub fn paths(from: &str, to: &str, paths: &[Vec<Hop>]) -> String {
                 .join(" -> ")
         );
         for h in p {
+            // The edge as stored (and written in its file); a hop walked against it says
+            // which way it went.
+            let (a, b) = if h.inverse {
+                (&h.to, &h.from)
+            } else {
+                (&h.from, &h.to)
+            };
+            let walked = match (h.inverse, h.kind.as_str()) {
+                (false, _) => String::new(),
+                (true, "PartOf") => format!(" ({} ConsistsOf {})", h.from, h.to),
+                (true, k) => format!(" ({} from the other side of {k})", h.from),
+            };
             let _ = writeln!(
                 out,
-                "   {} {} {}   {}",
-                h.from,
+                "   {a} {} {b}{walked}   {}",
                 h.kind,
-                h.to,
                 hop_label(h).split_once("  ").map(|x| x.1).unwrap_or("")
             );
         }
