@@ -700,3 +700,165 @@ fn a_gpt_disk_reads_the_partition_holding_the_units() {
     assert_eq!(code, Some(2));
     assert!(err.contains("2 \"ROOT\" (ext2/3/4)"), "{err}");
 }
+
+/// A tree whose units the loader reads under names an archive does not keep contents
+/// for: `foo.service` linked to `/opt/app/foo.unit.in` (systemd reads a linked unit
+/// whatever its target is called) and `bar.service` hard-linked to `/opt/app/bar-unit`.
+fn linked_from_other_names(dir: &Path) {
+    let sys = dir.join("etc/systemd/system");
+    let app = dir.join("opt/app");
+    std::fs::create_dir_all(sys.join("multi-user.target.wants")).unwrap();
+    std::fs::create_dir_all(&app).unwrap();
+    std::fs::create_dir_all(dir.join("usr/lib/systemd/system")).unwrap();
+    std::fs::write(
+        dir.join("usr/lib/systemd/system/multi-user.target"),
+        "[Unit]\n",
+    )
+    .unwrap();
+    std::fs::write(
+        app.join("foo.unit.in"),
+        "[Unit]\nWants=network.target\n[Service]\nExecStart=/bin/true\n",
+    )
+    .unwrap();
+    std::fs::write(
+        app.join("bar-unit"),
+        "[Unit]\nRequires=foo.service\n[Service]\nExecStart=/bin/true\n",
+    )
+    .unwrap();
+    symlink("/opt/app/foo.unit.in", sys.join("foo.service")).unwrap();
+    symlink(
+        "/etc/systemd/system/foo.service",
+        sys.join("multi-user.target.wants/foo.service"),
+    )
+    .unwrap();
+    std::fs::hard_link(app.join("bar-unit"), sys.join("bar.service")).unwrap();
+}
+
+/// Its tar, the hard link as a hard-link entry after the file it names (as GNU tar
+/// writes it), compressed with gzip.
+fn linked_tar(dir: &Path) -> Vec<u8> {
+    let mut b = tar::Builder::new(flate2::write::GzEncoder::new(
+        Vec::new(),
+        flate2::Compression::fast(),
+    ));
+    let mut add = |path: &str, ty: tar::EntryType, data: &[u8], link: &str| {
+        let mut h = tar::Header::new_gnu();
+        h.set_entry_type(ty);
+        h.set_size(data.len() as u64);
+        h.set_mode(if ty == tar::EntryType::Directory {
+            0o755
+        } else {
+            0o644
+        });
+        if !link.is_empty() {
+            h.set_link_name(link).unwrap();
+        }
+        b.append_data(&mut h, path, data).unwrap();
+    };
+    use tar::EntryType::{Directory, Link, Regular, Symlink};
+    for d in [
+        "opt",
+        "opt/app",
+        "etc",
+        "etc/systemd",
+        "etc/systemd/system",
+        "etc/systemd/system/multi-user.target.wants",
+        "usr",
+        "usr/lib",
+        "usr/lib/systemd",
+        "usr/lib/systemd/system",
+    ] {
+        add(d, Directory, b"", "");
+    }
+    for f in [
+        "opt/app/foo.unit.in",
+        "opt/app/bar-unit",
+        "usr/lib/systemd/system/multi-user.target",
+    ] {
+        add(f, Regular, &std::fs::read(dir.join(f)).unwrap(), "");
+    }
+    add(
+        "etc/systemd/system/foo.service",
+        Symlink,
+        b"",
+        "/opt/app/foo.unit.in",
+    );
+    add(
+        "etc/systemd/system/multi-user.target.wants/foo.service",
+        Symlink,
+        b"",
+        "/etc/systemd/system/foo.service",
+    );
+    add(
+        "etc/systemd/system/bar.service",
+        Link,
+        b"",
+        "opt/app/bar-unit",
+    );
+    b.into_inner().unwrap().finish().unwrap()
+}
+
+/// The units of [`linked_from_other_names`] load from a tarball as from the directory: the
+/// archive keeps contents by name as it streams, so the files behind those names are read
+/// in a second pass (they were "contents not kept" warnings and units not loaded).
+#[test]
+fn units_linked_from_other_names_load_from_a_tarball() {
+    let t = tempfile::tempdir().unwrap();
+    let dir = t.path().join("root");
+    linked_from_other_names(&dir);
+    let want = graph(&dir);
+    // The directory's graph has both units, loaded from their files (the test can fail).
+    let units = want["units"].as_array().unwrap();
+    for (name, fragment) in [
+        ("foo.service", "/etc/systemd/system/foo.service"),
+        ("bar.service", "/etc/systemd/system/bar.service"),
+    ] {
+        let u = units.iter().find(|u| u["name"] == name).expect(name);
+        assert_eq!(u["state"], "loaded", "{u}");
+        assert_eq!(u["fragment"], fragment, "{u}");
+    }
+    // With the settings of the files behind them.
+    let edges = want["edges"].as_array().unwrap();
+    for (from, kind, to) in [
+        ("foo.service", "Wants", "network.target"),
+        ("bar.service", "Requires", "foo.service"),
+    ] {
+        assert!(
+            edges
+                .iter()
+                .any(|e| e["from"] == from && e["kind"] == kind && e["to"] == to),
+            "{from} {kind} {to}"
+        );
+    }
+    let tgz = t.path().join("r.tar.gz");
+    std::fs::write(&tgz, linked_tar(&dir)).unwrap();
+    let got = graph(&tgz);
+    assert_eq!(got, want);
+    assert!(!got["warnings"].to_string().contains("not kept"), "{got}");
+}
+
+/// The same from filesystem images (which keep contents by name as they walk).
+#[test]
+#[ignore = "needs mkfs.ext4 (e2fsprogs), mksquashfs (squashfs-tools), mkfs.erofs (erofs-utils)"]
+fn units_linked_from_other_names_load_from_filesystem_images() {
+    let t = tempfile::tempdir().unwrap();
+    let dir = t.path().join("root");
+    linked_from_other_names(&dir);
+    let want = graph(&dir);
+    let (d, p) = (dir.to_str().unwrap(), |n: &str| t.path().join(n));
+    run(
+        "mkfs.ext4",
+        &["-q", "-F", "-d", d, p("r.ext4").to_str().unwrap(), "8M"],
+    );
+    run(
+        "mksquashfs",
+        &[d, p("r.squashfs").to_str().unwrap(), "-quiet", "-noappend"],
+    );
+    run(
+        "mkfs.erofs",
+        &["--quiet", p("r.erofs").to_str().unwrap(), d],
+    );
+    for f in ["r.ext4", "r.squashfs", "r.erofs"] {
+        assert_eq!(graph(&p(f)), want, "{f}");
+    }
+}

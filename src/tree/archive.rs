@@ -16,6 +16,7 @@
 
 use super::ImagePath;
 use super::mem::{self, Entry, MemTree};
+use std::collections::BTreeMap;
 use std::io::{self, BufRead, BufReader, Read};
 use std::sync::Arc;
 
@@ -452,6 +453,41 @@ pub fn read_tar(
         tree.insert(&p, e)?;
     }
     Ok(snapshot)
+}
+
+/// The second pass over a root filesystem archive: read the contents [`MemTree::unkept_reads`]
+/// asked for (input path → the tree's paths to fill) from the same archive, read again.
+/// The last entry of a path wins, as in the first pass.
+pub fn fill_from_tar(
+    r: impl Read,
+    tree: &mut MemTree,
+    need: &BTreeMap<ImagePath, Vec<ImagePath>>,
+) -> io::Result<()> {
+    let mut ar = tar::Archive::new(r);
+    for e in ar.entries()? {
+        let mut e = e?;
+        let ty = e.header().entry_type();
+        if !(ty.is_file() || ty == tar::EntryType::GNUSparse) {
+            continue;
+        }
+        let Ok(Some(path)) = sanitise(&e.path_bytes()) else {
+            continue;
+        };
+        let Some(to) = need.get(&path) else {
+            continue;
+        };
+        let size = e.size();
+        if size > super::MAX_FILE_SIZE {
+            continue;
+        }
+        let mut buf = Vec::with_capacity(size as usize);
+        (&mut e).take(size).read_to_end(&mut buf)?;
+        let data: Arc<[u8]> = Arc::from(buf);
+        for p in to {
+            tree.fill(p, data.clone())?;
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -9,7 +9,7 @@
 
 use super::ImagePath;
 use super::mem::{self, Entry, MemTree};
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fs::File;
 use std::io::{self, BufReader, Read};
 use std::os::unix::fs::FileExt;
@@ -118,6 +118,30 @@ fn keep(path: &ImagePath, size: u64, read: impl FnOnce() -> io::Result<Vec<u8>>)
     Entry::File { size, data }
 }
 
+/// Give the files the walk did not keep and the loader reads ([`MemTree::unkept_reads`]:
+/// a unit linked to a file of another name) the contents `read` finds at their input path.
+fn fill_unkept(
+    tree: &mut MemTree,
+    need: &BTreeMap<ImagePath, Vec<ImagePath>>,
+    src: &ImagePath,
+    read: impl FnOnce() -> io::Result<Vec<u8>>,
+) -> io::Result<()> {
+    let Some(to) = need.get(src) else {
+        return Ok(());
+    };
+    match read() {
+        Ok(data) if data.len() as u64 <= super::MAX_FILE_SIZE => {
+            let data: Arc<[u8]> = Arc::from(data);
+            for p in to {
+                tree.fill(p, data.clone())?;
+            }
+        }
+        Ok(_) => {}
+        Err(e) => tree.warn(format!("{src}: {e}; contents not read")),
+    }
+    Ok(())
+}
+
 fn read_ext(path: &Path, offset: u64, tree: &mut MemTree) -> io::Result<()> {
     let file = File::open(path)?;
     let fs = ext4_view::Ext4::load(Box::new(Part { file, offset }))
@@ -195,6 +219,12 @@ fn read_ext(path: &Path, offset: u64, tree: &mut MemTree) -> io::Result<()> {
             tree.insert(&child, entry)?;
         }
     }
+    let need = tree.unkept_reads();
+    for src in need.keys() {
+        fill_unkept(tree, &need, src, || {
+            fs.read(src.as_str()).map_err(|e| corrupt("ext2/3/4", e))
+        })?;
+    }
     Ok(())
 }
 
@@ -234,6 +264,27 @@ fn read_squashfs(path: &Path, offset: u64, tree: &mut MemTree) -> io::Result<()>
             _ => Entry::Special,
         };
         tree.insert(&ipath, entry)?;
+    }
+    let need = tree.unkept_reads();
+    if need.is_empty() {
+        return Ok(());
+    }
+    for node in fs.files() {
+        let (InnerNode::File(f), Some(p)) = (&node.inner, node.fullpath.to_str()) else {
+            continue;
+        };
+        let Ok(Some(ipath)) = super::archive::sanitise(p.as_bytes()) else {
+            continue;
+        };
+        let size = (f.file_len() as u64).min(super::MAX_FILE_SIZE + 1);
+        fill_unkept(tree, &need, &ipath, || {
+            let mut buf = Vec::new();
+            fs.file(f)
+                .reader()
+                .take(size)
+                .read_to_end(&mut buf)
+                .map(|_| buf)
+        })?;
     }
     Ok(())
 }
@@ -319,6 +370,34 @@ fn read_erofs(path: &Path, offset: u64, tree: &mut MemTree) -> io::Result<()> {
             Entry::Special
         };
         tree.insert(&ipath, entry)?;
+    }
+    let need = tree.unkept_reads();
+    if need.is_empty() {
+        return Ok(());
+    }
+    let walk = fs
+        .walk_dir("/")
+        .map_err(|e| corrupt("EROFS", e))?
+        .max_depth(MAX_DEPTH);
+    for ent in walk {
+        let ent = ent.map_err(|e| corrupt("EROFS", e))?;
+        let p = ent.dir_entry.path();
+        let Ok(Some(ipath)) = super::archive::sanitise(p.as_bytes()) else {
+            continue;
+        };
+        let inode = &ent.inode;
+        if !inode.is_file() {
+            continue;
+        }
+        let size = inode.data_size().min(super::MAX_FILE_SIZE + 1);
+        fill_unkept(tree, &need, &ipath, || {
+            let mut buf = Vec::new();
+            fs.open_inode_file(*inode)
+                .map_err(|e| corrupt("EROFS", e))?
+                .take(size)
+                .read_to_end(&mut buf)?;
+            Ok(buf)
+        })?;
     }
     Ok(())
 }

@@ -244,6 +244,17 @@ pub fn open(spec: &Path, opts: &InputOptions) -> Result<Opened, String> {
             c.name()
         ));
     }
+    // Files the loader reads that the archive's names did not say to keep (a unit linked
+    // to a file of another name, a unit hard-linked to one): a second pass reads them.
+    let need = t.unkept_reads();
+    if !need.is_empty() {
+        let file = File::open(&path).map_err(msg)?;
+        let (dec, _) = archive::decompress(file, limit).map_err(msg)?;
+        archive::fill_from_tar(dec, &mut t, &need).map_err(|e| match e.kind() {
+            io::ErrorKind::QuotaExceeded => e.to_string(),
+            _ => format!("corrupt archive (read a second time): {e}"),
+        })?;
+    }
     Ok(mem_opened(t, format!("tar archive, {}", c.name())))
 }
 

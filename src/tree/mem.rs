@@ -158,6 +158,9 @@ pub struct MemTree {
     entry_limit: usize,
     /// Problems met while reading the input (entries skipped), for the report.
     pub warnings: Vec<String>,
+    /// Hard links made to a file whose contents were not kept: link → the path it named
+    /// (where a second pass over the input finds them, [`MemTree::unkept_reads`]).
+    hard_links: HashMap<ImagePath, ImagePath>,
 }
 
 const ROOT: u32 = 0;
@@ -185,6 +188,7 @@ impl MemTree {
             link_cache: HashMap::new(),
             entry_limit: MAX_ENTRIES,
             warnings: Vec::new(),
+            hard_links: HashMap::new(),
         }
     }
 
@@ -468,6 +472,10 @@ impl MemTree {
                     .walk_path(ROOT, target.as_str(), false, MAX_SYMLINK_HOPS)?
                     .and_then(|w| w.node);
                 match node.map(|id| self.nodes[id as usize].kind.clone()) {
+                    Some(k @ Kind::File { data: None, .. }) => {
+                        self.hard_links.insert(path.clone(), target);
+                        k
+                    }
                     Some(k @ Kind::File { .. }) => k,
                     Some(k @ (Kind::CharDevice | Kind::Special)) => k,
                     _ => {
@@ -539,11 +547,10 @@ impl MemTree {
         &self.layers
     }
 
-    /// Every node of the tree (depth first, sorted), for snapshots: physical path, kind,
-    /// size, kept contents, symlink target, and the layer (from 1) when the node has one.
+    /// Every node of the tree but the root, depth first, sorted, with its physical path.
     /// Holds one path and one iterator per directory level, not the paths of all siblings
     /// or of every level.
-    pub fn walk(&self, mut f: impl FnMut(&ImagePath, WalkEntry<'_>, Option<usize>)) {
+    fn walk_nodes(&self, mut f: impl FnMut(&ImagePath, u32)) {
         let Some(top) = self.children(ROOT) else {
             return;
         };
@@ -558,7 +565,117 @@ impl MemTree {
             buf.truncate(len);
             buf.push('/');
             buf.push_str(name);
-            let path = ImagePath(buf.as_str().into());
+            f(&ImagePath(buf.as_str().into()), id);
+            if let Kind::Dir(c) = &self.nodes[id as usize].kind {
+                stack.push((c.iter(), buf.len()));
+            }
+        }
+    }
+
+    /// The files the loader may read whose contents this input did not keep, because it
+    /// kept contents by name as it streamed ([`wanted`]): a unit file linked from a name
+    /// that is no unit name (`foo.service -> /opt/app/foo.unit.in`: systemd reads the
+    /// target whatever its name) and a unit file hard-linked to an earlier entry whose
+    /// name did not ask for its contents. As input path to read → the tree's paths to
+    /// [`fill`](MemTree::fill) with what is there. Only symlinks whose own name the loader
+    /// reads are followed, within the tree's symlink budget (past it, a warning and what
+    /// was found so far).
+    pub fn unkept_reads(&mut self) -> BTreeMap<ImagePath, Vec<ImagePath>> {
+        let mut links: Vec<u32> = Vec::new();
+        let mut need: std::collections::HashSet<u32> = std::collections::HashSet::new();
+        self.walk_nodes(|path, id| match &self.nodes[id as usize].kind {
+            Kind::Symlink(_) if wanted(path.as_str(), 0) => links.push(id),
+            Kind::File { size, data: None } if *size > 0 && wanted(path.as_str(), *size) => {
+                need.insert(id);
+            }
+            _ => {}
+        });
+        for link in links {
+            match self.file_behind(link) {
+                Ok(Some(id)) => {
+                    need.insert(id);
+                }
+                Ok(None) => {}
+                Err(e) => {
+                    self.warn(format!("files linked from unit names not all read: {e}"));
+                    break;
+                }
+            }
+        }
+        let mut out: BTreeMap<ImagePath, Vec<ImagePath>> = BTreeMap::new();
+        if need.is_empty() {
+            return out;
+        }
+        self.walk_nodes(|path, id| {
+            if need.contains(&id) {
+                let from = self.hard_links.get(path).unwrap_or(path).clone();
+                out.entry(from).or_default().push(path.clone());
+            }
+        });
+        out
+    }
+
+    /// The regular file without kept contents (and at most [`MAX_FILE_SIZE`] bytes) that
+    /// the symlink node `link` leads to, symlinks followed inside the tree.
+    fn file_behind(&mut self, link: u32) -> io::Result<Option<u32>> {
+        let mut cur = link;
+        let mut hops = 0;
+        loop {
+            match &self.nodes[cur as usize].kind {
+                Kind::Symlink(t) if hops < MAX_SYMLINK_HOPS => {
+                    let t = t.clone();
+                    self.charge_steps(1 + t.split('/').filter(|c| !c.is_empty()).count() as u64)?;
+                    let dir = self.nodes[cur as usize].parent;
+                    match self.walk_path(dir, &t, false, MAX_SYMLINK_HOPS - hops)? {
+                        Some(Walked {
+                            node: Some(next),
+                            hops: h,
+                        }) => {
+                            cur = next;
+                            hops += 1 + h;
+                        }
+                        _ => return Ok(None),
+                    }
+                }
+                Kind::File { size, data: None } if *size > 0 && *size <= MAX_FILE_SIZE => {
+                    return Ok(Some(cur));
+                }
+                _ => return Ok(None),
+            }
+        }
+    }
+
+    /// Give the regular file at physical `path` the contents `data` (a second pass over
+    /// the input, [`MemTree::unkept_reads`]): ignored unless the file is there and of that
+    /// size; counted against [`MAX_KEPT_BYTES`].
+    pub fn fill(&mut self, path: &ImagePath, data: Arc<[u8]>) -> io::Result<()> {
+        let Some(id) = self.lookup(path) else {
+            return Ok(());
+        };
+        let Kind::File { size, data: d } = &mut self.nodes[id as usize].kind else {
+            return Ok(());
+        };
+        if *size != data.len() as u64 {
+            return Ok(());
+        }
+        let before = d.as_ref().map_or(0, |d| d.len() as u64);
+        self.kept = self.kept - before + *size;
+        *d = Some(data);
+        if self.kept > MAX_KEPT_BYTES {
+            return Err(at_path(
+                path,
+                over_budget(format!(
+                    "more than {MAX_KEPT_BYTES} bytes of unit files and related files"
+                )),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Every node of the tree (depth first, sorted), for snapshots: physical path, kind,
+    /// size, kept contents, symlink target, and the layer (from 1) when the node has one.
+    pub fn walk(&self, mut f: impl FnMut(&ImagePath, WalkEntry<'_>, Option<usize>)) {
+        self.walk_nodes(|path, id| {
             let node = &self.nodes[id as usize];
             let e = match &node.kind {
                 Kind::Dir(_) => WalkEntry::Dir,
@@ -570,11 +687,8 @@ impl MemTree {
                 Kind::CharDevice => WalkEntry::CharDevice,
                 Kind::Special => WalkEntry::Special,
             };
-            f(&path, e, (node.layer > 0).then_some(node.layer as usize));
-            if let Kind::Dir(c) = &node.kind {
-                stack.push((c.iter(), buf.len()));
-            }
-        }
+            f(path, e, (node.layer > 0).then_some(node.layer as usize));
+        })
     }
 
     /// The layer (from 1) the node at physical `path` came from.
