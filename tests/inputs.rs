@@ -835,6 +835,12 @@ fn units_linked_from_other_names_load_from_a_tarball() {
     let got = graph(&tgz);
     assert_eq!(got, want);
     assert!(!got["warnings"].to_string().contains("not kept"), "{got}");
+    // And from snapshots of the directory and of the tarball.
+    for (from, name) in [(&dir, "d.snap"), (&tgz, "t.snap")] {
+        let snap = t.path().join(name);
+        snapshot(from, &snap);
+        assert_eq!(graph(&snap), want, "{name}");
+    }
 }
 
 /// The same from filesystem images (which keep contents by name as they walk).

@@ -367,7 +367,11 @@ pub fn read_tar(
             }
             t if t.is_file() || t == tar::EntryType::GNUSparse => {
                 let size = e.size();
-                let data = if mem::wanted(path.as_str(), size) {
+                // A snapshot holds contents only of the files the loader reads (whatever
+                // their names: a linked unit's target), so it keeps all it holds.
+                let data = if (snapshot.is_some() && size <= super::MAX_FILE_SIZE)
+                    || mem::wanted(path.as_str(), size)
+                {
                     let mut buf = Vec::with_capacity(size as usize);
                     (&mut e).take(size).read_to_end(&mut buf)?;
                     Some(Arc::from(buf))

@@ -107,6 +107,23 @@ pub fn copy_tree(src: &dyn Tree) -> io::Result<MemTree> {
             out.insert(&p, entry)?;
         }
     }
+    // Files the loader reads under a name that did not say so (a unit linked to a file of
+    // any name): found once every entry is known, then read.
+    for (from, to) in out.unkept_reads() {
+        if let Ok(b) = src.read_file(&from, super::MAX_FILE_SIZE) {
+            let data: Arc<[u8]> = Arc::from(b);
+            for p in to {
+                let size = data.len() as u64;
+                out.insert(
+                    &p,
+                    Entry::File {
+                        size,
+                        data: Some(data.clone()),
+                    },
+                )?;
+            }
+        }
+    }
     Ok(out)
 }
 
