@@ -297,3 +297,52 @@ fn graphviz_svg_has_no_markup_from_the_image() {
     let svg = String::from_utf8(out.stdout).unwrap();
     assert!(!svg.contains("<img"), "{svg}");
 }
+
+/// The HTML report's data blocks are parsed by its script and shown with `textContent`:
+/// after `JSON.parse` no string in them may hold a control, bidirectional or invisible
+/// character (they were JSON-escaped, so the page source was clean, but the changed files'
+/// paths and the listed findings' sites reached the rendered page raw).
+#[test]
+fn html_data_blocks_hold_no_raw_controls_once_parsed() {
+    let (old, new) = images();
+    let (o, n) = (old.path().to_str().unwrap(), new.path().to_str().unwrap());
+    let out = unitdiff(&["diff", o, n, "--format", "html"]);
+    assert!(matches!(out.status.code(), Some(0..=1)), "{out:?}");
+    let page = String::from_utf8(out.stdout).unwrap();
+    fn strings(v: &serde_json::Value, out: &mut Vec<String>) {
+        match v {
+            serde_json::Value::String(s) => out.push(s.clone()),
+            serde_json::Value::Array(a) => a.iter().for_each(|v| strings(v, out)),
+            serde_json::Value::Object(m) => m.values().for_each(|v| strings(v, out)),
+            _ => {}
+        }
+    }
+    let mut blocks = 0;
+    let mut all = Vec::new();
+    for part in page
+        .split("<script type=\"application/json\" id=\"")
+        .skip(1)
+    {
+        let (id, rest) = part.split_once("\">").unwrap();
+        let body = &rest[..rest.find("</script>").unwrap()];
+        let v: serde_json::Value =
+            serde_json::from_str(body).unwrap_or_else(|e| panic!("{id}: {e}"));
+        let mut found = Vec::new();
+        strings(&v, &mut found);
+        for s in &found {
+            let bad = s.chars().find(|&c| {
+                c < ' '
+                    || ('\u{7f}'..='\u{9f}').contains(&c)
+                    || ('\u{202a}'..='\u{202e}').contains(&c)
+                    || ('\u{2066}'..='\u{2069}').contains(&c)
+                    || ('\u{200b}'..='\u{200f}').contains(&c)
+            });
+            assert!(bad.is_none(), "{id}: {bad:?} raw in {s:?}");
+        }
+        blocks += 1;
+        all.extend(found);
+    }
+    assert_eq!(blocks, 3, "data, files-data, findings-data");
+    // The hostile drop-in is listed among the changed files, escaped.
+    assert!(all.iter().any(|s| s.contains("10-x\\x1b[2J")), "{all:?}");
+}

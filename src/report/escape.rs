@@ -20,11 +20,15 @@ use std::fmt::Write as _;
 
 /// Whether `c` must not reach a reader raw: C0 controls, DEL, C1 controls, the
 /// bidirectional marks (left-to-right, right-to-left, Arabic letter mark) and the
-/// embedding/override/isolate characters.
+/// embedding/override/isolate characters; the invisible ones that make two different
+/// names print alike (soft hyphen, zero-width space, non-joiner and joiner, word joiner and
+/// the invisible operators, the byte order mark); and the line and paragraph separators,
+/// which break a line where a reader expects none.
 fn is_hostile(c: char) -> bool {
     matches!(c,
-        '\u{0}'..='\u{1f}' | '\u{7f}'..='\u{9f}' | '\u{61c}'
-        | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+        '\u{0}'..='\u{1f}' | '\u{7f}'..='\u{9f}' | '\u{ad}' | '\u{61c}'
+        | '\u{200b}'..='\u{200f}' | '\u{2028}'..='\u{202e}' | '\u{2060}'..='\u{2064}'
+        | '\u{2066}'..='\u{2069}' | '\u{feff}')
 }
 
 /// Append the visible form of a hostile character.
@@ -243,6 +247,7 @@ mod tests {
         "x\ny\r\n# heading",
         "``` `code` ```",
         "<img src=x onerror=alert(1)>",
+        "10-over\u{200b}ride\u{2028}.conf",
     ];
 
     fn no_controls(s: &str, keep_lines: bool) {
@@ -263,6 +268,13 @@ mod tests {
             field("a\u{61c}b\u{200e}c\u{200f}d"),
             "a\\u{61c}b\\u{200e}c\\u{200f}d"
         );
+        // The invisible characters and the line separators: two names that print alike
+        // (`10-over\u{200b}ride.conf`) are told apart.
+        assert_eq!(
+            field("10-over\u{200b}ride.conf\u{2028}x\u{feff}\u{ad}\u{2060}\u{200d}"),
+            "10-over\\u{200b}ride.conf\\u{2028}x\\u{feff}\\u{ad}\\u{2060}\\u{200d}"
+        );
+        assert_eq!(text("a\u{2029}b"), "a\\u{2029}b");
         for p in PAYLOADS {
             no_controls(&text(p), true);
         }

@@ -9,11 +9,12 @@
 use crate::diff::{Cause, GraphDiff};
 use crate::findings::{CheckResult, Checked, Finding, Level, Site};
 use crate::query::Hop;
-use crate::report::escape::{html as esc, html_pre};
+use crate::report::escape::{field, html as esc, html_pre};
 use crate::report::overview::TopFinding;
 use crate::report::unified::FilePatch;
 use crate::unit::{DepKind, Provenance};
 use serde::Serialize;
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
@@ -149,22 +150,23 @@ fn changes(d: &GraphDiff) -> Vec<Change<'_>> {
     v
 }
 
-/// One changed unit file or drop-in: `[unit, change, path, layer]`.
-fn files(d: &GraphDiff) -> Vec<[&str; 4]> {
-    let mut v: Vec<[&str; 4]> = d
+/// One changed unit file or drop-in: `[unit, change, path, layer]`, the path's control
+/// and bidirectional characters escaped (the script shows it with `textContent`).
+fn files(d: &GraphDiff) -> Vec<[Cow<'_, str>; 4]> {
+    let mut v: Vec<[Cow<'_, str>; 4]> = d
         .units_changed
         .iter()
         .flat_map(|c| {
             c.files.iter().map(move |f| {
                 [
-                    c.name.as_str(),
-                    match f.change {
+                    field(c.name.as_str()),
+                    Cow::Borrowed(match f.change {
                         crate::diff::FileChangeKind::Added => "+",
                         crate::diff::FileChangeKind::Removed => "-",
                         crate::diff::FileChangeKind::Modified => "~",
-                    },
-                    f.path.as_str(),
-                    f.layer.as_str(),
+                    }),
+                    field(f.path.as_str()),
+                    Cow::Borrowed(f.layer.as_str()),
                 ]
             })
         })
@@ -402,7 +404,7 @@ struct Row<'a> {
     /// Level, rule, message.
     v: &'static str,
     r: &'static str,
-    m: &'a str,
+    m: std::borrow::Cow<'a, str>,
     /// Where: the site's label.
     s: String,
     /// Units, kinds, layers (space-separated), cause.
@@ -421,8 +423,11 @@ fn row(c: &Checked) -> Row<'_> {
         a: super::super::ci::status_note(c).unwrap_or_default(),
         v: f.level.as_str(),
         r: f.rule.as_str(),
-        m: &f.message,
-        s: f.site().map(Site::label).unwrap_or_default(),
+        // Shown with `textContent`: characters from the image escaped as everywhere else.
+        m: field(&f.message),
+        s: f.site()
+            .map(|s| field(&s.label()).into_owned())
+            .unwrap_or_default(),
         u: f.units.join(" "),
         k: join(&fa.kinds),
         l: join(&fa.layers),
@@ -462,7 +467,11 @@ pub fn diff_page(input: &PageInput) -> String {
         kinds.extend(fa.kinds);
         layers.extend(fa.layers);
     }
-    layers.extend(file_data.iter().map(|f| f[3]));
+    layers.extend(
+        d.units_changed
+            .iter()
+            .flat_map(|c| c.files.iter().map(|f| f.layer.as_str())),
+    );
     let options = |set: &BTreeSet<&str>| {
         set.iter()
             .map(|v| format!("<option value=\"{v}\">{v}</option>", v = esc(v)))
