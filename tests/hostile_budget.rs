@@ -322,6 +322,42 @@ fn megabyte_of_specifiers() {
     );
 }
 
+/// One unit of 20 `RequiresMountsFor=` paths 2,000 levels deep (80 KB): each prefix of each
+/// path is a mount unit name to look up, 8 MB of names a path, so the image asks for
+/// 160 MB of names (a 4 MB unit of such lines took two minutes); past the budget the paths'
+/// mounts are not looked for, once warned. A mount that is a prefix of the first path is
+/// still found.
+#[test]
+fn deep_requires_mounts_for_paths_are_bounded() {
+    let deep = "/x".repeat(2_000);
+    let img = image(|r| {
+        let mut unit = String::from("[Unit]\n");
+        for i in 0..20 {
+            unit.push_str(&format!("RequiresMountsFor={deep}/{i}\n"));
+        }
+        unit.push_str("[Service]\nExecStart=/bin/true\n");
+        write(r, "usr/lib/systemd/system/x.service", unit);
+        write(
+            r,
+            "usr/lib/systemd/system/x-x.mount",
+            "[Mount]\nWhat=/dev/sda\nWhere=/x/x\n",
+        );
+    });
+    check(
+        img.path(),
+        "x.service",
+        "work budget: the mounts of 12 RequiresMountsFor=-style paths were not looked for",
+        false,
+    );
+    let r = img.path().to_str().unwrap();
+    let out = std::process::Command::new(assert_cmd::cargo::cargo_bin("unitdiff"))
+        .args(["deps", r, "x.service", "--format", "json"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("\"unit\": \"x-x.mount\""), "{text}");
+}
+
 #[test]
 fn warning_flood_is_cut() {
     let img = floods();

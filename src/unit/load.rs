@@ -382,7 +382,18 @@ impl<'t> Loader<'t> {
             e.to = to.clone();
             e.to != e.from
         });
-        self.implicit_post_load(&mut edges, &mut syms);
+        let paths_cut = self.implicit_post_load(&mut edges, &mut syms);
+        if paths_cut > 0 {
+            self.warn(
+                None,
+                None,
+                format!(
+                    "work budget: the mounts of {paths_cut} RequiresMountsFor=-style paths were \
+                     not looked for (their prefixes would take more than {} MiB of unit names)",
+                    budget::MAX_MOUNTS_FOR_BYTES >> 20
+                ),
+            );
+        }
         // Equal edges are identical, so an unstable sort gives the same list (without a
         // scratch copy of half of it).
         edges.sort_unstable();

@@ -11,6 +11,7 @@ mod mount;
 
 use super::HashSet;
 use super::Loader;
+use crate::unit::budget;
 use crate::unit::deps::DepKind;
 use crate::unit::fs::{fstype_is_network, tag_to_device};
 use crate::unit::model::{Edge, How, LoadState, Origin, Provenance, Setting, Unit};
@@ -603,8 +604,10 @@ impl Loader<'_> {
     }
 
     /// Post-load edges for units in state `loaded`: slice ordering, mounts of paths, target
-    /// auto-ordering. `edges` already carries canonical names.
-    pub(super) fn implicit_post_load(&self, edges: &mut Vec<Edge>, syms: &mut Interner) {
+    /// auto-ordering. `edges` already carries canonical names. Returns the number of
+    /// `RequiresMountsFor=`-style paths whose mounts were not looked for because the work
+    /// budget of [`budget::MAX_MOUNTS_FOR_BYTES`] was spent.
+    pub(super) fn implicit_post_load(&self, edges: &mut Vec<Edge>, syms: &mut Interner) -> usize {
         let loaded = |id: &str| {
             self.units
                 .get(id)
@@ -632,6 +635,7 @@ impl Loader<'_> {
             }
         }
         // Mount units of paths.
+        let (mut prefix_bytes, mut paths_cut) = (0usize, 0usize);
         let mut ids: Vec<&Sym> = self.post.keys().collect();
         ids.sort_unstable();
         for id in ids {
@@ -645,6 +649,14 @@ impl Loader<'_> {
             ];
             for (paths, hard) in lists {
                 for (path, prov) in paths {
+                    // Each prefix becomes a unit name: the work grows as the square of a
+                    // path's depth, so an image's deep paths are bounded in total.
+                    let cost = path.len() * (path.matches('/').count() + 1);
+                    if prefix_bytes.saturating_add(cost) > budget::MAX_MOUNTS_FOR_BYTES {
+                        paths_cut += 1;
+                        continue;
+                    }
+                    prefix_bytes += cost;
                     let mut prefix = String::new();
                     let mut prefixes = vec!["/".to_string()];
                     for c in path.split('/').filter(|c| !c.is_empty()) {
@@ -735,5 +747,6 @@ impl Loader<'_> {
                 provenance: rule(Origin::Default, rule_name!("target-auto-order")),
             });
         }
+        paths_cut
     }
 }
