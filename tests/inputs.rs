@@ -868,3 +868,90 @@ fn units_linked_from_other_names_load_from_filesystem_images() {
         assert_eq!(graph(&p(f)), want, "{f}");
     }
 }
+
+/// A drop-in whose name is not UTF-8 (`10-\xff.conf`): systemd 252 applies it (checked with
+/// `systemd --test`: `Requires: b.service (origin-file)`, "DropIn Path: …/10-\u{fffd}.conf"),
+/// so every input applies it, named with U+FFFD for the bad byte (it was dropped without a
+/// word from directories and filesystem images, and with a warning from tarballs).
+fn non_utf8_dropin(dir: &Path) {
+    use std::os::unix::ffi::OsStrExt;
+    let sys = dir.join("usr/lib/systemd/system");
+    std::fs::create_dir_all(sys.join("a.service.d")).unwrap();
+    std::fs::write(sys.join("a.service"), "[Service]\nExecStart=/bin/true\n").unwrap();
+    std::fs::write(sys.join("b.service"), "[Service]\nExecStart=/bin/true\n").unwrap();
+    let name = std::ffi::OsStr::from_bytes(b"10-\xff.conf");
+    std::fs::write(
+        sys.join("a.service.d").join(name),
+        "[Unit]\nRequires=b.service\n",
+    )
+    .unwrap();
+    // A unit file whose name is not UTF-8 is no unit name: still ignored.
+    let bad = std::ffi::OsStr::from_bytes(b"c\xff.service");
+    std::fs::write(sys.join(bad), "[Unit]\nRequires=b.service\n").unwrap();
+}
+
+fn requires_b(g: &Value) -> Vec<String> {
+    g["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["kind"] == "Requires" && e["to"] == "b.service")
+        .map(|e| {
+            format!(
+                "{} {}:{}",
+                e["from"], e["source"]["path"], e["source"]["line"]
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn a_dropin_named_with_invalid_utf8_is_applied() {
+    let t = tempfile::tempdir().unwrap();
+    let dir = t.path().join("root");
+    non_utf8_dropin(&dir);
+    let want = graph(&dir);
+    assert_eq!(
+        requires_b(&want),
+        ["\"a.service\" \"/usr/lib/systemd/system/a.service.d/10-\u{fffd}.conf\":2"],
+        "{want}"
+    );
+    let tgz = t.path().join("r.tar.gz");
+    std::fs::write(&tgz, tar_gz(&dir)).unwrap();
+    // (The tarball warns of the unit file it skips; the directory lists no such name.)
+    let no_warnings = |mut v: Value| {
+        v.as_object_mut().unwrap().remove("warnings");
+        v
+    };
+    assert_eq!(no_warnings(graph(&tgz)), no_warnings(want));
+}
+
+#[test]
+#[ignore = "needs mkfs.ext4 (e2fsprogs), mksquashfs (squashfs-tools), mkfs.erofs (erofs-utils)"]
+fn a_dropin_named_with_invalid_utf8_is_applied_from_filesystem_images() {
+    let t = tempfile::tempdir().unwrap();
+    let dir = t.path().join("root");
+    non_utf8_dropin(&dir);
+    let want = graph(&dir);
+    assert_eq!(requires_b(&want).len(), 1, "{want}");
+    let (d, p) = (dir.to_str().unwrap(), |n: &str| t.path().join(n));
+    run(
+        "mkfs.ext4",
+        &["-q", "-F", "-d", d, p("r.ext4").to_str().unwrap(), "8M"],
+    );
+    run(
+        "mksquashfs",
+        &[d, p("r.squashfs").to_str().unwrap(), "-quiet", "-noappend"],
+    );
+    run(
+        "mkfs.erofs",
+        &["--quiet", p("r.erofs").to_str().unwrap(), d],
+    );
+    let no_warnings = |mut v: Value| {
+        v.as_object_mut().unwrap().remove("warnings");
+        v
+    };
+    for f in ["r.ext4", "r.squashfs", "r.erofs"] {
+        assert_eq!(no_warnings(graph(&p(f))), no_warnings(want.clone()), "{f}");
+    }
+}

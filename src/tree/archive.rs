@@ -220,9 +220,23 @@ fn decompressor<'a, R: Read + 'a>(r: R) -> io::Result<(Box<dyn Read + 'a>, Compr
     Ok((inner, c))
 }
 
-/// An entry name made safe, or why it was refused.
+/// An entry name made safe, or why it was refused. A name that is not UTF-8 is refused
+/// (no unit name is), unless only its last component is not and ends in `.conf`: systemd
+/// applies a drop-in whatever its name, so it is kept under its lossy name (U+FFFD for
+/// each bad byte).
 pub fn sanitise(raw: &[u8]) -> Result<Option<ImagePath>, String> {
-    let s = std::str::from_utf8(raw).map_err(|_| "name is not UTF-8".to_string())?;
+    let lossy;
+    let s = match std::str::from_utf8(raw) {
+        Ok(s) => s,
+        Err(_) => {
+            let dir = raw.iter().rposition(|&b| b == b'/').unwrap_or(0);
+            if !raw.ends_with(b".conf") || std::str::from_utf8(&raw[..dir]).is_err() {
+                return Err("name is not UTF-8".to_string());
+            }
+            lossy = String::from_utf8_lossy(raw).into_owned();
+            &lossy
+        }
+    };
     if s.len() > mem::MAX_PATH {
         return Err("name too long".to_string());
     }

@@ -42,6 +42,9 @@ pub struct DirTree {
     /// The parent directories [`DirTree::parent`] opened last (physical path, `O_PATH`
     /// descriptor), most recent last, at most [`KEPT_DIRS`].
     last_dirs: Mutex<Vec<(ImagePath, Arc<OwnedFd>)>>,
+    /// Entries listed under a lossy name (a drop-in whose name is not UTF-8): that name's
+    /// path → the entry's own bytes, to open it by.
+    raw_names: Mutex<std::collections::HashMap<ImagePath, Vec<u8>>>,
 }
 
 /// How many parent directories are kept open. The loader goes back and forth between a few
@@ -69,6 +72,7 @@ impl DirTree {
             fd,
             openat2: AtomicBool::new(true),
             last_dirs: Mutex::new(Vec::with_capacity(KEPT_DIRS)),
+            raw_names: Mutex::new(std::collections::HashMap::new()),
         })
     }
 
@@ -146,7 +150,20 @@ impl DirTree {
             return Ok(rustix::fs::fstat(&self.fd)?);
         }
         let (dir, name) = self.parent(path)?;
-        Ok(rustix::fs::statat(&dir, name, AtFlags::SYMLINK_NOFOLLOW)?)
+        let name = self.raw_name(path, name);
+        Ok(rustix::fs::statat(&dir, &*name, AtFlags::SYMLINK_NOFOLLOW)?)
+    }
+
+    /// The bytes to open the final component `name` of `path` by: its own, or those of an
+    /// entry [`Tree::read_dir`] listed under a lossy name.
+    fn raw_name<'n>(&self, path: &ImagePath, name: &'n str) -> std::borrow::Cow<'n, [u8]> {
+        if name.contains('\u{fffd}') {
+            let raw = self.raw_names.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some(b) = raw.get(path) {
+                return std::borrow::Cow::Owned(b.clone());
+            }
+        }
+        std::borrow::Cow::Borrowed(name.as_bytes())
     }
 }
 
@@ -187,15 +204,28 @@ impl Tree for DirTree {
             if name == b"." || name == b".." {
                 continue;
             }
-            let Ok(name) = std::str::from_utf8(name) else {
-                // Not UTF-8: cannot be a valid unit or drop-in name.
-                continue;
+            let lossy;
+            let name = match std::str::from_utf8(name) {
+                Ok(name) => name,
+                // Not UTF-8: no valid unit name. A drop-in may have any name ending in
+                // `.conf`, and systemd applies it: listed under its lossy name (U+FFFD for
+                // each bad byte) and opened by its own bytes.
+                Err(_) if name.ends_with(b".conf") => {
+                    lossy = String::from_utf8_lossy(name).into_owned();
+                    self.raw_names
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .insert(path.join(&lossy), name.to_vec());
+                    &lossy
+                }
+                Err(_) => continue,
             };
             // The entry's type is enough (no stat per entry) unless the file system does
             // not record it.
             let kind = match entry.file_type() {
                 FileType::Unknown => {
-                    match rustix::fs::statat(&fd, name, AtFlags::SYMLINK_NOFOLLOW) {
+                    let raw = entry.file_name().to_bytes();
+                    match rustix::fs::statat(&fd, raw, AtFlags::SYMLINK_NOFOLLOW) {
                         Ok(st) => mode_kind(&st),
                         // Gone since it was listed.
                         Err(rustix::io::Errno::NOENT) => continue,
@@ -228,7 +258,8 @@ impl Tree for DirTree {
 
     fn read_link(&self, path: &ImagePath) -> io::Result<String> {
         let (dir, name) = self.parent(path)?;
-        let target = rustix::fs::readlinkat(&dir, name, Vec::new())?;
+        let name = self.raw_name(path, name);
+        let target = rustix::fs::readlinkat(&dir, &*name, Vec::new())?;
         target
             .into_string()
             .map_err(|_| io::Error::new(io::ErrorKind::InvalidData, "symlink target is not UTF-8"))
@@ -241,9 +272,10 @@ impl Tree for DirTree {
             self.open_beneath("", OFlags::PATH)?
         } else {
             let (dir, name) = self.parent(path)?;
+            let name = self.raw_name(path, name);
             rustix::fs::openat(
                 &*dir,
-                name,
+                &*name,
                 OFlags::PATH | OFlags::NOFOLLOW | OFlags::CLOEXEC,
                 Mode::empty(),
             )?

@@ -166,12 +166,19 @@ fn read_ext(path: &Path, offset: u64, tree: &mut MemTree) -> io::Result<()> {
         };
         for ent in rd {
             let ent = ent.map_err(|e| corrupt("ext2/3/4", e))?;
-            let name = ent.file_name();
-            let Ok(name) = name.as_str() else { continue };
+            let raw = ent.file_name();
+            let name = match raw.as_str() {
+                Ok(name) => name.to_string(),
+                // Not UTF-8: kept under its lossy name only as a drop-in (as
+                // `archive::sanitise` does); read by its entry's own path.
+                Err(_) if AsRef::<[u8]>::as_ref(&raw).ends_with(b".conf") => {
+                    String::from_utf8_lossy(raw.as_ref()).into_owned()
+                }
+                Err(_) => continue,
+            };
             if name == "." || name == ".." {
                 continue;
             }
-            let name = name.to_string();
             let child = ipath.join(&name);
             let epath = ent.path();
             let ft = match ent.file_type() {
@@ -234,10 +241,8 @@ fn read_squashfs(path: &Path, offset: u64, tree: &mut MemTree) -> io::Result<()>
     let fs = backhand::FilesystemReader::from_reader_with_offset(r, offset)
         .map_err(|e| corrupt("squashfs", e))?;
     for node in fs.files() {
-        let Some(p) = node.fullpath.to_str() else {
-            continue;
-        };
-        let Ok(Some(ipath)) = super::archive::sanitise(p.as_bytes()) else {
+        let p = std::os::unix::ffi::OsStrExt::as_bytes(node.fullpath.as_os_str());
+        let Ok(Some(ipath)) = super::archive::sanitise(p) else {
             continue;
         };
         if ipath.components().count() > MAX_DEPTH {
@@ -334,9 +339,6 @@ fn read_erofs(path: &Path, offset: u64, tree: &mut MemTree) -> io::Result<()> {
     for ent in walk {
         let ent = ent.map_err(|e| corrupt("EROFS", e))?;
         let p = ent.dir_entry.path();
-        let Ok(p) = std::str::from_utf8(p.as_bytes()) else {
-            continue;
-        };
         let Ok(Some(ipath)) = super::archive::sanitise(p.as_bytes()) else {
             continue;
         };
