@@ -658,6 +658,52 @@ mod tests {
         assert_eq!(t.warnings.len(), 2, "{:?}", t.warnings);
     }
 
+    /// A hard link to a symlink is that symlink again (GNU tar -x links the same inode, a
+    /// symlink): a mask hard-linked under a second name masks that unit too. Hard links to
+    /// a directory or to nothing stay refused.
+    #[test]
+    fn a_hard_link_to_a_symlink_is_the_same_symlink() {
+        use tar::EntryType::*;
+        let mut t = MemTree::new("t");
+        let raw = tar_of(&[
+            ("etc/systemd/system/", Directory, b"", ""),
+            ("etc/systemd/system/foo.service", Symlink, b"", "/dev/null"),
+            (
+                "etc/systemd/system/bar.service",
+                Link,
+                b"",
+                "etc/systemd/system/foo.service",
+            ),
+            ("etc/a.service", Regular, b"[Unit]\n", ""),
+            ("etc/b.service", Link, b"", "etc/a.service"),
+            ("etc/dir.service", Link, b"", "etc/systemd"),
+            ("etc/none.service", Link, b"", "etc/missing.service"),
+        ]);
+        read_tar(&raw[..], &mut t, Mode::Rootfs).unwrap();
+        let p = |s: &str| ImagePath::new(s);
+        assert_eq!(
+            t.lstat(&p("/etc/systemd/system/bar.service")).unwrap(),
+            Some(crate::tree::NodeKind::Symlink),
+            "{:?}",
+            t.warnings
+        );
+        assert_eq!(
+            t.read_link(&p("/etc/systemd/system/bar.service")).unwrap(),
+            "/dev/null"
+        );
+        assert_eq!(t.read_file(&p("/etc/b.service"), 100).unwrap(), b"[Unit]\n");
+        assert!(t.lstat(&p("/etc/dir.service")).unwrap().is_none());
+        assert!(t.lstat(&p("/etc/none.service")).unwrap().is_none());
+        assert_eq!(t.warnings.len(), 2, "{:?}", t.warnings);
+        // In an image layer too (its entries wait for the layer's whiteouts).
+        let mut t = MemTree::new("layer");
+        read_tar(&raw[..], &mut t, Mode::Layer).unwrap();
+        assert_eq!(
+            t.read_link(&p("/etc/systemd/system/bar.service")).unwrap(),
+            "/dev/null"
+        );
+    }
+
     #[test]
     fn truncated_archives_are_errors() {
         let raw = tar_of(&[("etc/a.service", tar::EntryType::Regular, &[b'x'; 2000], "")]);

@@ -132,7 +132,9 @@ pub enum Entry {
         data: Option<Arc<[u8]>>,
     },
     Symlink(String),
-    /// A hard link to another path of the same input (its node is copied).
+    /// A hard link to another path of the same input: a copy of its node when that is a
+    /// file, a device or a symlink (a hard link to a symlink is the symlink again, as
+    /// `tar -x` makes it); refused with a warning when it is a directory or absent.
     HardLink(ImagePath),
     CharDevice,
     /// FIFO, socket, block device.
@@ -468,6 +470,8 @@ impl MemTree {
             }
             Entry::Symlink(t) => Kind::Symlink(t.into()),
             Entry::HardLink(target) => {
+                // The target's last component is not followed: a hard link to a symlink is
+                // that symlink again (GNU tar -x links the same inode, which is the symlink).
                 let node = self
                     .walk_path(ROOT, target.as_str(), false, MAX_SYMLINK_HOPS)?
                     .and_then(|w| w.node);
@@ -477,10 +481,11 @@ impl MemTree {
                         k
                     }
                     Some(k @ Kind::File { .. }) => k,
+                    Some(k @ Kind::Symlink(_)) => k,
                     Some(k @ (Kind::CharDevice | Kind::Special)) => k,
                     _ => {
                         self.warn(format!(
-                            "{path}: hard link to {target}, which is not a file earlier in the input; entry skipped"
+                            "{path}: hard link to {target}, which is not a file or symlink earlier in the input; entry skipped"
                         ));
                         return Ok(());
                     }
