@@ -6,6 +6,8 @@
 
 #[path = "support/bounded.rs"]
 mod bounded;
+#[path = "support/gpt.rs"]
+mod gpt;
 #[path = "support/tools.rs"]
 mod tools;
 
@@ -210,83 +212,6 @@ fn an_ext4_directory_hard_link_is_refused() {
     assert!(err.contains("/usr/lib"), "{err}");
 }
 
-/// CRC-32 (IEEE), as GPT headers and entry arrays are checked.
-fn crc32(data: &[u8]) -> u32 {
-    let mut c = !0u32;
-    for &b in data {
-        c ^= b as u32;
-        for _ in 0..8 {
-            c = if c & 1 != 0 {
-                (c >> 1) ^ 0xEDB8_8320
-            } else {
-                c >> 1
-            };
-        }
-    }
-    !c
-}
-
-/// A GPT disk holding `fs` at 1 MiB, with a partition for each `(first, last)` LBA range.
-fn gpt_disk(out: &Path, fs: &[u8], ranges: &[(u64, u64)]) {
-    const SS: usize = 512;
-    let n = ranges.len();
-    let ent_lbas = (n * 128).div_ceil(SS);
-    let fs_end = 2048 + fs.len().div_ceil(SS) as u64;
-    let last_used = ranges.iter().map(|r| r.1).max().unwrap().max(fs_end);
-    let total = last_used + 1 + ent_lbas as u64 + 1;
-    // The Linux filesystem data type, as stored (mixed-endian).
-    let linux: [u8; 16] = [
-        0xaf, 0x3d, 0xc6, 0x0f, 0x83, 0x84, 0x72, 0x47, 0x8e, 0x79, 0x3d, 0x69, 0xd8, 0x47, 0x7d,
-        0xe4,
-    ];
-    let mut ents = vec![0u8; ent_lbas * SS];
-    for (i, &(first, last)) in ranges.iter().enumerate() {
-        let e = &mut ents[i * 128..(i + 1) * 128];
-        e[..16].copy_from_slice(&linux);
-        e[16] = 1;
-        e[17..21].copy_from_slice(&(i as u32).to_le_bytes());
-        e[32..40].copy_from_slice(&first.to_le_bytes());
-        e[40..48].copy_from_slice(&last.to_le_bytes());
-        for (k, u) in format!("p{}", i + 1).encode_utf16().enumerate() {
-            e[56 + 2 * k..58 + 2 * k].copy_from_slice(&u.to_le_bytes());
-        }
-    }
-    let ecrc = crc32(&ents[..n * 128]);
-    let header = |my: u64, alt: u64, entries_at: u64| {
-        let mut h = vec![0u8; SS];
-        h[..8].copy_from_slice(b"EFI PART");
-        h[8..12].copy_from_slice(&0x10000u32.to_le_bytes());
-        h[12..16].copy_from_slice(&92u32.to_le_bytes());
-        h[24..32].copy_from_slice(&my.to_le_bytes());
-        h[32..40].copy_from_slice(&alt.to_le_bytes());
-        h[40..48].copy_from_slice(&(2 + ent_lbas as u64).to_le_bytes());
-        h[48..56].copy_from_slice(&(total - ent_lbas as u64 - 2).to_le_bytes());
-        h[56] = 7; // disk GUID
-        h[72..80].copy_from_slice(&entries_at.to_le_bytes());
-        h[80..84].copy_from_slice(&(n as u32).to_le_bytes());
-        h[84..88].copy_from_slice(&128u32.to_le_bytes());
-        h[88..92].copy_from_slice(&ecrc.to_le_bytes());
-        let c = crc32(&h[..92]);
-        h[16..20].copy_from_slice(&c.to_le_bytes());
-        h
-    };
-    let mut img = vec![0u8; total as usize * SS];
-    // Protective MBR.
-    img[446 + 4] = 0xee;
-    img[446 + 8..446 + 12].copy_from_slice(&1u32.to_le_bytes());
-    img[446 + 12..446 + 16].copy_from_slice(&((total - 1) as u32).to_le_bytes());
-    img[510] = 0x55;
-    img[511] = 0xaa;
-    img[SS..2 * SS].copy_from_slice(&header(1, total - 1, 2));
-    img[2 * SS..2 * SS + ents.len()].copy_from_slice(&ents);
-    img[2048 * SS..2048 * SS + fs.len()].copy_from_slice(fs);
-    let backup = (total - 1 - ent_lbas as u64) as usize * SS;
-    img[backup..backup + ents.len()].copy_from_slice(&ents);
-    let backup_header = header(total - 1, 1, total - 1 - ent_lbas as u64);
-    img[(total as usize - 1) * SS..].copy_from_slice(&backup_header);
-    std::fs::write(out, img).unwrap();
-}
-
 /// A 1 MiB ext4 filesystem with a few files and no unit directories.
 fn ext4_without_units(dir: &Path) -> Vec<u8> {
     tools::require("mkfs.ext4", "e2fsprogs");
@@ -317,7 +242,7 @@ fn gpt_partitions_over_the_same_bytes_are_read_once() {
     let fs = ext4_without_units(t.path());
     let last = 2048 + fs.len() as u64 / 512 - 1;
     let disk = t.path().join("disk.img");
-    gpt_disk(&disk, &fs, &vec![(2048, last); 128]);
+    gpt::gpt_disk(&disk, &fs, &vec![(2048, last); 128]);
     let err = refused(&graph(&disk), &disk);
     assert!(
         err.contains("no partition holds systemd unit directories"),
@@ -346,7 +271,7 @@ fn gpt_partitions_looked_through_are_bounded() {
         all.extend_from_slice(&fs);
     }
     let disk = t.path().join("disk.img");
-    gpt_disk(&disk, &all, &ranges);
+    gpt::gpt_disk(&disk, &all, &ranges);
     let err = refused(&graph(&disk), &disk);
     assert!(
         err.contains("more than 8 partitions to look through"),

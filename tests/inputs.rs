@@ -2,6 +2,9 @@
 //! snapshots) gives the same graph as the directory it was made from; bad inputs give a
 //! clear error or a warning, never a panic.
 
+#[path = "support/gpt.rs"]
+mod gpt;
+
 use assert_cmd::Command;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
@@ -954,4 +957,75 @@ fn a_dropin_named_with_invalid_utf8_is_applied_from_filesystem_images() {
     for f in ["r.ext4", "r.squashfs", "r.erofs"] {
         assert_eq!(no_warnings(graph(&p(f))), no_warnings(want.clone()), "{f}");
     }
+}
+
+/// `--partition N` is partition number N when the disk has one (as sfdisk and
+/// `/dev/sdaN` count), even if another partition is labelled "N"; a label is looked for
+/// only when no number matches, and must name one partition. Tool-free: the disk and its
+/// squashfs are written by the test. (Partition 1 labelled "2" used to win over
+/// partition 2.)
+#[test]
+fn a_partition_number_wins_over_a_label_that_is_a_number() {
+    let t = tempfile::tempdir().unwrap();
+    let unit: &[u8] = b"[Service]\nExecStart=/bin/true\n";
+    let fs = gpt::squashfs(&[("usr/lib/systemd/system/a.service", unit)]);
+    let end = 2048 + fs.len().div_ceil(512) as u64;
+    let disk = t.path().join("disk.img");
+    // Partition 2 "ROOT" holds the filesystem; the others hold nothing unitdiff reads.
+    gpt::gpt_disk_labelled(
+        &disk,
+        &fs,
+        &[
+            (end + 8, end + 15, "2"),
+            (2048, end - 1, "ROOT"),
+            (end + 16, end + 23, "7"),
+            (end + 24, end + 31, "dup"),
+            (end + 32, end + 39, "dup"),
+        ],
+    );
+    let graph_of = |part: &str| {
+        cli(&[
+            "graph".as_ref(),
+            "--format".as_ref(),
+            "json".as_ref(),
+            "--partition".as_ref(),
+            part.as_ref(),
+            disk.as_os_str(),
+        ])
+    };
+    let read = |out: &str| {
+        let g: Value = serde_json::from_str(out).unwrap();
+        let root = g["root"].as_str().unwrap().to_string();
+        let units = g["units"].as_array().unwrap().len();
+        assert!(out.contains("/usr/lib/systemd/system/a.service"), "{root}");
+        (root, units)
+    };
+    let (code, out, err) = graph_of("2");
+    assert_eq!(code, Some(0), "{err}");
+    let (root, units) = read(&out);
+    assert!(root.contains("partition 2 \"ROOT\""), "{root}");
+    assert!(
+        err.contains("partition number 2 read; partition 1 is labelled \"2\""),
+        "{err}"
+    );
+    let (code, by_label, err) = graph_of("ROOT");
+    assert_eq!(code, Some(0), "{err}");
+    assert_eq!(read(&by_label), (root, units));
+    assert!(!err.contains("labelled"), "{err}");
+    // No partition 7: the label.
+    let (code, _, err) = graph_of("7");
+    assert_eq!(code, Some(2));
+    assert!(err.contains("partition 3 has no filesystem"), "{err}");
+    let (code, _, err) = graph_of("dup");
+    assert_eq!(code, Some(2));
+    assert!(
+        err.contains("2 partitions are labelled \"dup\" (4, 5): choose one by its number"),
+        "{err}"
+    );
+    let (code, _, err) = graph_of("9");
+    assert_eq!(code, Some(2));
+    assert!(
+        err.contains("no partition numbered or labelled \"9\""),
+        "{err}"
+    );
 }

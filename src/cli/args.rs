@@ -39,9 +39,10 @@ pub struct InputArgs {
     /// Image to read from an archive holding several: its ref name or tag.
     #[arg(long, global = true, value_name = "REF")]
     pub image_ref: Option<String>,
-    /// Partition of a GPT disk image: its number (from 1) or label (default: the one
-    /// holding the systemd unit directories).
-    #[arg(long, global = true, value_name = "LABEL|N")]
+    /// Partition of a GPT disk image: its number (from 1, as in /dev/sdaN), or its label
+    /// when no partition has that number (default: the one holding the systemd unit
+    /// directories).
+    #[arg(long, global = true, value_name = "N|LABEL")]
     pub partition: Option<String>,
     /// Do not emulate the image's generators (fstab, ssh, sysv, getty…): load only the
     /// unit files on disk, as `systemd --test` with an explicit unit path does.

@@ -301,6 +301,40 @@ pub const MAX_PROBED_PARTITIONS: usize = 8;
 /// Most partitions named in an error's listing.
 const MAX_LISTED_PARTITIONS: usize = 16;
 
+/// The partition `--partition want` names: the one numbered `want` when there is one
+/// (numbers from 1 in table order, as `/dev/sdaN`, sfdisk and systemd-dissect give them);
+/// otherwise the one labelled `want`, which must be the only one so labelled. With it, when
+/// a number chose, the first partition whose label is that number, which it hides.
+fn choose_partition<'a>(
+    parts: &'a [fsimage::Partition],
+    want: &str,
+) -> Result<(&'a fsimage::Partition, Option<&'a fsimage::Partition>), String> {
+    let labelled: Vec<&fsimage::Partition> = parts.iter().filter(|p| p.label == want).collect();
+    if let Some(p) = parts.iter().find(|p| p.number.to_string() == want) {
+        let hidden = labelled.into_iter().find(|q| q.number != p.number);
+        return Ok((p, hidden));
+    }
+    match labelled[..] {
+        [] => Err(format!("no partition numbered or labelled {want:?}")),
+        [p] => Ok((p, None)),
+        [..] => Err(format!(
+            "{} partitions are labelled {want:?} ({}): choose one by its number",
+            labelled.len(),
+            labelled
+                .iter()
+                .take(MAX_LISTED_PARTITIONS)
+                .map(|p| p.number.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+                + if labelled.len() > MAX_LISTED_PARTITIONS {
+                    ", …"
+                } else {
+                    ""
+                }
+        )),
+    }
+}
+
 fn open_gpt(path: &Path, opts: &InputOptions) -> Result<Opened, String> {
     let parts = fsimage::partitions(path).map_err(msg)?;
     let mut listing = parts
@@ -328,10 +362,8 @@ fn open_gpt(path: &Path, opts: &InputOptions) -> Result<Opened, String> {
         )
     };
     if let Some(want) = &opts.partition {
-        let p = parts
-            .iter()
-            .find(|p| p.number.to_string() == *want || p.label == *want)
-            .ok_or_else(|| format!("no partition {want:?}; partitions: {listing}"))?;
+        let (p, hidden) = choose_partition(&parts, want)
+            .map_err(|why| format!("{why}; partitions: {listing}"))?;
         let kind = p.fs.ok_or_else(|| {
             format!(
                 "partition {} has no filesystem unitdiff reads; partitions: {listing}",
@@ -340,6 +372,13 @@ fn open_gpt(path: &Path, opts: &InputOptions) -> Result<Opened, String> {
         })?;
         let mut t = MemTree::new("");
         fsimage::read_fs(path, p.offset, kind, &mut t).map_err(msg)?;
+        if let Some(h) = hidden {
+            t.warn(format!(
+                "--partition {want}: partition number {want} read; partition {} is labelled \
+                 {want:?} (choose it with --partition {})",
+                h.number, h.number
+            ));
+        }
         return Ok(mem_opened(t, describe(p, "")));
     }
     // Looking through the partitions is one input's work: a partition whose bytes overlap
