@@ -1,6 +1,7 @@
 //! Hostile images whose work multiplies: a container image listing one layer many times, an
 //! ext2/3/4 image whose directories loop or are hard-linked, a GPT disk whose partitions
-//! all point at the same filesystem. Each is refused (exit 2, one line naming the input and
+//! all point at the same filesystem, or hold no bytes, or are shorter than the filesystem
+//! they start (read within their own bytes, never on into the disk). Each is refused (exit 2, one line naming the input and
 //! what is wrong) after bounded work; a hang guard turns a run that does not end into a
 //! failure, and the error says how far the reading got (which layer, which partitions).
 
@@ -291,4 +292,152 @@ fn gpt_partitions_looked_through_are_bounded() {
         "unitdiff graph --partition 12",
     );
     assert_eq!(o.code, Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+}
+
+// ---- GPT partitions are read within their own bytes ----
+
+const UNIT_TEXT: &[u8] = b"[Service]\nExecStart=/bin/true\n";
+
+/// 64 KiB that do not compress (xorshift), so a filesystem holding them is larger than a
+/// few sectors whatever its packing.
+fn noise() -> Vec<u8> {
+    let mut x = 0x9e37_79b9_7f4a_7c15u64;
+    (0..64 * 1024)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x as u8
+        })
+        .collect()
+}
+
+/// A source directory with a unit file and [`noise`], for mkfs.*.
+fn source_with_units(dir: &Path) -> std::path::PathBuf {
+    let src = dir.join("src");
+    std::fs::create_dir_all(src.join("usr/lib/systemd/system")).unwrap();
+    std::fs::write(src.join("usr/lib/systemd/system/a.service"), UNIT_TEXT).unwrap();
+    std::fs::write(src.join("noise"), noise()).unwrap();
+    src
+}
+
+/// `unitdiff -q graph [--partition N] DISK --format json`, under the hang guard.
+fn graph_partition(disk: &Path, partition: Option<&str>) -> bounded::Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_unitdiff"));
+    cmd.args(["-q", "graph"]);
+    if let Some(n) = partition {
+        cmd.args(["--partition", n]);
+    }
+    let child = cmd
+        .arg(disk)
+        .args(["--format", "json"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    bounded::wait(child, DEADLINE, "unitdiff graph of a GPT disk")
+}
+
+/// A disk whose partition 1 is the first 3 sectors (1.5 KiB) of a filesystem with a unit
+/// file: the filesystem's reader must not read past them into the rest of the disk. Its
+/// magic is inside them (it is sniffed and read), what it needs next is not: exit 2,
+/// corrupt.
+fn refuses_a_filesystem_longer_than_its_partition(fs: &[u8], what: &str) {
+    let t = tempfile::tempdir().unwrap();
+    let disk = t.path().join("disk.img");
+    gpt::gpt_disk_labelled(&disk, fs, &[(2048, 2050, "short")]);
+    let err = refused(&graph_partition(&disk, Some("1")), &disk);
+    assert!(err.contains(&format!("corrupt {what} image")), "{err}");
+    // Looked through, it is not the partition holding the units.
+    let err = refused(&graph_partition(&disk, None), &disk);
+    assert!(
+        err.contains("no partition holds systemd unit directories"),
+        "{err}"
+    );
+    assert!(err.contains(&format!("1 \"short\" ({what})")), "{err}");
+    // The same filesystem in a partition of its size is read.
+    let whole = 2048 + fs.len().div_ceil(512) as u64 - 1;
+    gpt::gpt_disk_labelled(&disk, fs, &[(2048, whole, "root")]);
+    let o = graph_partition(&disk, Some("1"));
+    assert_eq!(o.code, Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+}
+
+/// The squashfs reader used to be given the partition's offset only, and read on into the
+/// disk (its tables lie at the end of the filesystem): a 1.5 KiB partition read as the
+/// whole filesystem. Tool-free: the squashfs is written by the test.
+#[test]
+fn a_squashfs_partition_is_read_within_its_bytes() {
+    let noise = noise();
+    let fs = gpt::squashfs(&[
+        ("noise", &noise),
+        ("usr/lib/systemd/system/a.service", UNIT_TEXT),
+    ]);
+    refuses_a_filesystem_longer_than_its_partition(&fs, "squashfs");
+}
+
+/// A 1 MiB ext4 (1 KiB blocks, the superblock at 1024..2048) with a unit file.
+fn ext4_with_units(dir: &Path) -> Vec<u8> {
+    tools::require("mkfs.ext4", "e2fsprogs");
+    let src = source_with_units(dir);
+    let img = dir.join("r.ext4");
+    let (s, i) = (src.to_str().unwrap(), img.to_str().unwrap());
+    run("mkfs.ext4", &["-q", "-F", "-b", "1024", "-d", s, i, "1M"]);
+    std::fs::read(img).unwrap()
+}
+
+#[test]
+#[ignore = "needs mkfs.ext4 (e2fsprogs)"]
+fn an_ext4_partition_is_read_within_its_bytes() {
+    let t = tempfile::tempdir().unwrap();
+    refuses_a_filesystem_longer_than_its_partition(&ext4_with_units(t.path()), "ext2/3/4");
+}
+
+#[test]
+#[ignore = "needs mkfs.erofs (erofs-utils)"]
+fn an_erofs_partition_is_read_within_its_bytes() {
+    tools::require("mkfs.erofs", "erofs-utils");
+    let t = tempfile::tempdir().unwrap();
+    let src = source_with_units(t.path());
+    let img = t.path().join("r.erofs");
+    run(
+        "mkfs.erofs",
+        &["--quiet", img.to_str().unwrap(), src.to_str().unwrap()],
+    );
+    refuses_a_filesystem_longer_than_its_partition(&std::fs::read(img).unwrap(), "EROFS");
+}
+
+/// Table entries of no bytes (the last LBA before the first) at the start of a
+/// filesystem with units: they used to be sniffed and read from their start on, as if
+/// unbounded (so each of 128 of them was a whole filesystem, and no two "overlapped").
+/// Now they hold nothing: not read, listed as empty, refused by --partition. Entries over
+/// the same non-empty bytes are read once, as before.
+#[test]
+fn partitions_of_no_bytes_are_not_read() {
+    let t = tempfile::tempdir().unwrap();
+    let fs = gpt::squashfs(&[("usr/lib/systemd/system/a.service", UNIT_TEXT)]);
+    let disk = t.path().join("disk.img");
+    gpt::gpt_disk(&disk, &fs, &vec![(2048, 2047); 128]);
+    let err = refused(&graph_partition(&disk, None), &disk);
+    assert!(
+        err.contains("no partition holds systemd unit directories; choose one"),
+        "{err}"
+    );
+    assert!(err.contains("1 \"p1\" (empty)"), "{err}");
+    let err = refused(&graph_partition(&disk, Some("1")), &disk);
+    assert!(
+        err.contains("partition 1 has no bytes in the image"),
+        "{err}"
+    );
+    // Duplicates of non-empty bytes (a filesystem without units): read once.
+    let fs = gpt::squashfs(&[("data/f", b"x")]);
+    let last = 2048 + fs.len().div_ceil(512) as u64 - 1;
+    let mut ranges = vec![(2048, 2047); 64];
+    ranges.extend(vec![(2048, last); 64]);
+    gpt::gpt_disk(&disk, &fs, &ranges);
+    let err = refused(&graph_partition(&disk, None), &disk);
+    assert!(
+        err.contains("(63 partitions overlapping one already read were not read)"),
+        "{err}"
+    );
 }

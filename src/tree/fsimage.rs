@@ -5,7 +5,9 @@
 //! of the files the loader reads), depth at most [`MAX_DEPTH`], entries bounded as in
 //! [`super::mem`]. A directory reached twice (a cycle or a directory hard link, which only
 //! a corrupt image has) is an error: ext2/3/4 tells it by inode number, EROFS by the
-//! ancestors' inodes. A filesystem image may start at an offset (a GPT partition).
+//! ancestors' inodes. A filesystem image may be a byte range of a larger file (a GPT
+//! partition): its magic is looked for, and every read of its reader made, inside that
+//! range only, never in the rest of the disk.
 
 use super::ImagePath;
 use super::mem::{self, Entry, MemTree};
@@ -50,18 +52,23 @@ fn read_at(f: &File, offset: u64, len: usize) -> Vec<u8> {
     buf
 }
 
-/// The filesystem starting at `offset` in `f`, if its magic is known.
-pub fn sniff(f: &File, offset: u64) -> Option<FsKind> {
-    if read_at(f, offset, 4) == b"hsqs" {
+/// The filesystem in the `size` bytes at `offset` in `f`, if its magic is known (and lies
+/// inside them).
+pub fn sniff(f: &File, offset: u64, size: u64) -> Option<FsKind> {
+    let magic = |at: u64, m: &[u8]| {
+        at.saturating_add(m.len() as u64) <= size
+            && read_at(f, offset.saturating_add(at), m.len()) == m
+    };
+    if magic(0, b"hsqs") {
         return Some(FsKind::Squashfs);
     }
-    if read_at(f, offset + 1080, 2) == [0x53, 0xef] {
+    if magic(1080, &[0x53, 0xef]) {
         return Some(FsKind::Ext);
     }
-    if read_at(f, offset + 1024, 4) == [0xe2, 0xe1, 0xf5, 0xe0] {
+    if magic(1024, &[0xe2, 0xe1, 0xf5, 0xe0]) {
         return Some(FsKind::Erofs);
     }
-    if read_at(f, offset + 0x10040, 8) == b"_BHRfS_M" {
+    if magic(0x10040, b"_BHRfS_M") {
         return Some(FsKind::Btrfs);
     }
     None
@@ -72,12 +79,25 @@ pub fn is_gpt(f: &File) -> bool {
     read_at(f, 512, 8) == b"EFI PART" || read_at(f, 4096, 8) == b"EFI PART"
 }
 
-/// Read the filesystem of kind `kind` at `offset` in `path` into `tree`.
-pub fn read_fs(path: &Path, offset: u64, kind: FsKind, tree: &mut MemTree) -> io::Result<()> {
+/// Read the filesystem of kind `kind` in the `size` bytes at `offset` in `path` (the whole
+/// file, or a partition of a disk) into `tree`. Nothing outside those bytes is read: a
+/// filesystem that needs more is a corrupt image.
+pub fn read_fs(
+    path: &Path,
+    offset: u64,
+    size: u64,
+    kind: FsKind,
+    tree: &mut MemTree,
+) -> io::Result<()> {
+    let range = Range {
+        file: File::open(path)?,
+        offset,
+        size,
+    };
     match kind {
-        FsKind::Ext => read_ext(path, offset, tree),
-        FsKind::Squashfs => read_squashfs(path, offset, tree),
-        FsKind::Erofs => read_erofs(path, offset, tree),
+        FsKind::Ext => read_ext(range, tree),
+        FsKind::Squashfs => read_squashfs(range, tree),
+        FsKind::Erofs => read_erofs(range, tree),
         FsKind::Btrfs => Err(io::Error::other(
             "btrfs images are not supported yet; mount it read-only (or extract it) and pass the directory",
         )),
@@ -91,21 +111,83 @@ fn corrupt(what: &str, e: impl std::fmt::Display) -> io::Error {
     )
 }
 
-/// `Ext4Read` over a byte range of a file.
-struct Part {
+/// The `size` bytes at `offset` in `file`: a filesystem image, or one partition of a disk.
+/// Every reader reads through [`Range::read_at`], which never reads outside them.
+struct Range {
     file: File,
     offset: u64,
+    size: u64,
 }
 
-impl ext4_view::Ext4Read for Part {
+impl Range {
+    /// Fill `dst` from `at` bytes into the range; an error if that runs past its end.
+    fn read_exact_at(&self, dst: &mut [u8], at: u64) -> io::Result<()> {
+        if at
+            .checked_add(dst.len() as u64)
+            .is_none_or(|end| end > self.size)
+        {
+            return Err(past_end(at, dst.len(), self.size));
+        }
+        self.file.read_exact_at(dst, self.offset + at)
+    }
+
+    /// Read up to `dst.len()` bytes from `at` bytes into the range (0 at or past its end).
+    fn read_at(&self, dst: &mut [u8], at: u64) -> io::Result<usize> {
+        let left = self.size.saturating_sub(at);
+        let n = dst.len().min(usize::try_from(left).unwrap_or(usize::MAX));
+        if n == 0 {
+            return Ok(0);
+        }
+        self.file.read_at(&mut dst[..n], self.offset + at)
+    }
+}
+
+fn past_end(at: u64, len: usize, size: u64) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::UnexpectedEof,
+        format!(
+            "a read of {len} bytes at byte {at} runs past the {size} bytes of the filesystem \
+             (the image, or its partition)"
+        ),
+    )
+}
+
+/// `Ext4Read` over a [`Range`].
+impl ext4_view::Ext4Read for Range {
     fn read(
         &mut self,
         start: u64,
         dst: &mut [u8],
     ) -> Result<(), Box<dyn std::error::Error + Send + Sync + 'static>> {
-        self.file
-            .read_exact_at(dst, self.offset.saturating_add(start))
-            .map_err(|e| Box::new(e) as _)
+        self.read_exact_at(dst, start).map_err(|e| Box::new(e) as _)
+    }
+}
+
+/// A [`Range`] as a stream (for backhand): positions are from the range's start, and it
+/// ends at the range's end.
+struct RangeReader {
+    range: Range,
+    pos: u64,
+}
+
+impl Read for RangeReader {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.range.read_at(buf, self.pos)?;
+        self.pos += n as u64;
+        Ok(n)
+    }
+}
+
+impl io::Seek for RangeReader {
+    fn seek(&mut self, to: io::SeekFrom) -> io::Result<u64> {
+        let pos = match to {
+            io::SeekFrom::Start(p) => Some(p),
+            io::SeekFrom::End(d) => self.range.size.checked_add_signed(d),
+            io::SeekFrom::Current(d) => self.pos.checked_add_signed(d),
+        };
+        self.pos = pos
+            .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "seek before the start"))?;
+        Ok(self.pos)
     }
 }
 
@@ -142,10 +224,8 @@ fn fill_unkept(
     Ok(())
 }
 
-fn read_ext(path: &Path, offset: u64, tree: &mut MemTree) -> io::Result<()> {
-    let file = File::open(path)?;
-    let fs = ext4_view::Ext4::load(Box::new(Part { file, offset }))
-        .map_err(|e| corrupt("ext2/3/4", e))?;
+fn read_ext(range: Range, tree: &mut MemTree) -> io::Result<()> {
+    let fs = ext4_view::Ext4::load(Box::new(range)).map_err(|e| corrupt("ext2/3/4", e))?;
     let mut stack: Vec<(ext4_view::PathBuf, ImagePath, usize)> =
         vec![(ext4_view::PathBuf::new("/"), ImagePath::root(), 0)];
     // Each directory's inode and where it was met first. ext2/3/4 has no directory hard
@@ -235,10 +315,10 @@ fn read_ext(path: &Path, offset: u64, tree: &mut MemTree) -> io::Result<()> {
     Ok(())
 }
 
-fn read_squashfs(path: &Path, offset: u64, tree: &mut MemTree) -> io::Result<()> {
+fn read_squashfs(range: Range, tree: &mut MemTree) -> io::Result<()> {
     use backhand::InnerNode;
-    let r = BufReader::new(File::open(path)?);
-    let fs = backhand::FilesystemReader::from_reader_with_offset(r, offset)
+    let r = BufReader::new(RangeReader { range, pos: 0 });
+    let fs = backhand::FilesystemReader::from_reader_with_offset(r, 0)
         .map_err(|e| corrupt("squashfs", e))?;
     for node in fs.files() {
         let p = std::os::unix::ffi::OsStrExt::as_bytes(node.fullpath.as_os_str());
@@ -294,16 +374,23 @@ fn read_squashfs(path: &Path, offset: u64, tree: &mut MemTree) -> io::Result<()>
     Ok(())
 }
 
-/// An EROFS image seen through a read-only memory map, from `offset` on.
+/// An EROFS image seen through a read-only memory map: the bytes `start..end` of it.
 struct MapAt {
     map: memmap2::Mmap,
-    offset: usize,
+    start: usize,
+    end: usize,
+}
+
+impl MapAt {
+    fn data(&self) -> &[u8] {
+        self.map.get(self.start..self.end).unwrap_or(&[])
+    }
 }
 
 impl erofs_rs::backend::Image for MapAt {
     fn get<R: std::ops::RangeBounds<u64>>(&self, range: R) -> Option<&[u8]> {
         use std::ops::Bound::*;
-        let data = self.map.get(self.offset..)?;
+        let data = self.data();
         let start = match range.start_bound() {
             Included(&s) => s,
             Excluded(&s) => s.checked_add(1)?,
@@ -318,19 +405,21 @@ impl erofs_rs::backend::Image for MapAt {
     }
 
     fn len(&self) -> u64 {
-        (self.map.len().saturating_sub(self.offset)) as u64
+        self.data().len() as u64
     }
 }
 
-fn read_erofs(path: &Path, offset: u64, tree: &mut MemTree) -> io::Result<()> {
-    let file = File::open(path)?;
+fn read_erofs(range: Range, tree: &mut MemTree) -> io::Result<()> {
     // SAFETY: the map is read-only and private; the image file is the user's input. A
     // file truncated while we read it would fault, which the caller accepts for images.
-    let map = unsafe { memmap2::Mmap::map(&file)? };
-    let image = MapAt {
-        map,
-        offset: usize::try_from(offset).map_err(io::Error::other)?,
-    };
+    let map = unsafe { memmap2::Mmap::map(&range.file)? };
+    let start = usize::try_from(range.offset).map_err(io::Error::other)?;
+    let end = range
+        .offset
+        .checked_add(range.size)
+        .and_then(|e| usize::try_from(e).ok())
+        .ok_or_else(|| io::Error::other("partition past the addressable range"))?;
+    let image = MapAt { map, start, end };
     let fs = erofs_rs::EroFS::new(image).map_err(|e| corrupt("EROFS", e))?;
     let walk = fs
         .walk_dir("/")
@@ -411,7 +500,9 @@ pub struct Partition {
     pub number: u32,
     pub label: String,
     pub offset: u64,
-    /// Bytes, as the table says (the last LBA included; cut at the end of the image).
+    /// Bytes, as the table says (the last LBA included; cut at the end of the image): 0
+    /// for an entry that ends before it starts or starts past the end of the image. Its
+    /// filesystem is read within these bytes only.
     pub size: u64,
     pub fs: Option<FsKind>,
 }
@@ -469,21 +560,23 @@ pub fn partitions(path: &Path) -> io::Result<Vec<Partition>> {
         if !p.is_used() {
             continue;
         }
-        let offset = p.starting_lba.saturating_mul(gpt.sector_size);
-        if offset >= len {
-            continue;
-        }
+        let offset = p.starting_lba.saturating_mul(gpt.sector_size).min(len);
         let end = p
             .ending_lba
             .saturating_add(1)
             .saturating_mul(gpt.sector_size)
             .min(len);
+        let size = end.saturating_sub(offset);
         out.push(Partition {
             number: n,
             label: p.partition_name.as_str().to_string(),
             offset,
-            size: end.saturating_sub(offset),
-            fs: sniff(&f, offset),
+            size,
+            fs: if size == 0 {
+                None
+            } else {
+                sniff(&f, offset, size)
+            },
         });
     }
     Ok(out)
@@ -503,6 +596,58 @@ mod tests {
         let f = tempfile::NamedTempFile::new().unwrap();
         std::fs::write(f.path(), d).unwrap();
         f
+    }
+
+    /// A filesystem inside a larger file (a partition) is seen through its own bytes only:
+    /// its magic must lie inside them, and every reader stops at their end.
+    #[test]
+    fn a_range_is_read_within_its_bytes() {
+        use erofs_rs::backend::Image;
+        use std::io::Seek;
+        let mut d = vec![0u8; 16 * 1024];
+        d[4096..4100].copy_from_slice(b"hsqs");
+        d[8192 + 1080..8192 + 1082].copy_from_slice(&[0x53, 0xef]);
+        d[8192 + 4096..].fill(b'x');
+        let f = tempfile::NamedTempFile::new().unwrap();
+        std::fs::write(f.path(), &d).unwrap();
+        let file = f.reopen().unwrap();
+        assert_eq!(sniff(&file, 4096, 4), Some(FsKind::Squashfs));
+        assert_eq!(sniff(&file, 4096, 3), None);
+        assert_eq!(sniff(&file, 8192, 1082), Some(FsKind::Ext));
+        assert_eq!(sniff(&file, 8192, 1081), None);
+        assert_eq!(sniff(&file, 8192, 0), None);
+
+        let range = Range {
+            file: f.reopen().unwrap(),
+            offset: 8192,
+            size: 4096,
+        };
+        let mut buf = [0u8; 16];
+        range.read_exact_at(&mut buf, 4080).unwrap();
+        let err = range.read_exact_at(&mut buf, 4081).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::UnexpectedEof);
+        assert!(range.read_exact_at(&mut buf, u64::MAX).is_err());
+        // As a stream: it ends at the range's end, whatever follows in the file.
+        let mut r = RangeReader { range, pos: 0 };
+        r.seek(io::SeekFrom::End(-10)).unwrap();
+        let mut rest = Vec::new();
+        r.read_to_end(&mut rest).unwrap();
+        assert_eq!(rest, [0u8; 10]);
+        assert_eq!(r.seek(io::SeekFrom::Start(1 << 40)).unwrap(), 1 << 40);
+        assert_eq!(r.read(&mut buf).unwrap(), 0);
+        assert!(r.seek(io::SeekFrom::Current(-(1 << 41))).is_err());
+        // The EROFS map likewise.
+        // SAFETY: a private read-only map of the test's own file, not changed meanwhile.
+        let map = unsafe { memmap2::Mmap::map(&file).unwrap() };
+        let m = MapAt {
+            map,
+            start: 8192,
+            end: 8192 + 4096,
+        };
+        assert_eq!(m.len(), 4096);
+        assert!(m.get(4000..4096).is_some());
+        assert!(m.get(4000..4097).is_none());
+        assert!(m.get(4096..).is_some_and(|b| b.is_empty()));
     }
 
     /// gptman allocates what a header declares and asserts 128-byte entries: an attack

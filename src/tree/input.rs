@@ -171,9 +171,9 @@ pub fn open(spec: &Path, opts: &InputOptions) -> Result<Opened, String> {
     let head = &head[..n];
     let file = File::open(&path).map_err(msg)?;
     if forced.is_none() {
-        if let Some(kind) = fsimage::sniff(&file, 0) {
+        if let Some(kind) = fsimage::sniff(&file, 0, meta.len()) {
             let mut t = MemTree::new("");
-            fsimage::read_fs(&path, 0, kind, &mut t).map_err(msg)?;
+            fsimage::read_fs(&path, 0, meta.len(), kind, &mut t).map_err(msg)?;
             return Ok(mem_opened(t, format!("{} image", kind.name())));
         }
         if fsimage::is_gpt(&file) {
@@ -341,12 +341,12 @@ fn open_gpt(path: &Path, opts: &InputOptions) -> Result<Opened, String> {
         .iter()
         .take(MAX_LISTED_PARTITIONS)
         .map(|p| {
-            format!(
-                "{} {:?} ({})",
-                p.number,
-                p.label,
-                p.fs.map_or("unknown filesystem", FsKind::name)
-            )
+            let fs = match p.fs {
+                Some(k) => k.name(),
+                None if p.size == 0 => "empty",
+                None => "unknown filesystem",
+            };
+            format!("{} {:?} ({fs})", p.number, p.label)
         })
         .collect::<Vec<_>>()
         .join("; ");
@@ -364,6 +364,13 @@ fn open_gpt(path: &Path, opts: &InputOptions) -> Result<Opened, String> {
     if let Some(want) = &opts.partition {
         let (p, hidden) = choose_partition(&parts, want)
             .map_err(|why| format!("{why}; partitions: {listing}"))?;
+        if p.size == 0 {
+            return Err(format!(
+                "partition {} has no bytes in the image (its table entry ends before it \
+                 starts, or starts past the end of the image); partitions: {listing}",
+                p.number
+            ));
+        }
         let kind = p.fs.ok_or_else(|| {
             format!(
                 "partition {} has no filesystem unitdiff reads; partitions: {listing}",
@@ -371,7 +378,7 @@ fn open_gpt(path: &Path, opts: &InputOptions) -> Result<Opened, String> {
             )
         })?;
         let mut t = MemTree::new("");
-        fsimage::read_fs(path, p.offset, kind, &mut t).map_err(msg)?;
+        fsimage::read_fs(path, p.offset, p.size, kind, &mut t).map_err(msg)?;
         if let Some(h) = hidden {
             t.warn(format!(
                 "--partition {want}: partition number {want} read; partition {} is labelled \
@@ -381,14 +388,15 @@ fn open_gpt(path: &Path, opts: &InputOptions) -> Result<Opened, String> {
         }
         return Ok(mem_opened(t, describe(p, "")));
     }
-    // Looking through the partitions is one input's work: a partition whose bytes overlap
-    // one already read is not read again, at most MAX_PROBED_PARTITIONS are read, and all
-    // of them share one budget of entries.
+    // Looking through the partitions is one input's work: a partition of no bytes (which
+    // `partitions` gives no filesystem) is not read, nor one whose bytes overlap one
+    // already read; at most MAX_PROBED_PARTITIONS are read, and all of them share one
+    // budget of entries. Each is read within its own bytes only.
     let mut tried: Vec<&fsimage::Partition> = Vec::new();
     let mut entries_left = super::mem::MAX_ENTRIES;
     let mut overlapping = 0;
     for p in &parts {
-        let Some(kind) = p.fs.filter(|k| *k != FsKind::Btrfs) else {
+        let Some(kind) = p.fs.filter(|k| *k != FsKind::Btrfs && p.size > 0) else {
             continue;
         };
         if tried.iter().any(|q| q.overlaps(p)) {
@@ -403,7 +411,7 @@ fn open_gpt(path: &Path, opts: &InputOptions) -> Result<Opened, String> {
         }
         tried.push(p);
         let mut t = MemTree::with_entry_limit("", entries_left);
-        match fsimage::read_fs(path, p.offset, kind, &mut t) {
+        match fsimage::read_fs(path, p.offset, p.size, kind, &mut t) {
             Ok(()) if has_units(&t) => {
                 return Ok(mem_opened(
                     t,
