@@ -231,6 +231,14 @@ fn rule_unreadable_dropins() {
     compare("fixtures/rules/unreadable-dropins");
 }
 
+/// Words end at systemd's ASCII whitespace only: a no-break space, NEL, U+2028 or an
+/// ideographic space between two names makes one invalid name (ignored), and one path.
+#[test]
+#[ignore = "needs systemd 252 at /lib/systemd/systemd, and setpriv"]
+fn rule_whitespace() {
+    compare("fixtures/rules/whitespace");
+}
+
 #[test]
 #[ignore = "needs systemd 252 at /lib/systemd/systemd, and setpriv"]
 fn rule_mount_options() {

@@ -767,3 +767,26 @@ fn quota_services_are_ordered_before_the_target_for_types_that_need_them() {
     let w255 = run_ours("fstab", 255, &fstab_image(fstab), "");
     assert!(!w255.keys().any(|k| k.contains("quota")), "{w255:?}");
 }
+
+/// A no-break space in a mount point is part of it at every version: glibc's
+/// `getmntent()` (up to 258) and libmount (259+) split fields at spaces and tabs only.
+#[test]
+fn fstab_fields_end_at_space_and_tab_only() {
+    let image = [
+        ("etc/fstab", "/dev/sda /mnt/a\u{a0}b ext4 defaults 0 2\n"),
+        ("usr/sbin/fsck", ""),
+        ("usr/sbin/fsck.ext4", ""),
+    ];
+    for v in [252, 262] {
+        let ours = run_ours("fstab", v, &image, "");
+        let mounts: Vec<&String> = ours.keys().filter(|k| k.ends_with(".mount")).collect();
+        assert_eq!(
+            mounts,
+            [
+                "normal/local-fs.target.requires/mnt-a\\xc2\\xa0b.mount",
+                "normal/mnt-a\\xc2\\xa0b.mount"
+            ],
+            "systemd {v}"
+        );
+    }
+}

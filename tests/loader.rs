@@ -799,3 +799,59 @@ fn contexts_systemd_257_refuses() {
     assert_eq!(state(&old, "r10-dyn-home.service"), LoadState::Loaded);
     assert_eq!(state(&old, "r10-pids.socket"), LoadState::Loaded);
 }
+
+/// Words end at systemd's `WHITESPACE` (`" \t\n\r"`) only: a no-break space, an
+/// ideographic space, NEL or U+2028 between two names makes one word, which is no valid
+/// unit name (ignored and warned, like any other), and one path in `RequiresMountsFor=`.
+/// Preset lines too: a verb followed by a no-break space is no verb (the line is ignored
+/// and warned), and `disable` takes the rest of its line as one pattern. Each checked
+/// against systemd 252 (`tests/fidelity.rs`, `tests/enablement.rs`).
+#[test]
+fn words_end_at_ascii_whitespace_only() {
+    let g = load("whitespace");
+    let mut deps: Vec<String> = [
+        DepKind::Requires,
+        DepKind::Wants,
+        DepKind::After,
+        DepKind::Before,
+    ]
+    .into_iter()
+    .flat_map(|k| written(&g, "a.service", k))
+    .collect();
+    deps.sort();
+    assert_eq!(deps, ["j.service", "k.service"]);
+    let mounts: Vec<String> = targets(&g, "a.service", DepKind::Requires)
+        .into_iter()
+        .filter(|t| t.starts_with("srv"))
+        .collect();
+    assert_eq!(mounts, ["srv-a\\xc2\\xa0-srv-b.mount"]);
+    for word in [
+        "b.service\u{a0}c.service",
+        "d.service\u{3000}e.service",
+        "f.service\u{85}g.service",
+        "h.service\u{2028}i.service",
+    ] {
+        let message = format!("'{word}' is not a valid unit name, ignoring");
+        assert!(
+            g.set.warnings.iter().any(|w| w.message == message),
+            "no warning {message:?}: {:?}",
+            g.set.warnings
+        );
+    }
+    let preset = |name: &str| {
+        let p = g.set.enablement[name].preset.as_ref().unwrap();
+        (p.action.as_str(), p.line)
+    };
+    assert_eq!(preset("p1.service"), ("disable", Some(3)));
+    assert_eq!(preset("p2.service"), ("disable", Some(5)));
+    assert_eq!(preset("p3.service"), ("enable", Some(7)));
+    assert_eq!(preset("p4.service"), ("enable", None));
+    let ignored: Vec<Option<u32>> = g
+        .set
+        .warnings
+        .iter()
+        .filter(|w| w.message == "couldn't parse preset line, ignoring")
+        .map(|w| w.line)
+        .collect();
+    assert_eq!(ignored, [Some(2), Some(8)]);
+}

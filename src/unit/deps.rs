@@ -150,8 +150,10 @@ pub fn unit_directive(key: &str, rules: &Rules) -> Option<DepKind> {
     })
 }
 
-/// Split a dependency value into words the way `config_parse_unit_deps` does: on whitespace,
-/// no unquoting, backslash escapes kept literally (and they protect the next character).
+/// Split a dependency value into words the way `config_parse_unit_deps` does
+/// (`extract_first_word(…, NULL, EXTRACT_RETAIN_ESCAPE)`): on systemd's ASCII `WHITESPACE`
+/// only ([`super::words`]), no unquoting, backslash escapes kept literally (and they protect
+/// the next character).
 pub fn split_words(value: &str) -> Vec<String> {
     let mut words = Vec::new();
     let mut cur = String::new();
@@ -162,7 +164,7 @@ pub fn split_words(value: &str) -> Vec<String> {
             if let Some(n) = chars.next() {
                 cur.push(n);
             }
-        } else if c.is_whitespace() {
+        } else if super::words::is_space(c) {
             if !cur.is_empty() {
                 words.push(std::mem::take(&mut cur));
             }
@@ -222,7 +224,7 @@ impl ImageFacts {
         self.os_release.as_ref().is_some_and(|m| {
             m.get("ID").is_some_and(|id| id == "debian")
                 || m.get("ID_LIKE")
-                    .is_some_and(|l| l.split_whitespace().any(|w| w == "debian"))
+                    .is_some_and(|l| super::words::split(l).any(|w| w == "debian"))
         })
     }
 
@@ -368,6 +370,11 @@ mod tests {
             ["esc\\x2dname.service"]
         );
         assert!(split_words("").is_empty());
+        // Unicode's other spaces are part of the word (systemd's WHITESPACE is ASCII).
+        for c in ['\u{a0}', '\u{85}', '\u{2028}', '\u{3000}'] {
+            let v = format!("b.service{c}c.service");
+            assert_eq!(split_words(&v), [v.as_str()], "{c:?}");
+        }
     }
 
     #[test]

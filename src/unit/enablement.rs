@@ -3,11 +3,12 @@
 //! of this; it only sees the symlinks, which are edges already. This is for reports.
 
 pub use super::model::{Enablement, EnablementState, Preset, PresetAction};
-use super::model::{LoadState, Unit, UnitSet};
-use super::name::UnitName;
+use super::model::{LoadState, Unit, UnitSet, Warning};
+use super::name::{NameKind, UnitName};
 use super::scope::Scope;
 use super::sym::Sym;
 use super::version::Rules;
+use super::words;
 use crate::tree::{self, ImagePath, NodeKind, Tree};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -22,6 +23,48 @@ struct PresetRule {
 struct Presets {
     rules: Vec<PresetRule>,
     set: globset::GlobSet,
+    /// What reading them warned about.
+    warnings: Vec<Warning>,
+}
+
+/// Preset lines warned about per image and scope (systemd warns about each line it cannot
+/// parse); further ones are counted in one more warning.
+const MAX_PRESET_WARNINGS: usize = 100;
+
+/// The warnings reading the preset files gives, at most [`MAX_PRESET_WARNINGS`].
+#[derive(Default)]
+struct PresetWarnings {
+    kept: Vec<Warning>,
+    cut: usize,
+}
+
+impl PresetWarnings {
+    fn warn(&mut self, path: &ImagePath, line: u32, message: impl Into<String>) {
+        if self.kept.len() >= MAX_PRESET_WARNINGS {
+            self.cut += 1;
+            return;
+        }
+        self.kept.push(Warning {
+            path: Some(path.clone()),
+            line: Some(line),
+            message: message.into(),
+        });
+    }
+
+    fn finish(mut self) -> Vec<Warning> {
+        if self.cut > 0 {
+            self.kept.push(Warning {
+                path: None,
+                line: None,
+                message: format!(
+                    "{} more preset lines were ignored (only the first {MAX_PRESET_WARNINGS} \
+                     are warned about)",
+                    self.cut
+                ),
+            });
+        }
+        self.kept
+    }
 }
 
 fn preset_dirs(rules: &Rules, scope: Scope) -> Vec<&'static str> {
@@ -66,6 +109,7 @@ fn read_presets(tree: &dyn Tree, rules: &Rules, scope: Scope) -> Presets {
         }
     }
     let mut out = Vec::new();
+    let mut warnings = PresetWarnings::default();
     let mut builder = globset::GlobSetBuilder::new();
     for path in files.into_values() {
         let Ok((real, Some(NodeKind::File))) = tree::stat(tree, &path) else {
@@ -75,19 +119,17 @@ fn read_presets(tree: &dyn Tree, rules: &Rules, scope: Scope) -> Presets {
             continue;
         };
         for (i, line) in String::from_utf8_lossy(&bytes).lines().enumerate() {
-            let l = line.trim();
-            if l.is_empty() || l.starts_with('#') || l.starts_with(';') {
+            let line_no = i as u32 + 1;
+            let Some(l) = parse_preset_line(line, rules) else {
                 continue;
-            }
-            let mut words = l.split_whitespace();
-            let action = words.next().unwrap_or("");
-            let action = match action {
-                "enable" => PresetAction::Enable,
-                "disable" => PresetAction::Disable,
-                "ignore" if rules.version >= 254 => PresetAction::Ignore,
-                _ => continue,
             };
-            let Some(pattern) = words.next() else {
+            let Ok(PresetLine {
+                action,
+                pattern,
+                instances,
+            }) = l
+            else {
+                warnings.warn(&path, line_no, "couldn't parse preset line, ignoring");
                 continue;
             };
             let Ok(glob) = globset::GlobBuilder::new(pattern)
@@ -100,16 +142,81 @@ fn read_presets(tree: &dyn Tree, rules: &Rules, scope: Scope) -> Presets {
             builder.add(glob);
             out.push(PresetRule {
                 action,
-                instances: words.map(str::to_string).collect(),
+                instances,
                 path: path.clone(),
-                line: i as u32 + 1,
+                line: line_no,
             });
         }
     }
     let set = builder
         .build()
         .unwrap_or_else(|_| globset::GlobSet::empty());
-    Presets { rules: out, set }
+    Presets {
+        rules: out,
+        set,
+        warnings: warnings.finish(),
+    }
+}
+
+/// What a preset line says.
+#[derive(Debug, PartialEq, Eq)]
+struct PresetLine<'a> {
+    action: PresetAction,
+    pattern: &'a str,
+    instances: Vec<String>,
+}
+
+/// One line of a preset file as `read_presets()` (`install.c`) reads it: stripped of
+/// systemd's `WHITESPACE` (`strstrip()`, not Unicode's spaces); empty lines and comments
+/// (`#`, `;`) are `None`; a verb is `first_word()`'s (followed by `WHITESPACE` or the
+/// end). `enable` takes the first word as the pattern (`extract_first_word()`, backslashes
+/// kept) and any further words as instances, which only a template may have; `disable` and
+/// `ignore` (254+) take the rest of the line whole, so `disable a.service b.service` is
+/// one pattern that matches no unit. `Err`: the line systemd warns about ("Couldn't parse
+/// line") and ignores.
+fn parse_preset_line<'a>(line: &'a str, rules: &Rules) -> Option<Result<PresetLine<'a>, ()>> {
+    let l = words::strip(line);
+    if l.is_empty() || l.starts_with(['#', ';']) {
+        return None;
+    }
+    if let Some(rest) = words::first_word(l, "enable") {
+        let mut w = words::split(rest);
+        let Some(pattern) = w.next() else {
+            return Some(Err(()));
+        };
+        let instances: Vec<String> = w.map(str::to_string).collect();
+        if !instances.is_empty()
+            && !UnitName::parse(pattern).is_some_and(|n| n.kind() == NameKind::Template)
+        {
+            return Some(Err(()));
+        }
+        return Some(Ok(PresetLine {
+            action: PresetAction::Enable,
+            pattern,
+            instances,
+        }));
+    }
+    let verbs: &[(&str, PresetAction)] = if rules.version >= 254 {
+        &[
+            ("disable", PresetAction::Disable),
+            ("ignore", PresetAction::Ignore),
+        ]
+    } else {
+        &[("disable", PresetAction::Disable)]
+    };
+    for (verb, action) in verbs {
+        if let Some(pattern) = words::first_word(l, verb) {
+            if pattern.is_empty() {
+                return Some(Err(()));
+            }
+            return Some(Ok(PresetLine {
+                action: *action,
+                pattern,
+                instances: Vec::new(),
+            }));
+        }
+    }
+    Some(Err(()))
 }
 
 fn preset_for(name: &str, presets: &Presets) -> Preset {
@@ -135,14 +242,14 @@ fn preset_for(name: &str, presets: &Presets) -> Preset {
     }
 }
 
-/// Compute every unit's and template's enablement.
-/// `config_links`: names of the symlinks in `/etc` and `/run` (dependency-directory
+/// Compute every unit's and template's enablement, and what reading the presets warned
+/// about. `config_links`: names of the symlinks in `/etc` and `/run` (dependency-directory
 /// entries and aliases), with whether the link is in `/run`.
 pub fn compute(
     tree: &dyn Tree,
     set: &UnitSet,
     config_links: &[(String, bool)],
-) -> BTreeMap<Sym, Enablement> {
+) -> (BTreeMap<Sym, Enablement>, Vec<Warning>) {
     let presets = read_presets(tree, &set.rules, set.scope);
     // Names linked from .wants/.requires/.upholds directories in /etc or /run (links the
     // vendor ships in /usr do not make a unit "enabled", as `systemctl is-enabled` sees it),
@@ -168,7 +275,7 @@ pub fn compute(
             out.insert(u.id.clone(), one(u, &linked, &presets));
         }
     }
-    out
+    (out, presets.warnings)
 }
 
 fn one(u: &Unit, linked: &BTreeMap<String, bool>, presets: &Presets) -> Enablement {
@@ -209,4 +316,75 @@ fn one(u: &Unit, linked: &BTreeMap<String, bool>, presets: &Presets) -> Enableme
         EnablementState::Static
     };
     Enablement { state, preset }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A line's verb, pattern and instances, or `Err` for a line systemd ignores.
+    type Parsed<'a> = Option<Result<(PresetAction, &'a str, Vec<String>), ()>>;
+
+    fn parse(line: &str, version: u32) -> Parsed<'_> {
+        parse_preset_line(line, &Rules::new(version, 0))
+            .map(|r| r.map(|l| (l.action, l.pattern, l.instances)))
+    }
+
+    /// As systemd 252's `read_presets()` reads them (checked with `systemctl --root
+    /// list-unit-files`, tests/enablement.rs).
+    #[test]
+    fn preset_lines_split_at_ascii_whitespace_only() {
+        use PresetAction::*;
+        let none = Vec::<String>::new();
+        assert_eq!(parse(" \t# c", 252), None);
+        assert_eq!(parse(";c", 252), None);
+        assert_eq!(parse("\r\n", 252), None);
+        assert_eq!(
+            parse("\tenable\ta.service \r", 252),
+            Some(Ok((Enable, "a.service", none.clone())))
+        );
+        assert_eq!(
+            parse("enable t@.service a  b", 252),
+            Some(Ok((Enable, "t@.service", vec!["a".into(), "b".into()])))
+        );
+        // Instances only for a template.
+        assert_eq!(parse("enable a.service b", 252), Some(Err(())));
+        // `disable` and `ignore` take the rest of the line as one pattern.
+        assert_eq!(
+            parse("disable a.service  b.service", 252),
+            Some(Ok((Disable, "a.service  b.service", none.clone())))
+        );
+        assert_eq!(
+            parse("ignore a.service", 254),
+            Some(Ok((Ignore, "a.service", none.clone())))
+        );
+        assert_eq!(parse("ignore a.service", 253), Some(Err(())));
+        assert_eq!(parse("enablea.service", 252), Some(Err(())));
+        assert_eq!(parse("enable", 252), Some(Err(())));
+        // Unicode's spaces are no whitespace for systemd: not after the verb, not between
+        // words, not around the line.
+        for c in ['\u{a0}', '\u{85}', '\u{2028}', '\u{3000}'] {
+            assert_eq!(
+                parse(&format!("enable{c}a.service"), 252),
+                Some(Err(())),
+                "{c:?}"
+            );
+            assert_eq!(
+                parse(&format!("disable{c}a.service"), 252),
+                Some(Err(())),
+                "{c:?}"
+            );
+            let l = format!("enable a.service{c}b.service");
+            assert_eq!(
+                parse(&l, 252),
+                Some(Ok((Enable, &l["enable ".len()..], none.clone()))),
+                "{c:?}"
+            );
+            assert_eq!(
+                parse(&format!("{c}enable a.service"), 252),
+                Some(Err(())),
+                "{c:?}"
+            );
+        }
+    }
 }

@@ -141,7 +141,9 @@ pub(crate) fn load_in(
     let links = l.config_links();
     l.drop_indices();
     let mut set = l.finish();
-    set.enablement = super::enablement::compute(tree, &set, &links);
+    let (enablement, warnings) = super::enablement::compute(tree, &set, &links);
+    set.enablement = enablement;
+    set.warnings.extend(warnings);
     set
 }
 
@@ -485,21 +487,24 @@ pub(crate) fn image_facts(tree: &dyn Tree) -> deps::ImageFacts {
     };
     let hostname = read("/etc/hostname").and_then(|t| {
         t.lines()
-            .map(str::trim)
+            .map(super::words::strip)
             .find(|l| !l.is_empty() && !l.starts_with('#'))
             // systemd ignores a name longer than HOST_NAME_MAX (64) in /etc/hostname.
             .filter(|l| l.len() <= 64)
             .map(str::to_string)
     });
     let machine_id = read("/etc/machine-id")
-        .map(|t| t.trim().to_string())
+        .map(|t| super::words::strip(&t).to_string())
         .filter(|m| m.len() == 32 && m.bytes().all(|b| b.is_ascii_hexdigit()));
     let os_release = read("/etc/os-release")
         .or_else(|| read("/usr/lib/os-release"))
         .map(|t| {
             t.lines()
                 .filter_map(|l| l.split_once('='))
-                .map(|(k, v)| (k.trim().to_string(), v.trim().trim_matches('"').to_string()))
+                .map(|(k, v)| {
+                    let v = super::words::strip(v).trim_matches('"');
+                    (super::words::strip(k).to_string(), v.to_string())
+                })
                 .collect()
         });
     deps::ImageFacts {

@@ -23,6 +23,7 @@ pub mod scope;
 pub mod sym;
 pub mod syntax;
 pub mod version;
+pub mod words;
 
 pub use deps::DepKind;
 pub use load::{load, load_scoped, load_with};

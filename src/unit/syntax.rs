@@ -53,7 +53,7 @@ pub struct ParsedFile {
 const BOM: &[u8] = b"\xef\xbb\xbf";
 
 fn is_ws(c: u8) -> bool {
-    matches!(c, b' ' | b'\t' | b'\n' | b'\r')
+    super::words::is_space_byte(c)
 }
 
 fn strip(mut s: &[u8]) -> &[u8] {
@@ -276,7 +276,7 @@ fn parse_line(
         warn(out, "missing '=', ignoring line".to_string());
         return Ok(());
     };
-    let key = text[..eq].trim_matches(|c| matches!(c, ' ' | '\t' | '\n' | '\r'));
+    let key = super::words::strip(&text[..eq]);
     if key.is_empty() {
         warn(
             out,
@@ -284,7 +284,7 @@ fn parse_line(
         );
         return Ok(());
     }
-    let value = text[eq + 1..].trim_matches(|c| matches!(c, ' ' | '\t' | '\n' | '\r'));
+    let value = super::words::strip(&text[eq + 1..]);
     out.assignments.push(Assignment {
         section: sec.clone(),
         key: key.to_string(),

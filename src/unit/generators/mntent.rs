@@ -86,13 +86,19 @@ fn next_field<'a>(head: &mut Option<&'a [u8]>) -> Option<&'a [u8]> {
     Some(field)
 }
 
+/// C's `isspace()` (in the C locale), which `sscanf()` and `strtol()` skip: also vertical
+/// tab and form feed.
+fn c_space(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\n' | b'\x0b' | b'\x0c' | b'\r')
+}
+
 /// `sscanf(s, " %d %d ", &freq, &passno)`: how many numbers it converted, `-1` (EOF) when
 /// `s` holds nothing but whitespace; `passno` is the second.
 fn scan_numbers(s: &[u8]) -> (i32, i64) {
     let mut pos = 0;
     let mut numbers = Vec::new();
     for _ in 0..2 {
-        while pos < s.len() && s[pos].is_ascii_whitespace() {
+        while pos < s.len() && c_space(s[pos]) {
             pos += 1;
         }
         if pos == s.len() {
@@ -225,30 +231,49 @@ fn unescape_octal(field: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-/// libmount's `mnt_table_parse_file()` as 262.1's generator reads fstab:
-/// whitespace-separated fields, octal escapes decoded, options `defaults` when missing.
+/// libmount's blanks (`skip_blank()`, `skip_separator()`, and `unmangle()`'s end of a
+/// field): space and tab, nothing else (not `\r`, form feed or Unicode's spaces).
+fn is_blank(c: char) -> bool {
+    c == ' ' || c == '\t'
+}
+
+/// libmount's `mnt_table_parse_file()` as 262.1's generator reads fstab (util-linux
+/// `tab_parse.c`): a line ends at `\n` (one `\r` before it is dropped), leading blanks are
+/// skipped, fields are separated by runs of blanks (space and tab only), octal escapes
+/// decoded in the first four, options `defaults` when missing.
 fn libmount_entries(content: &[u8]) -> Vec<MntEnt> {
     let text = String::from_utf8_lossy(content);
     let mut out = Vec::new();
-    for (i, raw) in text.lines().enumerate() {
-        let line = raw.trim();
+    for (i, raw) in text.split('\n').enumerate() {
+        let raw = raw.strip_suffix('\r').unwrap_or(raw);
+        let line = raw.trim_start_matches(is_blank);
         if line.is_empty() || line.starts_with('#') {
             continue;
         }
-        let fields: Vec<String> = line.split_whitespace().map(unescape_octal).collect();
+        let fields: Vec<&str> = line.split(is_blank).filter(|f| !f.is_empty()).collect();
         // libmount needs source, target and type, and whole numbers for the dump frequency
         // and the pass (what follows them is ignored); it skips any other line (262.1's
-        // binary).
-        let numbers: Option<Vec<i64>> = fields.iter().skip(4).take(2).map(|f| c_int(f)).collect();
+        // binary). The numbers are read as written (`strtol()`, which skips C's leading
+        // white space), not unescaped.
+        let numbers: Option<Vec<i64>> = fields
+            .iter()
+            .skip(4)
+            .take(2)
+            .map(|f| c_int(f.trim_start_matches(|c: char| c.is_ascii() && c_space(c as u8))))
+            .collect();
         let Some(numbers) = numbers.filter(|_| fields.len() >= 3) else {
             continue;
         };
-        let field = |n: usize, dflt: &str| fields.get(n).cloned().unwrap_or_else(|| dflt.into());
+        let field = |n: usize, dflt: &str| {
+            fields
+                .get(n)
+                .map_or_else(|| dflt.into(), |f| unescape_octal(f))
+        };
         out.push(MntEnt {
             line: i as u32 + 1,
             fsname: field(0, ""),
             dir: field(1, ""),
-            fstype: fields[2].clone(),
+            fstype: unescape_octal(fields[2]),
             opts: field(3, "defaults"),
             passno: numbers.get(1).copied().unwrap_or(0),
         });
@@ -340,6 +365,39 @@ mod tests {
         assert_eq!(glibc.len(), 10);
         assert_eq!(glibc[9].dir, "/mnt/k\\l");
         assert_eq!(glibc[7].passno, 0, "4294967296 in a C int");
+    }
+
+    /// libmount (util-linux `tab_parse.c`, `mangle.c`) ends a field at a space or a tab
+    /// only: a no-break space, NEL, U+2028 or an ideographic space is part of it, like a
+    /// carriage return inside a line (one before the `\n` is dropped). The numbers are
+    /// read as written, by `strtol()`: not unescaped, C's white space before them skipped.
+    #[test]
+    fn libmount_fields_end_at_space_and_tab_only() {
+        let text = "/dev/sda /mnt/a\u{a0}b ext4 defaults 0 2\n\
+                    /dev/sdb\u{3000}/mnt/c ext4 defaults\n\
+                    \u{85}/dev/sdc /mnt/d\u{2028} ext4\r\n\
+                    \t /dev/sdd /mnt/e\rx ext4 defaults \x0b0 \x0c1\n\
+                    /dev/sde /mnt/f ext4 defaults 0 \\0601\n\
+                    /dev/sdf /mnt/g ext4 defaults 0 1\r";
+        let got: Vec<(String, String, String, i64)> = entries(text.as_bytes(), 262)
+            .into_iter()
+            .map(|e| (e.fsname, e.dir, e.fstype, e.passno))
+            .collect();
+        let want = |s: &str, d: &str, t: &str, p: i64| (s.into(), d.into(), t.into(), p);
+        assert_eq!(
+            got,
+            vec![
+                want("/dev/sda", "/mnt/a\u{a0}b", "ext4", 2),
+                want("/dev/sdb\u{3000}/mnt/c", "ext4", "defaults", 0),
+                want("\u{85}/dev/sdc", "/mnt/d\u{2028}", "ext4", 0),
+                want("/dev/sdd", "/mnt/e\rx", "ext4", 1),
+                want("/dev/sdf", "/mnt/g", "ext4", 1),
+            ]
+        );
+        // glibc's getmntent() (up to 258) splits at space and tab too.
+        let glibc = entries(text.as_bytes(), 258);
+        assert_eq!(glibc[0].dir, "/mnt/a\u{a0}b");
+        assert_eq!(glibc[1].fsname, "/dev/sdb\u{3000}/mnt/c");
     }
 
     #[test]

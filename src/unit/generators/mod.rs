@@ -31,6 +31,7 @@ mod veritysetup;
 use super::model::{Provenance, UnitSet, Warning};
 use super::paths::{self, GENERATOR_DIRS, Layer};
 use super::version::Rules;
+use super::words;
 use crate::tree::mem::{Entry, MemTree};
 use crate::tree::{self, ImagePath, NodeKind, Tree};
 use crate::unit::rule_name::GeneratorName;
@@ -209,8 +210,7 @@ impl Ctx<'_> {
 
     /// The words of the kernel command line (`key` or `key=value`).
     pub fn cmdline_words(&self) -> Vec<(&str, Option<&str>)> {
-        self.cmdline
-            .split_whitespace()
+        crate::unit::words::split(self.cmdline)
             .map(|w| match w.split_once('=') {
                 Some((k, v)) => (k, Some(v)),
                 None => (w, None),
@@ -463,7 +463,7 @@ pub fn run(tree: &dyn Tree, rules: &Rules, opts: &Options) -> Generated {
             let file_input = files.iter().any(|f| {
                 ctx.read(f).is_some_and(|(_, c)| {
                     c.lines()
-                        .any(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#'))
+                        .any(|l| !words::strip(l).is_empty() && !words::strip(l).starts_with('#'))
                 })
             });
             let cmd_input = words.iter().any(|(k, _)| {

@@ -6,8 +6,8 @@
 
 use super::{Ctx, Dir, Out, Source, UnitText};
 use crate::tree::{ImagePath, NodeKind};
-use crate::unit::name;
 use crate::unit::rule_name::GeneratorName;
+use crate::unit::{name, words};
 
 const GENERATOR: GeneratorName = GeneratorName::named("sysv-generator");
 const INIT_D: &str = "/etc/init.d";
@@ -81,7 +81,7 @@ fn parse(unit: String, path: ImagePath, text: &str) -> Script {
     let mut in_header = false;
     for (i, line) in text.lines().enumerate() {
         let n = i as u32 + 1;
-        let t = line.trim();
+        let t = words::strip(line);
         if t.starts_with("# pidfile:") {
             s.pidfile = true;
         }
@@ -99,13 +99,13 @@ fn parse(unit: String, path: ImagePath, text: &str) -> Script {
         let Some(body) = t.strip_prefix('#') else {
             continue;
         };
-        let Some((key, value)) = body.trim_start().split_once(':') else {
+        let Some((key, value)) = body.trim_start_matches(words::WHITESPACE).split_once(':') else {
             continue;
         };
-        let words = value.split_whitespace();
-        match key.trim() {
+        let names = words::split(value);
+        match words::strip(key) {
             "Provides" => {
-                for w in words {
+                for w in names {
                     match facility(w, &s.unit) {
                         Some(f) if f.ends_with(".service") => s.aliases.push((f, n)),
                         Some(f) => {
@@ -121,7 +121,7 @@ fn parse(unit: String, path: ImagePath, text: &str) -> Script {
                 }
             }
             "Required-Start" | "Should-Start" | "X-Start-After" => {
-                for w in words {
+                for w in names {
                     if let Some(f) = facility(w, &s.unit) {
                         if f == "network-online.target" {
                             s.wants.push((f.clone(), n));
@@ -131,13 +131,13 @@ fn parse(unit: String, path: ImagePath, text: &str) -> Script {
                 }
             }
             "X-Start-Before" => {
-                for w in words {
+                for w in names {
                     if let Some(f) = facility(w, &s.unit) {
                         s.before.push((f, n));
                     }
                 }
             }
-            "Short-Description" => s.description = Some(value.trim().to_string()),
+            "Short-Description" => s.description = Some(words::strip(value).to_string()),
             _ => {}
         }
     }

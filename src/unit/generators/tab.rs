@@ -37,7 +37,7 @@ pub(crate) fn lines(content: &str) -> Vec<(u32, Option<&str>)> {
             out.push((n, None));
             return out;
         }
-        let line = content[start..end].trim_matches(|c: char| c.is_ascii_whitespace());
+        let line = crate::unit::words::strip(&content[start..end]);
         if !line.is_empty() && !line.starts_with('#') {
             out.push((n, Some(line)));
         }
@@ -252,7 +252,7 @@ pub(crate) fn split_cmdline(line: &str) -> Vec<String> {
                 quote = Some(c);
                 in_word = true;
             }
-            (None, c) if c.is_whitespace() => {
+            (None, c) if crate::unit::words::is_space(c) => {
                 if in_word {
                     words.push(std::mem::take(&mut cur));
                     in_word = false;
@@ -389,6 +389,12 @@ mod tests {
         );
         let long = format!("x\n{}\ny\n", "a".repeat(LONG_LINE_MAX + 1));
         assert_eq!(lines(&long), vec![(1, Some("x")), (2, None)]);
+        // `strstrip()` strips systemd's WHITESPACE only: not Unicode's spaces, not a form
+        // feed (a line of them is an entry, which the generators then fail to parse).
+        assert_eq!(
+            lines(" \u{a0}a\u{3000} \n\x0c\n"),
+            vec![(1, Some("\u{a0}a\u{3000}")), (2, Some("\x0c"))]
+        );
     }
 
     #[test]
@@ -450,6 +456,11 @@ mod tests {
         assert_eq!(
             split_cmdline(r#"a "systemd.run=echo hi" b='c d'e \"x  "#),
             vec!["a", "systemd.run=echo hi", "b=c de", "\\\"x"]
+        );
+        // `extract_first_word()` splits at systemd's WHITESPACE only.
+        assert_eq!(
+            split_cmdline("a\u{a0}b\u{2028}c\td"),
+            vec!["a\u{a0}b\u{2028}c", "d"]
         );
         assert!(key_eq("systemd.debug-shell", "systemd.debug_shell"));
         assert!(!key_eq("systemd.debug", "systemd.debug_shell"));

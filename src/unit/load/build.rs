@@ -592,7 +592,7 @@ impl<'t> Loader<'t> {
             if s.value.is_empty() {
                 symlinks = 0;
             } else {
-                symlinks += s.value.split_whitespace().count();
+                symlinks += crate::unit::words::split(&s.value).count();
             }
         }
         if symlinks > 0 {

@@ -96,7 +96,7 @@ fn list<'a>(u: &'a Unit, section: &str, key: &str) -> Vec<(&'a Setting, String)>
             out.clear();
             continue;
         }
-        for w in s.value.split_whitespace() {
+        for w in crate::unit::words::split(&s.value) {
             out.push((s, w.to_string()));
         }
     }
@@ -132,7 +132,7 @@ fn path_list<'a>(u: &'a Unit, section: &str, key: &str) -> Vec<(&'a Setting, Str
                         cur.push(n);
                     }
                 }
-                (None, c) if c.is_whitespace() => {
+                (None, c) if crate::unit::words::is_space(c) => {
                     if any || !cur.is_empty() {
                         out.push((s, std::mem::take(&mut cur)));
                     }
