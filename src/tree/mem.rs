@@ -4,9 +4,19 @@
 //! Every entry's metadata is kept (kind, size, symlink target, the image layer it came
 //! from); contents only of the files the loader reads ([`wanted`]). Entries are applied the
 //! way overlay filesystems stack image layers: a directory over a directory merges, anything
-//! else replaces, whiteouts and opaque markers delete what lower layers had. Parents that
-//! pass through a symlink are resolved inside the tree (as `tar -x` and containerd do),
-//! never outside it.
+//! else replaces, whiteouts and opaque markers delete what lower layers had.
+//!
+//! An entry whose parent path passes through a symlink already in the tree (`lib/x` after
+//! `lib -> usr/lib`) goes where that symlink leads, resolved inside the tree and never
+//! outside it (hard link targets and whiteouts are found the same way): an absolute target
+//! starts again at the image root, `..` goes to the real parent of the directory reached so
+//! far and stops at the root, as containerd applies a layer (parents resolved scoped to the
+//! root). GNU `tar -x` agrees for relative targets without `..`, but creates a symlink whose
+//! target is absolute or has a `..` only at the end of the extraction (a placeholder file
+//! until then), so there the entries below such a symlink fail; here they land where it
+//! leads inside the image. A parent that leads nowhere, or to a non-directory, skips the
+//! entry with a warning. Following symlinks so has two budgets per input, in steps
+//! ([`MAX_LINK_STEPS`]) and in bytes of symlink targets ([`MAX_LINK_BYTES`]).
 
 use super::{ImagePath, MAX_FILE_SIZE, MAX_SYMLINK_HOPS, NodeKind, Tree};
 use std::collections::{BTreeMap, HashMap};
@@ -36,6 +46,28 @@ pub const DIR_BYTES: u64 = 256;
 /// remembered until a directory or symlink is replaced or removed, so real images spend a
 /// few steps per symlink.
 pub const MAX_LINK_STEPS: u64 = 16_000_000;
+/// Most bytes of symlink targets one input may walk while following symlinks inside it as
+/// it is read: each symlink followed costs its target's length. [`MAX_LINK_STEPS`] counts
+/// components, so long targets (4 KB of `/`, or of one name) cost a step or two each but
+/// far more work: 40 hops of such targets walked again for each entry below them took
+/// minutes within the step budget. Real images walk a few kilobytes.
+pub const MAX_LINK_BYTES: u64 = 64 * 1024 * 1024;
+
+/// The non-empty components of `path`. A run of `/` is skipped a byte at a time, not as
+/// one empty component per `/` (which `split('/')` gives, at ~10 ns each: 4 KB targets of
+/// `/` cost ~20 ns a byte to walk).
+fn components(path: &str) -> impl Iterator<Item = &str> {
+    let mut rest = path;
+    std::iter::from_fn(move || {
+        rest = rest.trim_start_matches('/');
+        if rest.is_empty() {
+            return None;
+        }
+        let (c, r) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+        rest = r;
+        Some(c)
+    })
+}
 
 /// A budget of the tree refused a further entry (exit 2, not a corrupt archive).
 fn over_budget(msg: String) -> io::Error {
@@ -152,6 +184,8 @@ pub struct MemTree {
     bytes: u64,
     /// Components walked following symlinks so far ([`MAX_LINK_STEPS`]).
     link_steps: u64,
+    /// Bytes of symlink targets walked so far ([`MAX_LINK_BYTES`]).
+    link_bytes: u64,
     /// Symlink node → the directory it leads to and the hops that took. Only ever holds
     /// walks over existing directories and symlinks, so it is emptied when one of those is
     /// replaced or removed (adding entries cannot change such a walk).
@@ -187,6 +221,7 @@ impl MemTree {
             kept: 0,
             bytes: ENTRY_BYTES + DIR_BYTES,
             link_steps: 0,
+            link_bytes: 0,
             link_cache: HashMap::new(),
             entry_limit: MAX_ENTRIES,
             warnings: Vec::new(),
@@ -267,6 +302,11 @@ impl MemTree {
         self.link_steps
     }
 
+    /// Bytes of symlink targets walked so far ([`MAX_LINK_BYTES`]).
+    pub fn link_bytes(&self) -> u64 {
+        self.link_bytes
+    }
+
     /// Refuse to go on when `extra` more bytes of metadata (held by a reader, e.g. a
     /// layer's entries waiting for its whiteouts) would not fit in [`MAX_TREE_BYTES`].
     pub fn check_room(&self, extra: u64) -> io::Result<()> {
@@ -284,12 +324,23 @@ impl MemTree {
         ))
     }
 
-    fn charge_steps(&mut self, n: u64) -> io::Result<()> {
-        self.link_steps += n;
+    /// Charge following a symlink whose target is `target`: 1 + its components against
+    /// [`MAX_LINK_STEPS`], its bytes against [`MAX_LINK_BYTES`].
+    fn charge_link(&mut self, target: &str) -> io::Result<()> {
+        let comps = components(target).count() as u64;
+        self.link_steps += 1 + comps;
+        self.link_bytes += target.len() as u64;
         if self.link_steps > MAX_LINK_STEPS {
             return Err(over_budget(format!(
                 "following symlinks inside the image took more than {MAX_LINK_STEPS} steps \
                  (a symlink maze?); refusing to read further"
+            )));
+        }
+        if self.link_bytes > MAX_LINK_BYTES {
+            return Err(over_budget(format!(
+                "following symlinks inside the image walked more than {} MiB of symlink \
+                 targets (a symlink maze?); refusing to read further",
+                MAX_LINK_BYTES >> 20
             )));
         }
         Ok(())
@@ -324,7 +375,7 @@ impl MemTree {
             return Ok(None);
         };
         let target = target.clone();
-        self.charge_steps(1 + target.split('/').filter(|c| !c.is_empty()).count() as u64)?;
+        self.charge_link(&target)?;
         let start = if target.starts_with('/') { ROOT } else { dir };
         let Some(w) = self.walk_path(start, &target, true, hops_left - 1)? else {
             return Ok(None);
@@ -342,7 +393,8 @@ impl MemTree {
     /// [`super::resolve`] does by path: symlinks followed inside the tree, `..` stops at the
     /// root. Every symlink followed must lead to a directory; the last component is
     /// followed only with `follow_last`. `None` when the walk breaks (missing or
-    /// non-directory parent, too many hops); an error past [`MAX_LINK_STEPS`].
+    /// non-directory parent, too many hops); an error past [`MAX_LINK_STEPS`] or
+    /// [`MAX_LINK_BYTES`].
     fn walk_path(
         &mut self,
         start: u32,
@@ -350,10 +402,7 @@ impl MemTree {
         follow_last: bool,
         hops_left: usize,
     ) -> io::Result<Option<Walked>> {
-        let comps: Vec<&str> = path
-            .split('/')
-            .filter(|c| !c.is_empty() && *c != ".")
-            .collect();
+        let comps: Vec<&str> = components(path).filter(|c| *c != ".").collect();
         let mut cur = if path.starts_with('/') { ROOT } else { start };
         let mut hops = 0;
         for (i, &c) in comps.iter().enumerate() {
@@ -438,7 +487,8 @@ impl MemTree {
 
     /// Apply one entry at `path` (already sanitised: no `..`, inside the root). Past a
     /// budget of the tree ([`MAX_ENTRIES`], [`MAX_KEPT_BYTES`], [`MAX_TREE_BYTES`],
-    /// [`MAX_LINK_STEPS`]) an error of kind [`io::ErrorKind::QuotaExceeded`] naming `path`.
+    /// [`MAX_LINK_STEPS`], [`MAX_LINK_BYTES`]) an error of kind
+    /// [`io::ErrorKind::QuotaExceeded`] naming `path`.
     pub fn insert(&mut self, path: &ImagePath, entry: Entry) -> io::Result<()> {
         self.insert_entry(path, entry).map_err(|e| at_path(path, e))
     }
@@ -514,7 +564,7 @@ impl MemTree {
     }
 
     /// Delete `path` and everything below it (a whiteout). Absent paths are fine; an error
-    /// only past [`MAX_LINK_STEPS`].
+    /// only past [`MAX_LINK_STEPS`] or [`MAX_LINK_BYTES`].
     pub fn remove(&mut self, path: &ImagePath) -> io::Result<()> {
         let Some(parent) = path.parent() else {
             return Ok(());
@@ -533,7 +583,7 @@ impl MemTree {
     }
 
     /// Empty the directory at `path` (an opaque marker): lower layers' children vanish.
-    /// An error only past [`MAX_LINK_STEPS`].
+    /// An error only past [`MAX_LINK_STEPS`] or [`MAX_LINK_BYTES`].
     pub fn clear_dir(&mut self, path: &ImagePath) -> io::Result<()> {
         let Some(dir) = self.dir_at(path).map_err(|e| at_path(path, e))? else {
             return Ok(());
@@ -857,6 +907,81 @@ mod tests {
         );
         t.clear_dir(&ImagePath::new("/usr/lib")).unwrap();
         assert!(t.read_dir(&ImagePath::new("/usr/lib")).unwrap().is_empty());
+    }
+
+    /// A maze of long symlink targets: `l0 -> ////…/l1`, …, `l40 -> ////…/missing`, each
+    /// target 4 KB of `/` (or one 4 KB name), so each hop costs a step or two of
+    /// [`MAX_LINK_STEPS`] but 4 KB of work. It leads nowhere, so nothing is remembered and
+    /// every entry below `l0` walks all of it again: 1,000 entries walk 160 MB within 80,000
+    /// steps (200,000 entries took minutes). The bytes are budgeted too: the entries are
+    /// refused once [`MAX_LINK_BYTES`] of targets have been walked.
+    #[test]
+    fn long_symlink_targets_are_budgeted_by_their_bytes() {
+        let slashes = |i: usize| format!("{}l{i}", "/".repeat(4000));
+        let long_name = |i: usize| format!("{i:0>4000}");
+        for (how, name) in [
+            ("slashes", &slashes as &dyn Fn(usize) -> String),
+            ("long names", &long_name),
+        ] {
+            let mut t = MemTree::new("maze");
+            let link = |i: usize| {
+                if i == 0 {
+                    "/l0".to_string()
+                } else {
+                    format!("/{}", name(i).trim_start_matches('/'))
+                }
+            };
+            for i in 0..40 {
+                t.insert(&ImagePath::new(&link(i)), Entry::Symlink(name(i + 1)))
+                    .unwrap();
+            }
+            t.insert(&ImagePath::new(&link(40)), Entry::Symlink(name(41)))
+                .unwrap();
+            let mut refused = None;
+            for j in 0..1000 {
+                if let Err(e) = t.insert(&ImagePath::new(&format!("/l0/f{j}")), file("")) {
+                    refused = Some((j, e));
+                    break;
+                }
+            }
+            let (j, e) = refused.unwrap_or_else(|| {
+                panic!(
+                    "{how}: 1,000 entries walked {} bytes of targets in {} steps, not refused",
+                    t.link_bytes(),
+                    t.link_steps()
+                )
+            });
+            assert_eq!(e.kind(), io::ErrorKind::QuotaExceeded, "{how}: {e}");
+            assert!(e.to_string().contains("symlink maze"), "{how}: {e}");
+            assert!(
+                e.to_string().contains(&format!("at /l0/f{j}")),
+                "{how}: {e}"
+            );
+            // Refused by the bytes, at the first entry past them, long before the steps: each
+            // entry walks the targets of l0 … l39 (40 hops; l40 would be the 41st).
+            let per_entry: u64 = (1..=40).map(|i| name(i).len() as u64).sum();
+            assert!(t.link_bytes() > MAX_LINK_BYTES, "{how}");
+            assert!(
+                t.link_bytes() <= MAX_LINK_BYTES + per_entry,
+                "{how}: {}",
+                t.link_bytes()
+            );
+            assert_eq!(j as u64, MAX_LINK_BYTES / per_entry, "{how}");
+            assert!(t.link_steps() < MAX_LINK_STEPS / 100, "{how}");
+            assert_eq!(t.warnings.len(), j, "{how}: every entry before was skipped");
+        }
+    }
+
+    #[test]
+    fn components_skip_runs_of_slashes() {
+        fn c(p: &str) -> Vec<&str> {
+            components(p).collect()
+        }
+        assert_eq!(c("a//b/./c/"), ["a", "b", ".", "c"]);
+        assert_eq!(c("/../x"), ["..", "x"]);
+        assert!(c("").is_empty());
+        assert!(c(&"/".repeat(4000)).is_empty());
+        assert_eq!(c(&format!("{}é", "/".repeat(4000))), ["é"]);
     }
 
     #[test]
