@@ -243,7 +243,7 @@ pub fn sanitise(raw: &[u8]) -> Result<Option<ImagePath>, String> {
     if s.contains('\0') {
         return Err("name contains NUL".to_string());
     }
-    if s.split('/').any(|c| c == "..") {
+    if super::components(s).any(|c| c == "..") {
         return Err("name has a `..` component".to_string());
     }
     let p = ImagePath::new(s);

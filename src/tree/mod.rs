@@ -28,6 +28,23 @@ pub const MAX_FILE_SIZE: u64 = 4 * 1024 * 1024;
 /// Most symlinks followed while resolving one path (Linux uses 40).
 pub const MAX_SYMLINK_HOPS: usize = 40;
 
+/// The non-empty components of `path`. A run of `/` is skipped a byte at a time, not as
+/// one empty component per `/` (which `split('/')` gives, at ~10 ns each: 4 KB of `/` in a
+/// name or symlink target cost ~20 ns a byte).
+pub(crate) fn components(path: &str) -> impl Iterator<Item = &str> {
+    let mut rest = path;
+    std::iter::from_fn(move || {
+        // Bytes, not chars: `/` is one byte, and a run of it is skipped in a tight loop.
+        rest = &rest[rest.bytes().take_while(|&b| b == b'/').count()..];
+        if rest.is_empty() {
+            return None;
+        }
+        let (c, r) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+        rest = r;
+        Some(c)
+    })
+}
+
 /// An absolute, normalised path inside the image: starts with `/`, no `.`/`..`/empty
 /// components, no trailing slash (except the root itself).
 ///
@@ -45,9 +62,9 @@ impl ImagePath {
     /// `..` stops at the root.
     pub fn new(path: &str) -> Self {
         let mut parts: Vec<&str> = Vec::new();
-        for c in path.split('/') {
+        for c in components(path) {
             match c {
-                "" | "." => {}
+                "." => {}
                 ".." => {
                     parts.pop();
                 }
@@ -221,13 +238,8 @@ pub fn resolve(
                 if target.starts_with('/') {
                     cur = ImagePath::root();
                 }
-                pending.extend(
-                    target
-                        .split('/')
-                        .filter(|c| !c.is_empty())
-                        .rev()
-                        .map(str::to_string),
-                );
+                let comps: Vec<&str> = components(&target).collect();
+                pending.extend(comps.into_iter().rev().map(str::to_string));
             }
             Some(NodeKind::Dir) => cur = next,
             _ if is_last => cur = next,
@@ -253,6 +265,22 @@ pub fn stat(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn components_skip_runs_of_slashes() {
+        fn c(p: &str) -> Vec<&str> {
+            components(p).collect()
+        }
+        assert_eq!(c("a//b/./c/"), ["a", "b", ".", "c"]);
+        assert_eq!(c("/../x"), ["..", "x"]);
+        assert!(c("").is_empty());
+        assert!(c(&"/".repeat(4000)).is_empty());
+        assert_eq!(c(&format!("{}é", "/".repeat(4000))), ["é"]);
+        assert_eq!(
+            ImagePath::new(&format!("a{}b/./../c", "/".repeat(4000))).as_str(),
+            "/a/c"
+        );
+    }
 
     #[test]
     fn image_path_normalises_and_clamps() {
