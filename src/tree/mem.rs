@@ -663,7 +663,7 @@ impl MemTree {
             match &self.nodes[cur as usize].kind {
                 Kind::Symlink(t) if hops < MAX_SYMLINK_HOPS => {
                     let t = t.clone();
-                    self.charge_steps(1 + t.split('/').filter(|c| !c.is_empty()).count() as u64)?;
+                    self.charge_link(&t)?;
                     let dir = self.nodes[cur as usize].parent;
                     match self.walk_path(dir, &t, false, MAX_SYMLINK_HOPS - hops)? {
                         Some(Walked {
