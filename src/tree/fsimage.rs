@@ -112,7 +112,8 @@ fn corrupt(what: &str, e: impl std::fmt::Display) -> io::Error {
 }
 
 /// The `size` bytes at `offset` in `file`: a filesystem image, or one partition of a disk.
-/// Every reader reads through [`Range::read_at`], which never reads outside them.
+/// The readers see only them: ext2/3/4 and squashfs read through [`Range::read_exact_at`]
+/// and [`Range::read_at`], which never read outside them; EROFS maps exactly them.
 struct Range {
     file: File,
     offset: u64,
@@ -128,7 +129,7 @@ impl Range {
         {
             return Err(past_end(at, dst.len(), self.size));
         }
-        self.file.read_exact_at(dst, self.offset + at)
+        self.file.read_exact_at(dst, self.offset.saturating_add(at))
     }
 
     /// Read up to `dst.len()` bytes from `at` bytes into the range (0 at or past its end).
@@ -138,7 +139,8 @@ impl Range {
         if n == 0 {
             return Ok(0);
         }
-        self.file.read_at(&mut dst[..n], self.offset + at)
+        self.file
+            .read_at(&mut dst[..n], self.offset.saturating_add(at))
     }
 }
 
