@@ -138,3 +138,10 @@ fn presets_coreos_fixtures() {
     compare_presets(&fixture("coreos-899"));
     compare_presets(&fixture("coreos-1010"));
 }
+
+/// Preset patterns as `fnmatch(3)` reads them, and the first matching line across files.
+#[test]
+#[ignore = "needs systemctl of systemd 252"]
+fn presets_patterns_fixture() {
+    compare_presets(&fixture("rules/presets"));
+}

@@ -22,9 +22,10 @@
 
 #[path = "support/bounded.rs"]
 mod bounded;
+#[path = "support/heap.rs"]
+mod heap;
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
+use heap::peak_of;
 use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -34,52 +35,6 @@ use unitdiff::tree::{ImagePath, Tree};
 
 /// A run this slow is a hang (debug builds on a loaded 2-core machine are slow).
 const HANG: Duration = Duration::from_secs(300);
-
-// ---- heap of the current thread ----
-
-struct Counting;
-
-thread_local! {
-    static LIVE: Cell<usize> = const { Cell::new(0) };
-    static PEAK: Cell<usize> = const { Cell::new(0) };
-}
-
-fn count(delta: isize) {
-    let _ = LIVE.try_with(|l| {
-        let v = l.get().saturating_add_signed(delta);
-        l.set(v);
-        let _ = PEAK.try_with(|p| p.set(p.get().max(v)));
-    });
-}
-
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, l: Layout) -> *mut u8 {
-        count(l.size() as isize);
-        unsafe { System.alloc(l) }
-    }
-    unsafe fn dealloc(&self, p: *mut u8, l: Layout) {
-        count(-(l.size() as isize));
-        unsafe { System.dealloc(p, l) }
-    }
-    unsafe fn realloc(&self, p: *mut u8, l: Layout, new: usize) -> *mut u8 {
-        // Both blocks exist while it copies.
-        count(new as isize);
-        let r = unsafe { System.realloc(p, l, new) };
-        count(-(l.size() as isize));
-        r
-    }
-}
-
-#[global_allocator]
-static ALLOC: Counting = Counting;
-
-/// The most heap this thread held above what it held when `f` started.
-fn peak_of<T>(f: impl FnOnce() -> T) -> (T, usize) {
-    let base = LIVE.with(Cell::get);
-    PEAK.with(|p| p.set(base));
-    let r = f();
-    (r, PEAK.with(Cell::get) - base)
-}
 
 // ---- archives ----
 

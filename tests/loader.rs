@@ -855,3 +855,50 @@ fn words_end_at_ascii_whitespace_only() {
         .collect();
     assert_eq!(ignored, [Some(2), Some(8)]);
 }
+
+/// Preset patterns are `fnmatch(3)`'s with `FNM_NOESCAPE`, as systemd matches them, the
+/// first matching line winning across files (file-name order, `/etc` hiding `/usr/lib`)
+/// and lines: `?`, `*` (`**` is one), `[!…]` and `[^…]`, `[[:alpha:]]`, a backslash as
+/// itself, braces as themselves (no `{a,b}` alternation), an unclosed `[` as itself. Each
+/// decision checked against systemd 252's `systemctl list-unit-files`
+/// (tests/enablement.rs).
+#[test]
+fn presets_match_as_fnmatch_does() {
+    let g = load("presets");
+    let preset = |name: &str| {
+        let p = g.set.enablement[name].preset.as_ref().unwrap();
+        let file = p
+            .path
+            .as_ref()
+            .map(|f| f.as_str().rsplit('/').next().unwrap().to_string());
+        (p.action.as_str(), file, p.line)
+    };
+    let at =
+        |action: &'static str, file: &str, line: u32| (action, Some(file.to_string()), Some(line));
+    assert_eq!(preset("a.service"), at("disable", "10-first.preset", 2));
+    assert_eq!(preset("ab.service"), at("disable", "20-main.preset", 2));
+    assert_eq!(preset("abc.service"), at("enable", "20-main.preset", 3));
+    assert_eq!(preset("x1.service"), at("disable", "20-main.preset", 4));
+    assert_eq!(preset("xa.service"), at("disable", "20-main.preset", 4));
+    assert_eq!(preset("x2.service"), at("enable", "20-main.preset", 5));
+    assert_eq!(preset("q@.service"), at("disable", "20-main.preset", 6));
+    assert_eq!(
+        preset("brace-a.service"),
+        at("disable", "20-main.preset", 8)
+    );
+    assert_eq!(
+        preset("brace-b.service"),
+        at("disable", "20-main.preset", 8)
+    );
+    assert_eq!(preset("star2.service"), at("enable", "20-main.preset", 9));
+    assert_eq!(preset("br.service"), at("enable", "20-main.preset", 11));
+    assert_eq!(
+        preset("b\\x2d.service"),
+        at("disable", "20-main.preset", 12)
+    );
+    assert_eq!(
+        preset("other2.service"),
+        at("disable", "99-default.preset", 1)
+    );
+    assert_eq!(preset("zz.service"), at("disable", "99-default.preset", 1));
+}

@@ -52,6 +52,14 @@ pub const MAX_FILE_SHARE: usize = 50_000;
 /// hundred; the 100,000-unit benchmark image: about 60,000.
 pub const MAX_REPEATED_WORK: usize = 200_000;
 
+/// Steps of `fnmatch()` (a byte of a preset pattern looked at, about) all units of one
+/// image and scope may take to find their preset: each unit with `[Install]` rules against
+/// the glob patterns before its first literal match, in order. Real figures: a few
+/// thousand (Debian, CoreOS: a handful of patterns); the 100,000-unit benchmark image with
+/// 100 Fedora-like preset lines, 10 of them globs: see docs/limits.md. Past it the
+/// remaining units' presets are not decided (`null`), with one warning.
+pub const MAX_PRESET_MATCH_STEPS: u64 = 200_000_000;
+
 /// Instances of one template (`foo@a.service`, `foo@b.service`…). Largest real figure: 6
 /// (`modprobe@.service`).
 pub const MAX_INSTANCES_PER_TEMPLATE: usize = 2_000;

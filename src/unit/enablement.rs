@@ -2,6 +2,8 @@
 //! disabled, static, masked…, and what the image's presets say of it. PID 1 never reads any
 //! of this; it only sees the symlinks, which are edges already. This is for reports.
 
+use super::budget::MAX_PRESET_MATCH_STEPS;
+use super::fnmatch::fnmatch;
 pub use super::model::{Enablement, EnablementState, Preset, PresetAction};
 use super::model::{LoadState, Unit, UnitSet, Warning};
 use super::name::{NameKind, UnitName};
@@ -12,17 +14,33 @@ use super::words;
 use crate::tree::{self, ImagePath, NodeKind, Tree};
 use std::collections::{BTreeMap, BTreeSet};
 
+/// Counted per preset pattern: foldhash (seeded per process) rather than SipHash.
+type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
+
+/// A preset line that can match a unit.
 struct PresetRule {
     action: PresetAction,
-    instances: Vec<String>,
-    path: ImagePath,
+    /// Its file, in [`Presets::files`].
+    file: u32,
     line: u32,
 }
 
-/// Preset lines in order, and one matcher for all their patterns (index = line order).
+/// The preset lines that can match, in systemd's order (file name, then line), matched as
+/// systemd matches them: `fnmatch(pattern, name, FNM_NOESCAPE)` one after the other, the
+/// first match wins ([`super::fnmatch`]). Nothing is compiled, so what they cost is their
+/// bytes; matching is bounded by [`MAX_PRESET_MATCH_STEPS`].
 struct Presets {
+    files: Vec<ImagePath>,
     rules: Vec<PresetRule>,
-    set: globset::GlobSet,
+    /// A pattern without `*`, `?` or `[` matches only itself: the first such line of each,
+    /// by pattern (an index into `rules`).
+    literal: HashMap<Box<str>, u32>,
+    /// The other patterns, with their line's index into `rules`, in order.
+    globs: Vec<(u32, Box<str>)>,
+    /// Steps of [`fnmatch`] left for this image and scope.
+    steps_left: u64,
+    /// Units whose preset was not decided, the steps having run out.
+    undecided: usize,
     /// What reading them warned about.
     warnings: Vec<Warning>,
 }
@@ -108,9 +126,16 @@ fn read_presets(tree: &dyn Tree, rules: &Rules, scope: Scope) -> Presets {
             }
         }
     }
-    let mut out = Vec::new();
+    let mut presets = Presets {
+        files: Vec::new(),
+        rules: Vec::new(),
+        literal: HashMap::default(),
+        globs: Vec::new(),
+        steps_left: MAX_PRESET_MATCH_STEPS,
+        undecided: 0,
+        warnings: Vec::new(),
+    };
     let mut warnings = PresetWarnings::default();
-    let mut builder = globset::GlobSetBuilder::new();
     for path in files.into_values() {
         let Ok((real, Some(NodeKind::File))) = tree::stat(tree, &path) else {
             continue;
@@ -132,30 +157,31 @@ fn read_presets(tree: &dyn Tree, rules: &Rules, scope: Scope) -> Presets {
                 warnings.warn(&path, line_no, "couldn't parse preset line, ignoring");
                 continue;
             };
-            let Ok(glob) = globset::GlobBuilder::new(pattern)
-                .literal_separator(true)
-                .backslash_escape(false)
-                .build()
-            else {
+            // `enable tmpl@.service a b` enables those instances only: the line decides
+            // nothing for the names asked about here.
+            if !instances.is_empty() {
                 continue;
-            };
-            builder.add(glob);
-            out.push(PresetRule {
+            }
+            if presets.files.last() != Some(&path) {
+                presets.files.push(path.clone());
+            }
+            let index = presets.rules.len() as u32;
+            presets.rules.push(PresetRule {
                 action,
-                instances,
-                path: path.clone(),
+                file: presets.files.len() as u32 - 1,
                 line: line_no,
             });
+            // A C string ends at a NUL.
+            let pattern = pattern.split('\0').next().unwrap_or_default();
+            if pattern.contains(['*', '?', '[']) {
+                presets.globs.push((index, pattern.into()));
+            } else {
+                presets.literal.entry(pattern.into()).or_insert(index);
+            }
         }
     }
-    let set = builder
-        .build()
-        .unwrap_or_else(|_| globset::GlobSet::empty());
-    Presets {
-        rules: out,
-        set,
-        warnings: warnings.finish(),
-    }
+    presets.warnings = warnings.finish();
+    presets
 }
 
 /// What a preset line says.
@@ -219,26 +245,56 @@ fn parse_preset_line<'a>(line: &'a str, rules: &Rules) -> Option<Result<PresetLi
     Some(Err(()))
 }
 
-fn preset_for(name: &str, presets: &Presets) -> Preset {
-    // Indices come back in line order: the first match wins.
-    for i in presets.set.matches(name) {
-        let r = &presets.rules[i];
-        {
-            // `enable tmpl@.service a b` enables those instances only.
-            if !r.instances.is_empty() && r.action == PresetAction::Enable {
-                continue;
+impl Presets {
+    /// What the first line whose pattern matches `name` says (`enable` when none does), or
+    /// `None` when the steps ran out before that was known.
+    fn preset_for(&mut self, name: &str) -> Option<Preset> {
+        let literal = self.literal.get(name).copied();
+        let mut decided = literal;
+        for (index, pattern) in &self.globs {
+            if literal.is_some_and(|l| *index > l) {
+                break;
             }
-            return Preset {
-                action: r.action,
-                path: Some(r.path.clone()),
-                line: Some(r.line),
-            };
+            match fnmatch(pattern.as_bytes(), name.as_bytes(), &mut self.steps_left) {
+                Ok(false) => {}
+                Ok(true) => {
+                    decided = Some(*index);
+                    break;
+                }
+                Err(_) => {
+                    self.undecided += 1;
+                    return None;
+                }
+            }
         }
+        Some(match decided {
+            Some(i) => {
+                let r = &self.rules[i as usize];
+                Preset {
+                    action: r.action,
+                    path: Some(self.files[r.file as usize].clone()),
+                    line: Some(r.line),
+                }
+            }
+            None => Preset {
+                action: PresetAction::Enable,
+                path: None,
+                line: None,
+            },
+        })
     }
-    Preset {
-        action: PresetAction::Enable,
-        path: None,
-        line: None,
+
+    /// The warning that says how many units' presets were not decided, if any.
+    fn cut(&self) -> Option<Warning> {
+        (self.undecided > 0).then(|| Warning {
+            path: None,
+            line: None,
+            message: format!(
+                "work budget: matching preset patterns took more than \
+                 {MAX_PRESET_MATCH_STEPS} steps; the presets of {} units were not decided",
+                self.undecided
+            ),
+        })
     }
 }
 
@@ -250,7 +306,7 @@ pub fn compute(
     set: &UnitSet,
     config_links: &[(String, bool)],
 ) -> (BTreeMap<Sym, Enablement>, Vec<Warning>) {
-    let presets = read_presets(tree, &set.rules, set.scope);
+    let mut presets = read_presets(tree, &set.rules, set.scope);
     // Names linked from .wants/.requires/.upholds directories in /etc or /run (links the
     // vendor ships in /usr do not make a unit "enabled", as `systemctl is-enabled` sees it),
     // with whether only /run did.
@@ -272,13 +328,15 @@ pub fn compute(
     // others).
     for u in set.units.values().chain(set.templates.values()) {
         if u.fragment.is_some() {
-            out.insert(u.id.clone(), one(u, &linked, &presets));
+            out.insert(u.id.clone(), one(u, &linked, &mut presets));
         }
     }
-    (out, presets.warnings)
+    let mut warnings = std::mem::take(&mut presets.warnings);
+    warnings.extend(presets.cut());
+    (out, warnings)
 }
 
-fn one(u: &Unit, linked: &BTreeMap<String, bool>, presets: &Presets) -> Enablement {
+fn one(u: &Unit, linked: &BTreeMap<String, bool>, presets: &mut Presets) -> Enablement {
     let has_rules = u.install.iter().any(|s| {
         matches!(
             s.key.as_str(),
@@ -286,7 +344,11 @@ fn one(u: &Unit, linked: &BTreeMap<String, bool>, presets: &Presets) -> Enableme
         )
     });
     let has_also = u.install.iter().any(|s| s.key == "Also");
-    let preset = (has_rules || has_also).then(|| preset_for(&u.id, presets));
+    let preset = if has_rules || has_also {
+        presets.preset_for(&u.id)
+    } else {
+        None
+    };
     let frag = u.fragment.as_ref();
     let runtime = frag.is_some_and(|f| f.layer == super::Layer::Runtime);
     let state = if frag.is_some_and(|f| f.layer == super::Layer::Generator) {
@@ -386,5 +448,106 @@ mod tests {
                 "{c:?}"
             );
         }
+    }
+}
+
+#[cfg(test)]
+mod matching {
+    use super::*;
+    use crate::tree::mem::{Entry, MemTree};
+
+    fn presets(files: &[(&str, String)]) -> Presets {
+        let mut t = MemTree::new("t");
+        for (path, text) in files {
+            let body = text.clone().into_bytes();
+            let entry = Entry::File {
+                size: body.len() as u64,
+                data: Some(body.into()),
+            };
+            t.insert(&ImagePath::new(path), entry).unwrap();
+        }
+        read_presets(&t, &Rules::new(257, 0), Scope::System)
+    }
+
+    fn decided(p: &mut Presets, name: &str) -> (PresetAction, Option<u32>) {
+        let d = p.preset_for(name).unwrap();
+        (d.action, d.line)
+    }
+
+    /// The first matching line wins, across files (in file-name order, the first directory
+    /// of a name hiding the others) and lines; literal and glob lines interleave.
+    #[test]
+    fn first_match_wins() {
+        use PresetAction::*;
+        let mut p = presets(&[
+            (
+                "/usr/lib/systemd/system-preset/20-b.preset",
+                "disable a.service\nenable *.service\ndisable b.service\n".into(),
+            ),
+            (
+                "/usr/lib/systemd/system-preset/10-a.preset",
+                "enable c*\ndisable c.service\nignore d?.service\n".into(),
+            ),
+            (
+                "/etc/systemd/system-preset/20-b.preset",
+                "disable x[!0-4].service\ndisable [[:upper:]]*\n".into(),
+            ),
+        ]);
+        assert_eq!(decided(&mut p, "c.service"), (Enable, Some(1)));
+        assert_eq!(decided(&mut p, "d1.service"), (Ignore, Some(3)));
+        assert_eq!(decided(&mut p, "x5.service"), (Disable, Some(1)));
+        assert_eq!(decided(&mut p, "x3.service"), (Enable, None));
+        assert_eq!(decided(&mut p, "A.socket"), (Disable, Some(2)));
+        assert_eq!(decided(&mut p, "a.service"), (Enable, None));
+        // Nothing of /usr/lib's 20-b.preset is read: /etc's has its name.
+        assert!(
+            p.files
+                .iter()
+                .all(|f| !f.as_str().contains("/usr/lib/systemd/system-preset/20"))
+        );
+        assert_eq!(p.undecided, 0);
+    }
+
+    /// 10,000 lines of a hostile preset file cost their bytes: no automaton is built, and
+    /// the patterns are kept as written (`enable q{i}[!a]…(30 times).service`, which cost
+    /// ~480 MB compiled into one globset per 4 MB file).
+    #[test]
+    fn complex_patterns_cost_their_bytes() {
+        let text: String = (0..10_000)
+            .map(|i| format!("enable q{i}{}.service\n", "[!a]".repeat(30)))
+            .collect();
+        let mut p = presets(&[("/usr/lib/systemd/system-preset/00-x.preset", text.clone())]);
+        assert_eq!(p.globs.len(), 10_000);
+        assert!(p.literal.is_empty());
+        let kept: usize = p.globs.iter().map(|(_, g)| g.len()).sum();
+        assert!(kept < text.len(), "{kept} bytes of patterns");
+        assert_eq!(decided(&mut p, "b.service"), (PresetAction::Enable, None));
+        let name = format!("q9999{}.service", "b".repeat(30));
+        assert_eq!(decided(&mut p, &name), (PresetAction::Enable, Some(10_000)));
+    }
+
+    /// Past its steps, a unit's preset is not decided (and later units' neither), and one
+    /// warning says how many.
+    #[test]
+    fn matching_stops_at_its_budget() {
+        let text: String = (0..100)
+            .map(|i| format!("disable *a*a*a*a*a*b{i}\n"))
+            .collect();
+        let mut p = presets(&[("/usr/lib/systemd/system-preset/00-x.preset", text)]);
+        let long = format!("{}.service", "a".repeat(200));
+        p.steps_left = 10_000;
+        assert_eq!(p.preset_for(&long), None);
+        assert_eq!(p.steps_left, 0);
+        assert_eq!(p.preset_for("b.service"), None);
+        assert_eq!(p.undecided, 2);
+        let w = p.cut().unwrap();
+        assert!(
+            w.message.contains("presets of 2 units were not decided"),
+            "{}",
+            w.message
+        );
+        // With the image's whole budget, the same long name is decided.
+        p.steps_left = MAX_PRESET_MATCH_STEPS;
+        assert_eq!(decided(&mut p, &long), (PresetAction::Enable, None));
     }
 }

@@ -10,6 +10,7 @@ pub mod budget;
 pub mod deps;
 pub mod detect;
 pub mod enablement;
+pub mod fnmatch;
 pub mod fs;
 pub mod generators;
 pub mod load;
