@@ -704,6 +704,29 @@ fn a_gpt_disk_reads_the_partition_holding_the_units() {
     assert!(err.contains("2 \"ROOT\" (ext2/3/4)"), "{err}");
 }
 
+/// `dir` as ext4, squashfs and EROFS images in `out`, made with the real tools.
+fn filesystem_images(dir: &Path, out: &Path) -> Vec<PathBuf> {
+    let d = dir.to_str().unwrap();
+    let [ext4, squashfs, erofs] = ["r.ext4", "r.squashfs", "r.erofs"].map(|n| out.join(n));
+    run(
+        "mkfs.ext4",
+        &["-q", "-F", "-d", d, ext4.to_str().unwrap(), "8M"],
+    );
+    run(
+        "mksquashfs",
+        &[d, squashfs.to_str().unwrap(), "-quiet", "-noappend"],
+    );
+    run("mkfs.erofs", &["--quiet", erofs.to_str().unwrap(), d]);
+    vec![ext4, squashfs, erofs]
+}
+
+/// The graph without its warnings (inputs that skip an entry say so; a directory that
+/// lists no such name does not).
+fn no_warnings(mut v: Value) -> Value {
+    v.as_object_mut().unwrap().remove("warnings");
+    v
+}
+
 /// A tree whose units the loader reads under names an archive does not keep contents
 /// for: `foo.service` linked to `/opt/app/foo.unit.in` (systemd reads a linked unit
 /// whatever its target is called) and `bar.service` hard-linked to `/opt/app/bar-unit`.
@@ -854,21 +877,9 @@ fn units_linked_from_other_names_load_from_filesystem_images() {
     let dir = t.path().join("root");
     linked_from_other_names(&dir);
     let want = graph(&dir);
-    let (d, p) = (dir.to_str().unwrap(), |n: &str| t.path().join(n));
-    run(
-        "mkfs.ext4",
-        &["-q", "-F", "-d", d, p("r.ext4").to_str().unwrap(), "8M"],
-    );
-    run(
-        "mksquashfs",
-        &[d, p("r.squashfs").to_str().unwrap(), "-quiet", "-noappend"],
-    );
-    run(
-        "mkfs.erofs",
-        &["--quiet", p("r.erofs").to_str().unwrap(), d],
-    );
-    for f in ["r.ext4", "r.squashfs", "r.erofs"] {
-        assert_eq!(graph(&p(f)), want, "{f}");
+    let images = filesystem_images(&dir, t.path());
+    for f in &images {
+        assert_eq!(graph(f), want, "{}", f.display());
     }
 }
 
@@ -922,10 +933,6 @@ fn a_dropin_named_with_invalid_utf8_is_applied() {
     let tgz = t.path().join("r.tar.gz");
     std::fs::write(&tgz, tar_gz(&dir)).unwrap();
     // (The tarball warns of the unit file it skips; the directory lists no such name.)
-    let no_warnings = |mut v: Value| {
-        v.as_object_mut().unwrap().remove("warnings");
-        v
-    };
     assert_eq!(no_warnings(graph(&tgz)), no_warnings(want));
 }
 
@@ -937,25 +944,14 @@ fn a_dropin_named_with_invalid_utf8_is_applied_from_filesystem_images() {
     non_utf8_dropin(&dir);
     let want = graph(&dir);
     assert_eq!(requires_b(&want).len(), 1, "{want}");
-    let (d, p) = (dir.to_str().unwrap(), |n: &str| t.path().join(n));
-    run(
-        "mkfs.ext4",
-        &["-q", "-F", "-d", d, p("r.ext4").to_str().unwrap(), "8M"],
-    );
-    run(
-        "mksquashfs",
-        &[d, p("r.squashfs").to_str().unwrap(), "-quiet", "-noappend"],
-    );
-    run(
-        "mkfs.erofs",
-        &["--quiet", p("r.erofs").to_str().unwrap(), d],
-    );
-    let no_warnings = |mut v: Value| {
-        v.as_object_mut().unwrap().remove("warnings");
-        v
-    };
-    for f in ["r.ext4", "r.squashfs", "r.erofs"] {
-        assert_eq!(no_warnings(graph(&p(f))), no_warnings(want.clone()), "{f}");
+    let images = filesystem_images(&dir, t.path());
+    for f in &images {
+        assert_eq!(
+            no_warnings(graph(f)),
+            no_warnings(want.clone()),
+            "{}",
+            f.display()
+        );
     }
 }
 

@@ -411,6 +411,24 @@ impl erofs_rs::backend::Image for MapAt {
     }
 }
 
+/// Every entry of an EROFS image (at most [`MAX_DEPTH`] deep) with its path in the tree;
+/// entries whose names cannot be one are skipped.
+fn erofs_walk<I: erofs_rs::backend::Image>(
+    fs: &erofs_rs::EroFS<I>,
+) -> io::Result<impl Iterator<Item = io::Result<(ImagePath, erofs_rs::WalkDirEntry)>> + '_> {
+    let walk = fs
+        .walk_dir("/")
+        .map_err(|e| corrupt("EROFS", e))?
+        .max_depth(MAX_DEPTH);
+    Ok(walk.filter_map(|ent| match ent {
+        Err(e) => Some(Err(corrupt("EROFS", e))),
+        Ok(ent) => match super::archive::sanitise(ent.dir_entry.path().as_bytes()) {
+            Ok(Some(ipath)) => Some(Ok((ipath, ent))),
+            _ => None,
+        },
+    }))
+}
+
 fn read_erofs(range: Range, tree: &mut MemTree) -> io::Result<()> {
     // SAFETY: the map is read-only and private; the image file is the user's input. A
     // file truncated while we read it would fault, which the caller accepts for images.
@@ -423,16 +441,8 @@ fn read_erofs(range: Range, tree: &mut MemTree) -> io::Result<()> {
         .ok_or_else(|| io::Error::other("partition past the addressable range"))?;
     let image = MapAt { map, start, end };
     let fs = erofs_rs::EroFS::new(image).map_err(|e| corrupt("EROFS", e))?;
-    let walk = fs
-        .walk_dir("/")
-        .map_err(|e| corrupt("EROFS", e))?
-        .max_depth(MAX_DEPTH);
-    for ent in walk {
-        let ent = ent.map_err(|e| corrupt("EROFS", e))?;
-        let p = ent.dir_entry.path();
-        let Ok(Some(ipath)) = super::archive::sanitise(p.as_bytes()) else {
-            continue;
-        };
+    for ent in erofs_walk(&fs)? {
+        let (ipath, ent) = ent?;
         let inode = &ent.inode;
         let entry = if inode.is_dir() {
             Entry::Dir
@@ -468,16 +478,8 @@ fn read_erofs(range: Range, tree: &mut MemTree) -> io::Result<()> {
     if need.is_empty() {
         return Ok(());
     }
-    let walk = fs
-        .walk_dir("/")
-        .map_err(|e| corrupt("EROFS", e))?
-        .max_depth(MAX_DEPTH);
-    for ent in walk {
-        let ent = ent.map_err(|e| corrupt("EROFS", e))?;
-        let p = ent.dir_entry.path();
-        let Ok(Some(ipath)) = super::archive::sanitise(p.as_bytes()) else {
-            continue;
-        };
+    for ent in erofs_walk(&fs)? {
+        let (ipath, ent) = ent?;
         let inode = &ent.inode;
         if !inode.is_file() {
             continue;
